@@ -1,0 +1,77 @@
+"""Statboard: a self-hosted dashboard site of blocks edited in place."""
+
+import importlib.util
+import logging
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Feature packages, each with an init_app(app) that registers its blueprint,
+# its block kinds and its CLI commands. Order matters only for the demo page.
+FEATURES = [
+    "statboard.errors",
+    "statboard.notify",
+    "statboard.tasks",
+    "statboard.storage",
+    "statboard.auth",
+    "statboard.pages",
+    "statboard.series",
+    "statboard.hosts",
+    "statboard.counters",
+]
+
+
+def load_config_classes():
+    """The Config and TestConfig classes of the top-level config.py."""
+    spec = importlib.util.spec_from_file_location("statboard_config", ROOT / "config.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Config, module.TestConfig
+
+
+def create_app(test_config=None):
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    config, test_config_class = load_config_classes()
+    # Defaults (TestConfig's under test), then STATBOARD_* variables, then test overrides.
+    app.config.from_object(test_config_class if test_config is not None else config)
+    app.config.from_prefixed_env("STATBOARD")
+    if test_config:
+        app.config.from_mapping(test_config)
+    _derive_settings(app)
+    logging.basicConfig(
+        level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    from statboard.extensions import init_extensions
+
+    init_extensions(app)
+    for name in FEATURES:
+        importlib.import_module(name).init_app(app)
+    return app
+
+
+def _derive_settings(app):
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+    url = app.config.get("DATABASE_URL") or f"sqlite:///{Path(app.instance_path) / 'statboard.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    storage = app.config["STORAGE_URL"]
+    if "://" not in storage and not Path(storage).is_absolute():
+        app.config["STORAGE_URL"] = str(ROOT / storage)
+
+
+def _instance_secret(path: Path) -> str:
+    """A random secret kept in the instance folder, made on first use."""
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

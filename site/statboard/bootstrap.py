@@ -1,0 +1,36 @@
+"""First run: an admin to log in with, and a demo home page to look at."""
+
+import secrets
+
+from flask import current_app
+
+from statboard.auth.models import User
+from statboard.extensions import db
+
+
+def ensure_admin() -> tuple[User, str] | None:
+    """Create an admin when there is none; returns it with its one-time password."""
+    if db.session.scalar(db.select(User).where(User.is_admin).limit(1)):
+        return None
+    password = secrets.token_urlsafe(12)
+    user = User(username="admin", fullname="Administrator", is_admin=True)
+    user.email = current_app.config.get("ADMIN_EMAIL", "admin@localhost")
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user, password
+
+
+def first_run() -> None:
+    created = ensure_admin()
+    if created:
+        user, password = created
+        print(
+            f"\n  Statboard made an admin for you: log in as {user.username!r} "
+            f"with password {password!r}\n  (shown once; change it with "
+            f"`flask --app statboard users set-password {user.username}`).\n",
+            flush=True,
+        )
+    from statboard.pages.demo import seed_demo
+
+    seed_demo()

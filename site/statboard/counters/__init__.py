@@ -1,0 +1,5 @@
+"""Counters: see the README."""
+
+
+def init_app(app):
+    pass

@@ -1,0 +1,33 @@
+"""Error pages for people, JSON errors for machines."""
+
+from flask import Blueprint, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from statboard.extensions import db
+
+bp = Blueprint("errors", __name__)
+
+
+def wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" or request.path.startswith("/api/")
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    if wants_json():
+        return jsonify(message=error.description), error.code
+    template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
+    return render_template(template, error=error), error.code
+
+
+@bp.app_errorhandler(500)
+def internal_error(error):
+    db.session.rollback()
+    if wants_json():
+        return jsonify(message="Something went wrong on the server; please try again."), 500
+    return render_template("errors/error.html", error=error), 500
+
+
+def init_app(app):
+    app.register_blueprint(bp)

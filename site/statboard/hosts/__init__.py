@@ -1,0 +1,5 @@
+"""Hosts: see the README."""
+
+
+def init_app(app):
+    pass

@@ -1,0 +1,52 @@
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from statboard.extensions import db
+from statboard.models_base import utcnow
+
+
+class Page(db.Model):
+    __tablename__ = "pages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    is_public: Mapped[bool] = mapped_column(default=True)
+    # Place in the navigation; None keeps the page out of it.
+    nav_position: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    blocks: Mapped[list["Block"]] = relationship(
+        back_populates="page", order_by="Block.position", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Page {self.slug}>"
+
+
+class Block(db.Model):
+    """One block on a page. `data` holds the kind's own fields (see pages.registry)."""
+
+    __tablename__ = "blocks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(default=0)
+    span: Mapped[int] = mapped_column(default=1)  # grid columns: 1 or 2
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Optimistic concurrency: a save names the version it edited; a stale one gets 409.
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    page: Mapped[Page] = relationship(back_populates="blocks")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"<Block {self.id} {self.kind}>"

@@ -1,0 +1,57 @@
+"""The block-kind registry: how features add block kinds without pages importing them.
+
+A feature registers its kinds in its init_app:
+
+    registry.register(BlockKind(
+        name="counter", label="Counter",
+        template="blocks/counter/_view.html",       # display partial, gets `block`, `ctx`
+        edit_template="blocks/counter/_edit.html",  # edit partial, gets `block`, `form`
+        form=CounterBlockForm,                      # FlaskForm: validates an edit
+        defaults=lambda: {"key": "demo"},           # data of a new block
+        demo=lambda: {"key": "song/1"},             # data for the demo home page
+        context=counter_block_context,              # optional: block -> extra template context
+    ))
+
+The form class takes the block's data as `data=` for editing, and its
+`to_data(old_data) -> dict` returns the new data after `validate()`.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import abort
+
+
+@dataclass(frozen=True)
+class BlockKind:
+    name: str
+    label: str
+    template: str
+    edit_template: str
+    form: type
+    defaults: Callable[[], dict[str, Any]]
+    demo: Callable[[], dict[str, Any]] | None = None
+    context: Callable[[Any], dict[str, Any]] | None = None
+    span: int = 1
+    # Extra settings a kind may carry (e.g. whether the block polls for updates).
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+_kinds: dict[str, BlockKind] = {}
+
+
+def register(kind: BlockKind) -> None:
+    _kinds[kind.name] = kind
+
+
+def get(name: str) -> BlockKind:
+    """The kind called `name`, or a 400 naming the kinds there are."""
+    kind = _kinds.get(name)
+    if kind is None:
+        abort(400, f"Unknown block kind {name!r}; use one of: {', '.join(sorted(_kinds))}.")
+    return kind
+
+
+def all_kinds() -> list[BlockKind]:
+    return list(_kinds.values())

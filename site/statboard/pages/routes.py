@@ -1,0 +1,1 @@
+from statboard.pages import bp  # noqa: F401

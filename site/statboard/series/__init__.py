@@ -1,0 +1,5 @@
+"""Series: see the README."""
+
+
+def init_app(app):
+    pass

@@ -1,0 +1,37 @@
+"""Task functions by name, so that any engine (threads, Celery) can run them.
+
+@task("mail.admins", retries=3)
+def mail_admins(ctx, subject, body):
+    ctx.progress(0.5, "sending")
+    if ctx.cancelled(): raise TaskCancelled
+    return {"sent": 2}          # JSON-able result
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+class TaskCancelled(Exception):
+    """Raised inside a task function to stop it; the task ends REVOKED."""
+
+
+@dataclass(frozen=True)
+class TaskKind:
+    name: str
+    func: Callable
+    retries: int = 0
+
+
+_kinds: dict[str, TaskKind] = {}
+
+
+def task(name: str, retries: int = 0):
+    def register(func):
+        _kinds[name] = TaskKind(name, func, retries)
+        return func
+
+    return register
+
+
+def get_kind(name: str) -> TaskKind:
+    return _kinds[name]

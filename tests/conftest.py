@@ -1,0 +1,96 @@
+import re
+
+import pytest
+from statboard import create_app
+from statboard.auth.models import User
+from statboard.extensions import db
+
+pytest_plugins = ["tests.fixtures.servers"]
+
+CSRF_RE = re.compile(r'(?:name="csrf_token" type="hidden" value="|"X-CSRFToken": ")([^"]+)"')
+
+
+def make_settings(tmp_path, **overrides) -> dict:
+    """Overrides of TestConfig that put every path inside tmp_path."""
+    return {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'statboard.db'}",
+        "STORAGE_URL": str(tmp_path / "uploads"),
+        "OUTBOX_DIR": str(tmp_path / "outbox"),
+        **overrides,
+    }
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """Override settings before the app is made: def test_x(settings, app)."""
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def app(settings):
+    app = create_app(settings)
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token(client) -> str:
+    """The CSRF token of the client's session, as a page hands it to a browser."""
+    html = client.get("/login").get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token on the login page"
+    return match.group(1)
+
+
+def gen_user(app, username="alice", password="secret-pw", admin=False, **fields) -> User:
+    with app.app_context():
+        user = User(username=username, fullname=fields.pop("fullname", username.title()))
+        user.is_admin = admin
+        user.email = fields.pop("email", f"{username}@example.test")
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        db.session.refresh(user)
+        db.session.expunge(user)
+        return user
+
+
+class AuthActions:
+    def __init__(self, app, client):
+        self.app, self.client = app, client
+
+    def login(self, username="admin", password="admin-pw"):
+        token = csrf_token(self.client)
+        return self.client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": token}
+        )
+
+    def login_admin(self):
+        gen_user(self.app, "admin", "admin-pw", admin=True)
+        return self.login("admin", "admin-pw")
+
+    def login_user(self, username="alice", password="secret-pw"):
+        gen_user(self.app, username, password)
+        return self.login(username, password)
+
+    def csrf(self) -> dict:
+        """Headers an htmx request carries."""
+        return {"X-CSRFToken": csrf_token(self.client)}
+
+
+@pytest.fixture
+def auth(app, client):
+    return AuthActions(app, client)
