@@ -18,6 +18,7 @@ FEATURES = [
     "statboard.storage",
     "statboard.auth",
     "statboard.pages",
+    "statboard.images",
     "statboard.series",
     "statboard.hosts",
     "statboard.counters",
