@@ -34,6 +34,7 @@ class Config:
     TASKS_URL = "threads://"  # or redis://host:port/db (Celery with a Redis broker)
     BROKER_URL = "memory://"  # or redis://host:port/db
     TASK_THREADS = 4
+    SCHEDULER = True  # periodic jobs (samplings, collections) in the served site
 
     # Uploads
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # bytes per request; larger gets 413

@@ -10,9 +10,9 @@ log = logging.getLogger("statboard.changes")
 
 
 def queue_change(actor, action, subject, page=None, url=None) -> None:
-    who = getattr(actor, "username", None) or "someone"
+    who = getattr(actor, "username", None) or current_app.config["SITE_NAME"]
     where = f" on page {page.title!r}" if page is not None else ""
-    line = f"{who} {action} {subject}{where}"
+    line = " ".join(f"{who} {action} {subject}{where}".split())  # one line, always
     link = current_app.config["SITE_URL"].rstrip("/") + url if url else None
     after_commit(log.info, "%s%s", line, f" ({link})" if link else "")
     after_commit(_mail_admins, line, link)
