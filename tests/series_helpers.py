@@ -50,3 +50,11 @@ def grant(app, account_id, username):
         user = db.session.scalar(db.select(User).where(User.username == username))
         db.session.add(AccountGrant(account_id=account_id, user_id=user.id))
         db.session.commit()
+
+
+def login_htmx(auth, admin=True) -> dict:
+    """Log in and return the headers an htmx request carries (CSRF token taken first,
+    since the login page redirects once logged in)."""
+    headers = {**auth.csrf(), "HX-Request": "true"}
+    auth.login_admin() if admin else auth.login_user()
+    return headers
