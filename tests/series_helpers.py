@@ -26,8 +26,10 @@ def daily(days, start=datetime(2020, 1, 1, 3, 50), first=100, step=1):
 def gen_chart(app, account_ids, public=True, range_key="30d"):
     with app.app_context():
         page = Page(slug=f"p{len(account_ids)}-{range_key}", title="Charts", is_public=public)
-        block = Block(kind="chart", data={"title": "Followers", "accounts": list(account_ids),
-                                          "range": range_key})
+        block = Block(
+            kind="chart",
+            data={"title": "Followers", "accounts": list(account_ids), "range": range_key},
+        )
         page.blocks.append(block)
         db.session.add(page)
         db.session.commit()

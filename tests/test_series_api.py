@@ -45,7 +45,9 @@ def test_the_friend_downloads_his_csv_in_the_original_format(app, client, friend
         ("admin", 200),
     ],
 )
-def test_private_series_need_a_live_scoped_token_of_a_granted_user(app, client, friend, who, status):
+def test_private_series_need_a_live_scoped_token_of_a_granted_user(
+    app, client, friend, who, status
+):
     gen_user(app, "admin", admin=True)
     headers = {
         "none": {},
@@ -56,8 +58,11 @@ def test_private_series_need_a_live_scoped_token_of_a_granted_user(app, client, 
         "kevin": bearer(gen_token(app, "kevin")),
         "admin": bearer(gen_token(app, "admin")),
     }[who]
-    for url in ("/twitstats/KevKeeganQuotes", f"/api/series/{friend}.csv",
-                f"/api/series/{friend}.json"):
+    for url in (
+        "/twitstats/KevKeeganQuotes",
+        f"/api/series/{friend}.csv",
+        f"/api/series/{friend}.json",
+    ):
         response = client.get(url, headers={**headers, "Accept": "application/json"})
         assert response.status_code == status, url
         if status != 200:
@@ -92,7 +97,11 @@ def test_missing_days_stay_missing(app, client):
     rows = [(datetime(2020, 1, d, 3, 50), 10 + d) for d in (1, 2, 5)]
     account_id = gen_account(app, "github", "gappy", public=True, samples=rows)
     body = client.get(f"/api/series/{account_id}.json").get_json()
-    assert [s["taken_at"][:10] for s in body["samples"]] == ["2020-01-01", "2020-01-02", "2020-01-05"]
+    assert [s["taken_at"][:10] for s in body["samples"]] == [
+        "2020-01-01",
+        "2020-01-02",
+        "2020-01-05",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -102,9 +111,9 @@ def test_bad_ranges_get_a_400_saying_what_to_send(app, client, query):
     account_id = gen_account(app, "github", "octocat", public=True, samples=daily(3))
     response = client.get(f"/api/series/{account_id}.json?{query}")
     assert response.status_code == 400
-    assert "YYYY-MM-DD" in response.get_json()["message"] or "before" in response.get_json()[
-        "message"
-    ]
+    assert (
+        "YYYY-MM-DD" in response.get_json()["message"] or "before" in response.get_json()["message"]
+    )
 
 
 def stored(app, account_id):
@@ -121,8 +130,10 @@ def test_push_takes_one_sample_or_a_list_and_is_idempotent(app, client, friend):
     url = f"/api/series/{friend}/samples"
     one = client.post(url, json={"count": 930}, headers=token)
     assert one.status_code == 201 and one.get_json()["added"] == 1
-    many = [{"count": 920, "taken_at": "2013-01-20T03:50:00Z"},
-            {"count": 921, "taken_at": "2013-01-21T05:50:00+02:00"}]
+    many = [
+        {"count": 920, "taken_at": "2013-01-20T03:50:00Z"},
+        {"count": 921, "taken_at": "2013-01-21T05:50:00+02:00"},
+    ]
     assert client.post(url, json=many, headers=token).get_json() == {"added": 2, "duplicates": 0}
     assert client.post(url, json=many, headers=token).get_json() == {"added": 0, "duplicates": 2}
     rows = stored(app, friend)
@@ -163,5 +174,8 @@ def test_push_needs_a_scoped_token_of_a_granted_user(app, client, auth, friend):
     assert client.post(url, json={"count": 1}, headers=other).status_code == 403
     auth.login("kevin", "secret-pw")  # a session cookie is not enough: tokens only
     assert client.post(url, json={"count": 1}).status_code == 401
-    assert client.post(url, data="not json", headers=bearer(gen_token(app, "kevin"))).status_code == 400
+    assert (
+        client.post(url, data="not json", headers=bearer(gen_token(app, "kevin"))).status_code
+        == 400
+    )
     assert len(stored(app, friend)) == 2

@@ -160,16 +160,29 @@ def test_users_cannot_change_accounts(app, client, auth):
     account_id = gen_account(app, "github", "octocat")
     block_id = gen_chart(app, [account_id])
     headers = login_htmx(auth, admin=False)
-    assert client.put(f"/series/accounts/{account_id}", data={"handle": "x"},
-                      headers=headers).status_code == 403
-    assert client.delete(f"/series/blocks/{block_id}/accounts/{account_id}",
-                         headers=headers).status_code == 403
+    assert (
+        client.put(
+            f"/series/accounts/{account_id}", data={"handle": "x"}, headers=headers
+        ).status_code
+        == 403
+    )
+    assert (
+        client.delete(
+            f"/series/blocks/{block_id}/accounts/{account_id}", headers=headers
+        ).status_code
+        == 403
+    )
     assert client.post("/series/collect", headers=headers).status_code == 403
 
 
 def test_admins_see_an_accounts_last_error_on_its_chart(app, client, auth):
-    account_id = gen_account(app, "github", "ghost", last_error="GitHub has no such account.",
-                             last_error_at=datetime(2024, 5, 1, 3, 50))
+    account_id = gen_account(
+        app,
+        "github",
+        "ghost",
+        last_error="GitHub has no such account.",
+        last_error_at=datetime(2024, 5, 1, 3, 50),
+    )
     x_id = gen_account(app, "x", "NoToken")
     block_id = gen_chart(app, [account_id, x_id])
     login_htmx(auth)

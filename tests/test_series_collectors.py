@@ -41,8 +41,12 @@ def test_each_platform_is_collected_from_its_real_response_shape(platforms, sett
 
     report, accounts, counts = run_collection(app)
 
-    assert counts == {"alice@mastodon.test": [1520], "bob.bsky.social": [88],
-                      "octocat": [9001], "KevKeeganQuotes": [911]}
+    assert counts == {
+        "alice@mastodon.test": [1520],
+        "bob.bsky.social": [88],
+        "octocat": [9001],
+        "KevKeeganQuotes": [911],
+    }
     assert report.failed == []
     assert accounts["bob.bsky.social"].external_id == "did:plc:z72i7hdynmk6r22z27h6tvur"
     assert accounts["alice@mastodon.test"].display_name == "Alice"
@@ -96,8 +100,11 @@ def test_rate_limit_resetting_too_late_is_skipped_with_an_error(platforms, app):
     reset = str(int(time.time()) + 3600)
     platforms.answer(
         "/users/octocat",
-        (403, {"message": "API rate limit exceeded"},
-         {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}),
+        (
+            403,
+            {"message": "API rate limit exceeded"},
+            {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset},
+        ),
     )
     gen_account(app, "github", "octocat")
     _, accounts, counts = run_collection(app)
@@ -108,8 +115,10 @@ def test_rate_limit_resetting_too_late_is_skipped_with_an_error(platforms, app):
 
 def test_a_used_up_allowance_holds_back_the_next_request_to_that_host(platforms, app):
     reset = str(int(time.time()) + 3600)
-    platforms.answer("/users/first", (200, github_user("first", 1),
-                                      {"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset}))
+    platforms.answer(
+        "/users/first",
+        (200, github_user("first", 1), {"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset}),
+    )
     platforms.answer("/users/second", github_user("second", 2))
     gen_account(app, "github", "first")
     gen_account(app, "github", "second")
@@ -122,8 +131,11 @@ def test_a_used_up_allowance_holds_back_the_next_request_to_that_host(platforms,
 def test_bluesky_ratelimit_reset_header_is_respected(platforms, app):
     platforms.answer(
         BLUESKY,
-        (429, {"error": "RateLimitExceeded"}, {"RateLimit-Remaining": "0",
-                                                "RateLimit-Reset": str(int(time.time()) + 1)}),
+        (
+            429,
+            {"error": "RateLimitExceeded"},
+            {"RateLimit-Remaining": "0", "RateLimit-Reset": str(int(time.time()) + 1)},
+        ),
         bluesky_profile("bob.bsky.social", 7),
     )
     gen_account(app, "bluesky", "bob.bsky.social")
@@ -133,7 +145,9 @@ def test_bluesky_ratelimit_reset_header_is_respected(platforms, app):
 
 def test_server_errors_are_retried_with_backoff(platforms, app):
     platforms.answer(
-        MASTODON, (503, {"error": "busy"}, {}), (502, b"<html>bad gateway</html>", {}),
+        MASTODON,
+        (503, {"error": "busy"}, {}),
+        (502, b"<html>bad gateway</html>", {}),
         mastodon_account("alice", 3),
     )
     gen_account(app, "mastodon", "alice@mastodon.test")

@@ -111,10 +111,12 @@ def upload(client, headers, filename, data):
 
 def test_browser_import_of_a_zip_runs_as_a_task_with_progress(app, client, auth):
     headers = login_htmx(auth)
-    data = zip_of({
-        "old/weatherbot-followers.csv": (DATA / "weatherbot-followers.csv").read_bytes(),
-        "old/friend-followers.csv": b"01-01-2020 03:50:00, 5\nnot a line\n",
-    })
+    data = zip_of(
+        {
+            "old/weatherbot-followers.csv": (DATA / "weatherbot-followers.csv").read_bytes(),
+            "old/friend-followers.csv": b"01-01-2020 03:50:00, 5\nnot a line\n",
+        }
+    )
     response = upload(client, headers, "followers.zip", data)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -133,8 +135,11 @@ def test_browser_import_of_a_zip_runs_as_a_task_with_progress(app, client, auth)
 @pytest.mark.parametrize(
     ("filename", "data", "message"),
     [
-        ("evil.zip", zip_of({"../../etc/x-followers.csv": b"01-01-2020 03:50:00, 5\n"}),
-         "outside its folder"),
+        (
+            "evil.zip",
+            zip_of({"../../etc/x-followers.csv": b"01-01-2020 03:50:00, 5\n"}),
+            "outside its folder",
+        ),
         ("bomb.zip", zip_of({"big-followers.csv": b"0" * 60_000_000}), "expands"),
         ("empty.zip", zip_of({"readme.txt": b"hello"}), "no .csv files"),
         ("broken.zip", b"PK\x03\x04 not really", "not a readable zip"),
