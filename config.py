@@ -47,6 +47,23 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     LOGIN_FAILURES_ALLOWED = "5/5minute"  # failed logins per user and address
 
+    # Follower graphs (series)
+    COLLECT_AT = "03:50"  # daily collection time, HH:MM in UTC, while the site runs
+    SERIES_HTTP_TIMEOUT = 10.0  # seconds for each request to a platform
+    SERIES_HTTP_RETRIES = 3  # further tries after a timeout, a 5xx or a short rate limit
+    SERIES_HTTP_BACKOFF = 1.0  # seconds before the first retry; doubles each time
+    SERIES_RATE_LIMIT_MAX_WAIT = 60.0  # wait this long at most for a rate limit, else skip
+    SERIES_MASTODON_URL = "https://{instance}"  # {instance}: the part after user@
+    SERIES_BLUESKY_URL = "https://public.api.bsky.app"
+    SERIES_GITHUB_URL = "https://api.github.com"
+    SERIES_GITHUB_TOKEN = None  # optional: higher rate limits
+    SERIES_X_URL = "https://api.x.com"
+    SERIES_X_BEARER_TOKEN = None  # without one, X accounts show "not configured"
+    SERIES_MAX_POINTS = 1000  # points per series sent to a chart (LTTB downsampling)
+    SERIES_CHART_CACHE = 512  # downsampled series kept in memory per process
+    SERIES_IMPORT_MAX_BYTES = 50_000_000  # uncompressed CSV bytes in one uploaded zip
+    SERIES_IMPORT_MAX_FILES = 500  # CSV files in one uploaded zip
+
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     LOG_LEVEL = "INFO"
 

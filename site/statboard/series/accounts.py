@@ -1,0 +1,90 @@
+"""Adding, renaming and removing tracked accounts from a chart block."""
+
+from flask_login import current_user
+from sqlalchemy import delete, select
+
+from statboard import notify
+from statboard.auth.models import User
+from statboard.extensions import db
+from statboard.pages.models import Block
+from statboard.series.models import Account, AccountGrant, Sample
+
+
+class AccountError(ValueError):
+    """A change that cannot be made; the message says what to fix."""
+
+
+def clean_handle(platform: str, handle: str) -> str:
+    handle = handle.strip()
+    return handle if platform == "mastodon" else handle.lstrip("@")
+
+
+def _check_free(platform: str, handle: str, account_id: int | None = None) -> None:
+    query = select(Account).where(Account.platform == platform, Account.handle == handle)
+    existing = db.session.scalar(query)
+    if existing is not None and existing.id != account_id:
+        raise AccountError(f"{existing.label} is already tracked; pick it in the chart settings.")
+
+
+def add_to_block(block: Block, platform: str, handle: str, is_public: bool) -> Account:
+    handle = clean_handle(platform, handle)
+    if platform == "mastodon" and "@" not in handle.lstrip("@"):
+        raise AccountError("A Mastodon handle needs its instance: user@mastodon.social.")
+    account = db.session.scalar(
+        select(Account).where(Account.platform == platform, Account.handle == handle)
+    )
+    if account is None:
+        account = Account(platform=platform, handle=handle, is_public=is_public)
+        db.session.add(account)
+        db.session.flush()
+    data = dict(block.data or {})
+    if account.id in data.get("accounts", []):
+        raise AccountError(f"{account.label} is on this chart already.")
+    data["accounts"] = [*data.get("accounts", []), account.id]
+    block.data = data
+    notify.announce(
+        current_user,
+        "added",
+        f"{account.label} to chart block {block.id}",
+        page=block.page,
+        url=f"/{block.page.slug}#block-{block.id}",
+    )
+    return account
+
+
+def update(account: Account, handle: str, is_public: bool, readers: str) -> None:
+    handle = clean_handle(account.platform, handle)
+    _check_free(account.platform, handle, account.id)
+    names = sorted({n.strip() for n in (readers or "").split(",") if n.strip()})
+    users = db.session.scalars(select(User).where(User.username.in_(names))).all() if names else []
+    unknown = sorted(set(names) - {u.username for u in users})
+    if unknown:
+        raise AccountError(f"No user called {', '.join(unknown)}; check the usernames.")
+    old = account.label
+    account.handle, account.is_public = handle, is_public
+    wanted = {u.id for u in users}
+    for grant in list(account.grants):
+        if grant.user_id not in wanted:
+            account.grants.remove(grant)
+    have = {g.user_id for g in account.grants}
+    account.grants += [AccountGrant(user_id=uid) for uid in sorted(wanted - have)]
+    subject = f"account {old}" + (f" (now {account.label})" if old != account.label else "")
+    notify.announce(current_user, "changed", subject)
+
+
+def readers_text(account: Account) -> str:
+    return ", ".join(sorted(g.user.username for g in account.grants))
+
+
+def remove(account: Account) -> None:
+    """Stop tracking an account: its samples go, and every chart forgets it."""
+    for block in db.session.scalars(select(Block).where(Block.kind == "chart")):
+        ids = (block.data or {}).get("accounts", [])
+        if account.id in ids:
+            block.data = {**block.data, "accounts": [i for i in ids if i != account.id]}
+    notify.announce(current_user, "stopped tracking", f"{account.label} and deleted its samples")
+    # Explicit deletes: SQLite does not enforce ON DELETE CASCADE by default.
+    db.session.execute(delete(Sample).where(Sample.account_id == account.id))
+    db.session.execute(delete(AccountGrant).where(AccountGrant.account_id == account.id))
+    db.session.expire(account, ["samples", "grants"])
+    db.session.delete(account)

@@ -1,0 +1,130 @@
+"""Machine routes: /twitstats/<handle>, /api/series/<id>.csv|.json, and the push API."""
+
+from datetime import datetime
+
+from flask import Response, abort, jsonify, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from statboard import notify
+from statboard.auth.models import ApiToken
+from statboard.auth.tokens import bearer_token
+from statboard.extensions import db
+from statboard.models_base import utcnow
+from statboard.series import api_bp
+from statboard.series.export import parse_bound, series_csv, series_json, twitstats_csv
+from statboard.series.models import Account
+from statboard.series.samples import add_samples, can_read, find_by_handle, is_granted, now_utc
+
+SCOPE = "series"
+TOKEN_HELP = "send `Authorization: Bearer <token>` with a token that has the series scope"
+
+
+def token_user():
+    """The owner of the request's bearer token: 401 if missing or dead, 403 without the scope."""
+    plain = bearer_token()
+    token = plain and db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(plain))
+    )
+    if not token or token.revoked_at is not None:
+        abort(401, f"That API token is unknown or revoked; {TOKEN_HELP}.")
+    if not token.allows(SCOPE):
+        abort(403, "That API token lacks the series scope; ask an admin for one that has it.")
+    token.last_used_at = utcnow()
+    db.session.commit()
+    return token.user
+
+
+def reader():
+    if request.headers.get("Authorization"):
+        return token_user()
+    return current_user if current_user.is_authenticated else None
+
+
+def readable(account: Account | None) -> Account:
+    if account is None:
+        abort(404, "No such series; check the id or handle.")
+    user = reader()
+    if not can_read(user, account):
+        if user is None:
+            abort(401, f"This series is private: log in or {TOKEN_HELP}.")
+        abort(403, "You may not read this series; ask an admin to share it with you.")
+    return account
+
+
+@api_bp.get("/twitstats/<handle>")
+def twitstats(handle: str):
+    account = readable(find_by_handle(handle))
+    return Response(twitstats_csv(account), mimetype="text/csv")
+
+
+def bounds():
+    try:
+        start = parse_bound(request.args.get("from"), "from")
+        end = parse_bound(request.args.get("to"), "to", end=True)
+    except ValueError as exc:
+        abort(400, str(exc))
+    if start and end and start >= end:
+        abort(400, "from must come before to; swap them.")
+    return start, end
+
+
+@api_bp.get("/api/series/<int:account_id>.csv")
+def series_as_csv(account_id: int):
+    account = readable(db.session.get(Account, account_id))
+    start, end = bounds()
+    response = Response(series_csv(account, start, end), mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{account.platform}-{account.id}.csv"'
+    )
+    return response
+
+
+@api_bp.get("/api/series/<int:account_id>.json")
+def series_as_json(account_id: int):
+    account = readable(db.session.get(Account, account_id))
+    return jsonify(series_json(account, *bounds()))
+
+
+def parse_sample(item, index: int) -> tuple[datetime, int]:
+    where = f"sample {index}" if index else "the sample"
+    if not isinstance(item, dict):
+        abort(400, f'{where} must be an object like {{"count": 123}}.')
+    count = item.get("count")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        abort(400, f"{where} needs a count that is a whole number of followers, 0 or more.")
+    taken_at = item.get("taken_at")
+    if taken_at is None:
+        return now_utc(), count
+    try:
+        moment = parse_bound(str(taken_at), "taken_at")
+    except ValueError as exc:
+        abort(400, f"{where}: {exc}")
+    if moment > now_utc():
+        abort(400, f"{where}: taken_at is in the future; send UTC times.")
+    return moment, count
+
+
+@api_bp.post("/api/series/<int:account_id>/samples")
+def push_samples(account_id: int):
+    """JSON {"count": N, "taken_at": ISO (optional)} or a list of them. Bearer tokens only."""
+    user = token_user()
+    account = db.session.get(Account, account_id)
+    if account is None:
+        abort(404, "No such series; check the id.")
+    if not (user.is_admin or is_granted(user, account)):
+        abort(403, "You may not add samples to this series; ask an admin to share it with you.")
+    body = request.get_json(silent=True)
+    if body is None:
+        abort(400, 'Send JSON like {"count": 123, "taken_at": "2024-05-01T12:00:00Z"}.')
+    items = body if isinstance(body, list) else [body]
+    if not items or len(items) > 10_000:
+        abort(400, "Send between 1 and 10000 samples at once.")
+    rows = [
+        parse_sample(item, n + 1 if isinstance(body, list) else 0) for n, item in enumerate(items)
+    ]
+    added = add_samples(account, rows)
+    if added:
+        notify.announce(user, f"pushed {added} samples to", f"series {account.label}")
+    db.session.commit()
+    return jsonify(added=added, duplicates=len(rows) - added), 201 if added else 200

@@ -1,0 +1,154 @@
+"""What a chart block shows: each visible account's points over a range, downsampled
+to at most SERIES_MAX_POINTS with gaps kept, plus the latest value and the change.
+
+The downsampled series are cached per account, range and samples_version (bumped by
+every write), so a page of charts costs about the same whatever the series length.
+"""
+
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from statistics import median
+
+from flask import current_app
+from flask_login import current_user
+from sqlalchemy import select
+
+from statboard.extensions import db
+from statboard.series.downsample import lttb
+from statboard.series.models import Account, Sample
+from statboard.series.samples import now_utc, readable_ids
+
+RANGES = {"7d": ("7 days", 7), "30d": ("30 days", 30), "1y": ("1 year", 365), "all": ("All", None)}
+DEFAULT_RANGE = "30d"
+TABLE_ROWS = 31  # rows of the no-JavaScript table per account
+
+
+@dataclass
+class SeriesView:
+    json: str  # {"label", "x": [epoch s], "y": [count or null at gaps]}
+    table: list[tuple[str, int]]
+    latest: int | None
+    latest_at: datetime | None
+    change: int | None
+    per_day: float | None
+    points: int
+
+
+class SeriesCache:
+    """A small thread-safe LRU of computed series, one per app."""
+
+    def __init__(self, size: int):
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        if self.size <= 0:
+            return
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+def range_start(range_key: str, now: datetime) -> datetime | None:
+    days = RANGES[range_key][1]
+    return None if days is None else now - timedelta(days=days)
+
+
+def gap_flags(xs: list[float]) -> list[bool]:
+    """gap[i]: no sample for much longer than usual before point i (a missing day)."""
+    if len(xs) < 3:
+        return [False] * len(xs)
+    steps = [b - a for a, b in zip(xs, xs[1:], strict=False)]
+    limit = 1.5 * median(steps)
+    return [False] + [step > limit for step in steps]
+
+
+def with_gaps(xs, ys, kept: list[int], gaps: list[bool]) -> tuple[list, list]:
+    """The kept points, with a null between two of them wherever the data has a gap."""
+    seen_gap = [0] * (len(xs) + 1)
+    for i, gap in enumerate(gaps):
+        seen_gap[i + 1] = seen_gap[i] + gap
+    out_x, out_y = [], []
+    for n, i in enumerate(kept):
+        if n and seen_gap[i + 1] - seen_gap[kept[n - 1] + 1] > 0:
+            out_x.append(int((xs[kept[n - 1]] + xs[i]) / 2))
+            out_y.append(None)
+        out_x.append(int(xs[i]))
+        out_y.append(ys[i])
+    return out_x, out_y
+
+
+def compute_series(account: Account, start: datetime | None, max_points: int) -> SeriesView:
+    query = select(Sample.taken_at, Sample.count).where(Sample.account_id == account.id)
+    if start is not None:
+        query = query.where(Sample.taken_at >= start)
+    rows = db.session.execute(query.order_by(Sample.taken_at)).all()
+    epoch = datetime(1970, 1, 1)
+    xs = [(at - epoch).total_seconds() for at, _ in rows]
+    ys = [count for _, count in rows]
+    kept = lttb(xs, ys, max_points)
+    out_x, out_y = with_gaps(xs, ys, kept, gap_flags(xs))
+    step = max(1, len(rows) // TABLE_ROWS)
+    picks = list(range(len(rows) - 1, -1, -step))[:TABLE_ROWS][::-1]
+    table = [(rows[i][0].strftime("%Y-%m-%d %H:%M"), rows[i][1]) for i in picks]
+    latest = ys[-1] if ys else None
+    change = ys[-1] - ys[0] if len(ys) > 1 else None
+    days = (xs[-1] - xs[0]) / 86400 if len(xs) > 1 else 0
+    body = json.dumps({"label": account.label, "x": out_x, "y": out_y}, separators=(",", ":"))
+    return SeriesView(
+        json=body.replace("</", "<\\/"),  # safe inside <script type="application/json">
+        table=table,
+        latest=latest,
+        latest_at=rows[-1][0] if rows else None,
+        change=change,
+        per_day=change / days if change is not None and days >= 1 else None,
+        points=len(out_x),
+    )
+
+
+def series_view(account: Account, range_key: str) -> SeriesView:
+    app = current_app._get_current_object()
+    cache = app.extensions.setdefault(
+        "series.cache", SeriesCache(int(app.config["SERIES_CHART_CACHE"]))
+    )
+    now = now_utc().replace(second=0)
+    start = range_start(range_key, now)
+    key = (account.id, account.samples_version, account.label, range_key, start)
+    view = cache.get(key)
+    if view is None:
+        view = compute_series(account, start, int(app.config["SERIES_MAX_POINTS"]))
+        cache.put(key, view)
+    return view
+
+
+def chart_accounts(block) -> list[Account]:
+    """The block's accounts the current viewer may see, in the block's order."""
+    wanted = [int(i) for i in (block.data or {}).get("accounts", []) if str(i).isdigit()]
+    visible = readable_ids(current_user, wanted)
+    accounts = {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(visible)))}
+    return [accounts[i] for i in wanted if i in accounts]
+
+
+def chart_context(block, range_key: str | None = None) -> dict:
+    """Template context of a chart block (also the registry's `context`)."""
+    data = block.data or {}
+    if range_key not in RANGES:
+        range_key = data.get("range") if data.get("range") in RANGES else DEFAULT_RANGE
+    series = [(account, series_view(account, range_key)) for account in chart_accounts(block)]
+    return {
+        "range_key": range_key,
+        "ranges": RANGES,
+        "series": series,
+        "chart_json": "[" + ",".join(view.json for _, view in series) + "]",
+    }

@@ -1,0 +1,53 @@
+"""`flask series collect` (for cron) and `flask series import PATH`."""
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from tqdm import tqdm
+
+from statboard.series.collect import collect
+from statboard.series.collectors import COLLECTORS
+from statboard.series.importer import csv_files, import_files
+
+series_cli = AppGroup("series", help="Follower graphs: collect counts, import old CSV files.")
+
+
+@series_cli.command("collect")
+@click.option("--account", "account_ids", type=int, multiple=True, help="Only this account id.")
+def collect_command(account_ids):
+    """Collect every account now (what the daily job does); exit 1 if one failed."""
+    report = collect(account_ids=list(account_ids) or None, digest=not account_ids)
+    for outcome in report.outcomes:
+        if outcome.error:
+            click.echo(f"  {outcome.account}: {outcome.error}", err=True)
+        else:
+            click.echo(f"  {outcome.account}: {outcome.count}")
+    click.echo(f"{len(report.collected)} collected, {len(report.failed)} failed.")
+    if report.failed:
+        sys.exit(1)
+
+
+@series_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--platform", default="x", type=click.Choice(sorted(COLLECTORS)), show_default=True)
+@click.option("--public/--private", default=False, help="Whether visitors see new accounts.")
+def import_command(path: Path, platform: str, public: bool):
+    """Import <handle>-followers.csv files (a file or a folder); exit 1 on bad lines."""
+    files = csv_files(path)
+    with tqdm(total=sum(f.stat().st_size for f in files), unit="B", unit_scale=True) as bar:
+        report = import_files(
+            ((f.name, f.read_bytes()) for f in files),
+            platform=platform,
+            public=public,
+            progress=lambda size, name: (bar.set_postfix_str(name), bar.update(size)),
+        )
+    for bad in report.bad_lines:
+        click.echo(str(bad), err=True)
+    click.echo(
+        f"{report.added} samples added to {len(report.accounts)} accounts from {report.files} "
+        f"files; {report.duplicates} already there; {len(report.bad_lines)} bad lines."
+    )
+    if report.bad_lines:
+        sys.exit(1)

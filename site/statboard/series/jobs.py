@@ -1,0 +1,54 @@
+"""Background tasks and the daily schedule of the series feature."""
+
+from pathlib import Path
+
+from flask import current_app
+
+from statboard import tasks
+from statboard.series.collect import collect
+from statboard.series.importer import import_files
+from statboard.series.uploads import read_zip
+from statboard.tasks.schedule import daily
+
+
+@tasks.task("series.collect")
+def collect_task(ctx, account_ids=None):
+    """Collect all accounts (with the admins' digest) or just the given ones (without)."""
+
+    def progress(fraction, message):
+        ctx.check_cancelled()
+        ctx.progress(fraction, message)
+
+    report = collect(account_ids=account_ids, progress=progress, digest=not account_ids)
+    return report.as_dict()
+
+
+@tasks.task("series.import")
+def import_task(ctx, path: str, name: str, platform: str = "x"):
+    """Import an uploaded CSV or zip kept in instance/series-imports/, then delete it."""
+    upload = Path(path)
+    config = current_app.config
+    try:
+        if upload.suffix == ".zip":
+            files = read_zip(upload, config["SERIES_IMPORT_MAX_BYTES"])
+            total = max(1, sum(1 for _ in read_zip(upload, config["SERIES_IMPORT_MAX_BYTES"])))
+        else:
+            files, total = [(name, upload.read_bytes())], 1
+        done = 0
+
+        def progress(_size, file_name):
+            nonlocal done
+            done += 1
+            ctx.check_cancelled()
+            ctx.progress(done / total, f"imported {file_name}")
+
+        ctx.progress(0.0, f"importing {name}")
+        report = import_files(files, platform=platform, progress=progress)
+    finally:
+        upload.unlink(missing_ok=True)
+    return report.as_dict()
+
+
+@daily("COLLECT_AT", name="series.collect")
+def daily_collection():
+    tasks.submit("series.collect")

@@ -1,0 +1,86 @@
+"""Browser imports: an uploaded CSV or zip is checked, kept in instance/, and imported
+by a background task. Zip entries are read in memory by their base name: nothing is
+ever extracted to a path taken from the archive."""
+
+import io
+import secrets
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from flask import current_app
+
+
+class UploadRefused(ValueError):
+    """The upload cannot be imported; the message says what to do instead."""
+
+
+def upload_dir() -> Path:
+    path = Path(current_app.instance_path) / "series-imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def check_zip(data: bytes, max_bytes: int, max_files: int) -> list[zipfile.ZipInfo]:
+    """The CSV entries of a zip, or UploadRefused for bombs, traversal and junk."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise UploadRefused("That file is not a readable zip; upload a .zip or a .csv.") from exc
+    entries, total = [], 0
+    for info in archive.infolist():
+        path = PurePosixPath(info.filename.replace("\\", "/"))
+        if path.is_absolute() or ".." in path.parts:
+            raise UploadRefused(
+                f"The zip holds a path outside its folder ({info.filename!r}); "
+                "zip the CSV files alone."
+            )
+        if info.is_dir() or path.name.startswith(".") or path.parts[0] == "__MACOSX":
+            continue
+        if path.suffix.lower() != ".csv":
+            continue
+        total += info.file_size
+        if info.file_size > 100 * max(1, info.compress_size) and info.file_size > 1_000_000:
+            raise UploadRefused(f"{info.filename!r} expands too much to be a CSV; not imported.")
+        entries.append(info)
+    if not entries:
+        raise UploadRefused("The zip holds no .csv files; add <handle>-followers.csv files.")
+    if len(entries) > max_files:
+        raise UploadRefused(f"The zip holds {len(entries)} CSV files; import at most {max_files}.")
+    if total > max_bytes:
+        raise UploadRefused(
+            f"The zip expands to {total // 1_000_000} MB; split it below "
+            f"{max_bytes // 1_000_000} MB."
+        )
+    return entries
+
+
+def read_zip(path: Path, max_bytes: int):
+    """(name, bytes) of each CSV in a checked zip; reads stop at max_bytes in all."""
+    with zipfile.ZipFile(path) as archive:
+        budget = max_bytes
+        for info in check_zip(path.read_bytes(), max_bytes, 10**6):
+            with archive.open(info) as entry:
+                data = entry.read(budget + 1)
+            budget -= len(data)
+            if budget < 0:
+                raise UploadRefused("The zip expands beyond its declared size; not imported.")
+            yield PurePosixPath(info.filename).name, data
+
+
+def save_upload(filename: str, data: bytes) -> Path:
+    """Check an upload and keep it under a random name; returns where it is."""
+    config = current_app.config
+    name = PurePosixPath(filename.replace("\\", "/")).name
+    lower = name.lower()
+    if not data:
+        raise UploadRefused("The file is empty; choose a CSV or zip file with samples.")
+    if lower.endswith(".zip"):
+        check_zip(data, config["SERIES_IMPORT_MAX_BYTES"], config["SERIES_IMPORT_MAX_FILES"])
+        suffix = ".zip"
+    elif lower.endswith(".csv"):
+        suffix = ".csv"
+    else:
+        raise UploadRefused("Upload a .csv file (<handle>-followers.csv) or a .zip of them.")
+    path = upload_dir() / f"{secrets.token_hex(8)}{suffix}"
+    path.write_bytes(data)
+    return path

@@ -1,0 +1,77 @@
+/* Chart blocks: draws each [data-chart] with uPlot, on page load and after htmx swaps.
+   The data is the JSON in the element's <script type="application/json">:
+   [{label, x: [epoch seconds], y: [count or null where data is missing]}, ...]. */
+(function () {
+  "use strict";
+  if (window.StatboardCharts) return;
+
+  var COLORS = ["#2f6fdb", "#e0592a", "#2a9d8f", "#9b5de5", "#d4a017", "#6c757d"];
+  var HEIGHT = 240;
+
+  function number(v) {
+    return v == null ? "–" : Math.round(v).toLocaleString();
+  }
+
+  function when(v) {
+    return v == null ? "–" : new Date(v * 1000).toISOString().slice(0, 16).replace("T", " ");
+  }
+
+  function build(el) {
+    if (el.dataset.chartReady) return;
+    if (!window.uPlot) {
+      // uPlot loads in parallel when a chart arrives in an htmx fragment.
+      setTimeout(function () { build(el); }, 50);
+      return;
+    }
+    var source = el.querySelector('script[type="application/json"]');
+    var series = source ? JSON.parse(source.textContent) : [];
+    if (!series.length) return;
+    el.dataset.chartReady = "1";
+    var color = getComputedStyle(el).color;
+    var grid = { stroke: "rgba(128,128,128,0.2)" };
+    var opts = {
+      width: Math.max(200, el.clientWidth),
+      height: HEIGHT,
+      scales: { x: { time: true } },
+      series: [{ label: "UTC", value: function (u, v) { return when(v); } }].concat(
+        series.map(function (s, i) {
+          return {
+            label: s.label,
+            stroke: COLORS[i % COLORS.length],
+            width: 2,
+            value: function (u, v) { return number(v); },
+          };
+        })
+      ),
+      axes: [
+        { stroke: color, grid: grid, ticks: grid },
+        { stroke: color, grid: grid, ticks: grid, size: 60,
+          values: function (u, vals) { return vals.map(number); } },
+      ],
+      cursor: { drag: { x: false, y: false } },
+    };
+    // Explicit nulls are gaps; points missing only because another series has them are joined over.
+    var data = uPlot.join(series.map(function (s) { return [s.x, s.y]; }));
+    el.classList.add("chart-drawn");
+    var plot = new uPlot(opts, data, el);
+    if (window.ResizeObserver) {
+      new ResizeObserver(function () {
+        plot.setSize({ width: Math.max(200, el.clientWidth), height: HEIGHT });
+      }).observe(el);
+    }
+  }
+
+  function scan(root) {
+    root = root || document;
+    if (root.matches && root.matches("[data-chart]")) build(root);
+    if (root.querySelectorAll) root.querySelectorAll("[data-chart]").forEach(build);
+  }
+
+  document.addEventListener("htmx:load", function (event) { scan(event.detail.elt); });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { scan(document); });
+  } else {
+    scan(document);
+  }
+  window.StatboardCharts = { scan: scan };
+})();

@@ -1,0 +1,163 @@
+"""Importing the original CSV files: idempotent, line-by-line errors, browser uploads."""
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from statboard.extensions import db
+from statboard.series.models import Account, Sample
+from statboard.tasks.runner import wait_for
+
+from tests.series_helpers import login_htmx
+
+DATA = Path(__file__).parent / "data"
+SHARED = Path("/work/shared/data/followers")
+
+
+def sample_counts(app) -> dict[str, int]:
+    with app.app_context():
+        rows = db.session.execute(
+            db.select(Account.handle, db.func.count(Sample.id))
+            .join(Sample, isouter=True)
+            .group_by(Account.handle)
+        )
+        return dict(rows.all())
+
+
+def test_import_is_idempotent_and_twitstats_gives_the_file_back_byte_for_byte(app, runner):
+    original = DATA / "weatherbot-followers.csv"
+    first = runner.invoke(args=["series", "import", str(DATA)])
+    assert first.exit_code == 0, first.output
+    lines = original.read_text().splitlines()
+    assert sample_counts(app) == {"weatherbot": len(lines)}
+    again = runner.invoke(args=["series", "import", str(original)])
+    assert again.exit_code == 0
+    assert "0 samples added" in again.output and f"{len(lines)} already there" in again.output
+    with app.app_context():
+        db.session.execute(db.update(Account).values(is_public=True))
+        db.session.commit()
+    response = app.test_client().get("/twitstats/weatherbot")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.data == original.read_bytes()
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="the shared sample folder is not on this machine")
+def test_the_shared_sample_folder_imports_completely(app, runner):
+    result = runner.invoke(args=["series", "import", str(SHARED)])
+    assert result.exit_code == 0, result.output
+    expected = {
+        p.name.removesuffix("-followers.csv"): len(p.read_text().splitlines())
+        for p in SHARED.glob("*-followers.csv")
+    }
+    assert sample_counts(app) == expected
+
+
+NASTY = (
+    "\ufeff12-01-2013 03:50:04, 913\r\n"  # BOM and CRLF: fine
+    "\r\n"  # blank: skipped
+    "13-01-2013 03:50:02, 914\r\n"
+    "32-01-2013 03:50:02, 915\r\n"  # 4: no such day
+    "14-01-2013 03:50:02, -3\r\n"  # 5: negative
+    "15-01-2013 03:50:02, 9.5\r\n"  # 6: not whole
+    "16-01-2013 03:50:02, 917, extra\r\n"  # 7: extra column
+    "13-01-2013 03:50:02, 914\r\n"  # 8: exact repeat: skipped quietly
+    "13-01-2013 03:50:02, 999\r\n"  # 9: same time, other count
+    "2013-01-17T03:50:02Z, 920\r\n"  # ISO, UTC
+    "2013-01-18T05:50:02+02:00,921\r\n"  # ISO with offset: stored as UTC
+    "yesterday, 5\r\n"  # 12: unreadable time
+    "19-01-2013 03:50:02,\r\n"  # 13: no count
+)
+
+
+def test_bad_lines_are_reported_with_file_and_line_and_good_ones_kept(app, runner, tmp_path):
+    path = tmp_path / "nasty-followers.csv"
+    path.write_bytes(NASTY.encode())
+    result = runner.invoke(args=["series", "import", str(path)])
+    assert result.exit_code == 1
+    for line in (4, 5, 6, 7, 9, 12, 13):
+        assert f"nasty-followers.csv:{line}:" in result.output
+    assert "nasty-followers.csv:8:" not in result.output
+    assert "4 samples added" in result.output
+    with app.app_context():
+        rows = db.session.execute(
+            db.select(Sample.taken_at, Sample.count).order_by(Sample.taken_at)
+        ).all()
+    assert [(at.isoformat(), n) for at, n in rows] == [
+        ("2013-01-12T03:50:04", 913),
+        ("2013-01-13T03:50:02", 914),
+        ("2013-01-17T03:50:02", 920),
+        ("2013-01-18T03:50:02", 921),
+    ]
+
+
+def zip_of(entries: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def upload(client, headers, filename, data):
+    return client.post(
+        "/series/import",
+        data={"file": (io.BytesIO(data), filename)},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+
+
+def test_browser_import_of_a_zip_runs_as_a_task_with_progress(app, client, auth):
+    headers = login_htmx(auth)
+    data = zip_of(
+        {
+            "old/weatherbot-followers.csv": (DATA / "weatherbot-followers.csv").read_bytes(),
+            "old/friend-followers.csv": b"01-01-2020 03:50:00, 5\nnot a line\n",
+        }
+    )
+    response = upload(client, headers, "followers.zip", data)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith('<div class="task-progress"')
+    task_id = html.split('id="task-', 1)[1].split('"', 1)[0]
+    with app.app_context():
+        assert wait_for(task_id, 20).state == "SUCCESS"
+    done = client.get(f"/series/tasks/{task_id}", headers={"HX-Request": "true"})
+    text = done.get_data(as_text=True)
+    assert done.headers["HX-Trigger"] == "done"
+    assert "friend-followers.csv:2:" in text and "hx-trigger" not in text
+    assert sample_counts(app)["friend"] == 1
+    assert sample_counts(app)["weatherbot"] > 600
+
+
+@pytest.mark.parametrize(
+    ("filename", "data", "message"),
+    [
+        (
+            "evil.zip",
+            zip_of({"../../etc/x-followers.csv": b"01-01-2020 03:50:00, 5\n"}),
+            "outside its folder",
+        ),
+        ("bomb.zip", zip_of({"big-followers.csv": b"0" * 60_000_000}), "expands"),
+        ("empty.zip", zip_of({"readme.txt": b"hello"}), "no .csv files"),
+        ("broken.zip", b"PK\x03\x04 not really", "not a readable zip"),
+        ("photo.png", b"\x89PNG....", "Upload a .csv"),
+        ("empty-followers.csv", b"", "empty"),
+    ],
+)
+def test_dangerous_or_useless_uploads_are_refused(app, client, auth, filename, data, message):
+    response = upload(client, login_htmx(auth), filename, data)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert sample_counts(app) == {}
+
+
+def test_visitors_and_users_cannot_import(app, client, auth):
+    csv = b"01-01-2020 03:50:00, 5\n"
+    headers = {**auth.csrf(), "HX-Request": "true"}
+    assert upload(client, headers, "a-followers.csv", csv).status_code == 401
+    headers = login_htmx(auth, admin=False)
+    assert upload(client, headers, "a-followers.csv", csv).status_code == 403
+    assert sample_counts(app) == {}
