@@ -8,9 +8,10 @@ def too_large(error):
 
     from statboard.errors import http_error
 
-    limit_mb = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    size = f"{limit / 2**20:.3g} MB" if limit >= 2**20 else f"{limit / 2**10:.0f} kB"
     friendly = RequestEntityTooLarge(
-        f"That upload is larger than the {limit_mb:g} MB this site accepts; "
+        f"That upload is larger than the {size} this site accepts; "
         "choose a smaller file or shrink the image first."
     )
     return http_error(friendly)
