@@ -28,6 +28,7 @@ class Config:
     DATABASE_URL = None  # None: sqlite:///instance/statboard.db
     STORAGE_URL = "uploads"  # a folder, or s3://bucket/prefix?region=..&endpoint=..
     STORAGE_PRESIGNED = True  # S3: presigned URLs (True) or public object URLs (False)
+    STORAGE_URL_SECONDS = 86400  # S3: how long a presigned URL works (at most 7 days)
     MAIL_URL = None  # None: .eml files in instance/outbox/; or smtp[s]://user:pw@host:port
     MAIL_FROM = "statboard@localhost"
     COUNTERS_URL = "memory://"  # or redis://host:port/db

@@ -1,0 +1,40 @@
+"""The image and gallery block kinds, as the pages registry knows them."""
+
+from statboard.images import demo, services
+from statboard.images.forms import GalleryBlockForm, ImageBlockForm
+from statboard.pages.registry import BlockKind, register
+
+
+def media_context(block) -> dict:
+    return {"media": services.media_for(block)}
+
+
+def register_kinds() -> None:
+    register(
+        BlockKind(
+            name="image",
+            label="Image",
+            template="blocks/image/_view.html",
+            edit_template="blocks/image/_edit.html",
+            form=ImageBlockForm,
+            defaults=lambda: {"file_id": None, "alt": "", "caption": ""},
+            demo=demo.demo_image,
+            context=media_context,
+            # Called by the pages engine before it deletes a block: files go after commit.
+            settings={"on_delete": services.discard_block_files},
+        )
+    )
+    register(
+        BlockKind(
+            name="gallery",
+            label="Gallery",
+            template="blocks/gallery/_view.html",
+            edit_template="blocks/gallery/_edit.html",
+            form=GalleryBlockForm,
+            defaults=lambda: {"title": "", "items": []},
+            demo=demo.demo_gallery,
+            context=media_context,
+            span=2,
+            settings={"on_delete": services.discard_block_files},
+        )
+    )

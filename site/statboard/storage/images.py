@@ -1,0 +1,146 @@
+"""Checking and re-encoding uploaded images with Pillow.
+
+Only real JPEG, PNG, GIF and WebP files pass, whatever their name or Content-Type
+says. The stored original is re-encoded: EXIF orientation applied, metadata
+(EXIF, GPS, XMP, text chunks) left behind, colour profile and transparency kept.
+Still images also get WebP thumbnails at the widths the templates ask for.
+"""
+
+import io
+import warnings
+from dataclasses import dataclass, field
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+# Pillow format -> (content type, file extension)
+FORMATS = {
+    "JPEG": ("image/jpeg", "jpg"),
+    "PNG": ("image/png", "png"),
+    "GIF": ("image/gif", "gif"),
+    "WEBP": ("image/webp", "webp"),
+}
+EXTENSIONS = {content_type: ext for content_type, ext in FORMATS.values()}
+# Widths of the thumbnails the templates use in srcset (never wider than the original).
+THUMBNAIL_WIDTHS = (480, 1200)
+
+NOT_AN_IMAGE = "This file is not an image this site can show; upload a JPEG, PNG, GIF or WebP file."
+DAMAGED = "This image file is damaged or incomplete; export it again and upload the new file."
+
+
+class ImageRejected(ValueError):
+    """An upload that is not an image we keep; the message says what to do instead."""
+
+
+@dataclass
+class Encoded:
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+
+    @property
+    def ext(self) -> str:
+        return EXTENSIONS[self.content_type]
+
+
+@dataclass
+class ProcessedImage:
+    original: Encoded
+    thumbnails: dict[int, Encoded] = field(default_factory=dict)
+
+
+def process_image(data: bytes, max_pixels: int) -> ProcessedImage:
+    """Check an upload and return the stored original plus its thumbnails."""
+    image = _open_checked(data, max_pixels)
+    if getattr(image, "n_frames", 1) > 1:
+        # Animations keep every frame; thumbnails would freeze them, so none are made.
+        return ProcessedImage(_encode_animation(image))
+    fmt = image.format
+    image = ImageOps.exif_transpose(image)
+    return ProcessedImage(
+        _encode(image, fmt),
+        {width: _thumbnail(image, width) for width in THUMBNAIL_WIDTHS if width < image.width},
+    )
+
+
+def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
+    if not data:
+        raise ImageRejected("The file is empty; choose an image file to upload.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=list(FORMATS))
+            _check_pixels(image.width * image.height, image, max_pixels)
+            frames = getattr(image, "n_frames", 1)
+            _check_pixels(image.width * image.height * frames, image, max_pixels)
+            image.load()
+    except ImageRejected:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageRejected(_too_many_pixels(max_pixels)) from None
+    except UnidentifiedImageError:
+        raise ImageRejected(NOT_AN_IMAGE) from None
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError):
+        raise ImageRejected(DAMAGED) from None
+    return image
+
+
+def _check_pixels(pixels: int, image: Image.Image, max_pixels: int) -> None:
+    if pixels > max_pixels:
+        raise ImageRejected(_too_many_pixels(max_pixels, image))
+
+
+def _too_many_pixels(max_pixels: int, image: Image.Image | None = None) -> str:
+    size = f" ({image.width}×{image.height} pixels)" if image is not None else ""
+    return (
+        f"This image is too large{size}: this site takes at most "
+        f"{max_pixels / 1e6:g} megapixels; scale it down and upload it again."
+    )
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+
+
+def _encode(image: Image.Image, fmt: str) -> Encoded:
+    options = {"icc_profile": image.info.get("icc_profile")}
+    if fmt == "JPEG":
+        image = image if image.mode in ("L", "RGB") else image.convert("RGB")
+        options.update(quality=90, optimize=True)
+    elif fmt == "PNG":
+        if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"):
+            image = image.convert("RGBA" if _has_alpha(image) else "RGB")
+        if "transparency" in image.info:
+            options["transparency"] = image.info["transparency"]
+        options["optimize"] = True
+    elif fmt == "GIF":
+        if image.mode not in ("P", "L"):
+            image = image.convert("RGBA").quantize() if _has_alpha(image) else image.quantize()
+        if "transparency" in image.info:
+            options["transparency"] = image.info["transparency"]
+    else:  # WEBP
+        image = image.convert("RGBA" if _has_alpha(image) else "RGB")
+        options.update(quality=88)
+    out = io.BytesIO()
+    image.save(out, fmt, **{k: v for k, v in options.items() if v is not None})
+    return Encoded(out.getvalue(), FORMATS[fmt][0], image.width, image.height)
+
+
+def _thumbnail(image: Image.Image, width: int) -> Encoded:
+    source = image.convert("RGBA" if _has_alpha(image) else "RGB")
+    height = max(1, round(image.height * width / image.width))
+    small = source.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    out = io.BytesIO()
+    profile = image.info.get("icc_profile")
+    small.save(out, "WEBP", quality=82, **({"icc_profile": profile} if profile else {}))
+    return Encoded(out.getvalue(), "image/webp", width, height)
+
+
+def _encode_animation(image: Image.Image) -> Encoded:
+    fmt = image.format
+    options = {"save_all": True, "loop": image.info.get("loop", 0)}
+    if "duration" in image.info:
+        options["duration"] = image.info["duration"]
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return Encoded(out.getvalue(), FORMATS[fmt][0], image.width, image.height)
