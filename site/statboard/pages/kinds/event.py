@@ -5,11 +5,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, StringField, TextAreaField, URLField
-from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 
 from statboard.pages.registry import BlockKind
 
 FORMAT = "%Y-%m-%dT%H:%M"
+BAD_TIME = "Give the date and time as YYYY-MM-DDTHH:MM, e.g. 2030-05-14T18:30."
 FORMATS = [FORMAT, "%Y-%m-%dT%H:%M:%S"]  # browsers add seconds now and then
 
 
@@ -31,9 +39,14 @@ class EventBlockForm(FlaskForm):
         "Title", validators=[DataRequired("Give the event a title."), _length("title", 200)]
     )
     start = DateTimeLocalField(
-        "Starts", format=FORMATS, validators=[DataRequired("Give a start date and time.")]
+        "Starts",
+        format=FORMATS,
+        invalid_value_message=BAD_TIME,
+        validators=[InputRequired("Give a start date and time.")],
     )
-    end = DateTimeLocalField("Ends (optional)", format=FORMATS, validators=[Optional()])
+    end = DateTimeLocalField(
+        "Ends (optional)", format=FORMATS, invalid_value_message=BAD_TIME, validators=[Optional()]
+    )
     tz = StringField(
         "Time zone",
         default="UTC",
