@@ -2,10 +2,10 @@
 
 import re
 
-from tests.conftest import CSRF_RE
-
 from statboard.extensions import db
 from statboard.pages.models import Block, Page
+
+from tests.conftest import CSRF_RE
 
 HX = {"HX-Request": "true"}
 

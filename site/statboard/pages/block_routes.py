@@ -77,7 +77,9 @@ def save_block(block_id):
         current = conflict.block
         mine = {k: v for k, v in request.form.items() if k not in ("csrf_token", "version")}
         fresh = _edit_form(current, formdata=False)
-        return _render_edit(current, fresh, 409, conflict={"message": CONFLICT_MESSAGE, "mine": mine})
+        return _render_edit(
+            current, fresh, 409, conflict={"message": CONFLICT_MESSAGE, "mine": mine}
+        )
     if request.headers.get("X-Autosave"):
         # The editor stays open: it only needs the new version for its next save.
         return "", 204, {"X-Block-Version": str(block.version)}
