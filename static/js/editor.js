@@ -36,7 +36,7 @@
       firstField = firstField || area;
     }
     firstField = firstField || form.querySelector("input:not([type=hidden]), textarea, select");
-    if (firstField && !form.querySelector("[role=alert]")) firstField.focus();
+    if (firstField) firstField.focus();
     if (form.matches(".block.editing")) {
       form.addEventListener("input", () => scheduleAutosave(form));
       form.addEventListener("change", () => scheduleAutosave(form));
