@@ -209,3 +209,32 @@ def test_a_save_without_a_version_is_refused(client, auth, home):
     )
     assert response.status_code == 400
     assert get_block(client.application, home[0]).version == 1
+
+
+def test_no_javascript_conflict_and_invalid_posts_show_the_whole_page(client, auth, home):
+    auth.login_admin()
+    token = csrf(client)["X-CSRFToken"]
+    client.post(f"/blocks/{home[0]}", data={**text_edit("<p>first</p>"), "csrf_token": token})
+    stale = client.post(
+        f"/blocks/{home[0]}", data={**text_edit("<p>late</p>"), "csrf_token": token}
+    )
+    assert stale.status_code == 409
+    html = stale.get_data(as_text=True)
+    assert "<html" in html and "Someone saved this block meanwhile" in html
+    bad = client.post(f"/blocks/{home[1]}", data={**event_edit(tz="Nowhere"), "csrf_token": token})
+    assert bad.status_code == 422 and "<html" in bad.get_data(as_text=True)
+
+
+def test_blocks_of_private_pages_are_hidden_from_visitors(client, app):
+    gen_page(app, "team", public=False, blocks=[TEXT])
+    block_id = block_ids(app, "team")[0]
+    assert client.get(f"/blocks/{block_id}", headers=HX).status_code == 401
+    response = client.get(f"/blocks/{block_id}", headers={"Accept": "text/html"})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_unknown_blocks_are_404(client, auth, home):
+    auth.login_admin()
+    assert client.get("/blocks/999", headers=HX).status_code == 404
+    response = client.put("/blocks/999", data=text_edit("<p>x</p>"), headers={**HX, **csrf(client)})
+    assert response.status_code == 404
