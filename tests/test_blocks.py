@@ -160,8 +160,9 @@ BAD_EVENTS = [
 
 
 @pytest.mark.parametrize(("change", "message"), BAD_EVENTS)
-def test_bad_event_input_gets_422_with_the_edit_form(client, auth, home, change, message):
+def test_bad_event_input_gets_422_with_the_edit_form(client, auth, home, change, message, caplog):
     auth.login_admin()
+    caplog.set_level(logging.INFO, logger="statboard.changes")
     response = client.put(
         f"/blocks/{home[1]}", data=event_edit(**change), headers={**HX, **csrf(client)}
     )
@@ -170,6 +171,7 @@ def test_bad_event_input_gets_422_with_the_edit_form(client, auth, home, change,
     assert message in html
     block = get_block(client.application, home[1])
     assert block.version == 1 and block.data == EVENT[1]
+    assert not [r for r in caplog.records if r.name == "statboard.changes"]
 
 
 def test_good_event_saves_and_shows_in_its_time_zone(client, auth, home):
@@ -238,3 +240,13 @@ def test_unknown_blocks_are_404(client, auth, home):
     assert client.get("/blocks/999", headers=HX).status_code == 404
     response = client.put("/blocks/999", data=text_edit("<p>x</p>"), headers={**HX, **csrf(client)})
     assert response.status_code == 404
+
+
+def test_saving_unchanged_content_announces_nothing(client, auth, home, caplog):
+    auth.login_admin()
+    caplog.set_level(logging.INFO, logger="statboard.changes")
+    same = text_edit(TEXT[1]["html"])
+    response = client.put(f"/blocks/{home[0]}", data=same, headers={**HX, **csrf(client)})
+    assert response.status_code == 200
+    assert get_block(client.application, home[0]).version == 1
+    assert not [r for r in caplog.records if r.name == "statboard.changes"]

@@ -66,6 +66,8 @@ def save_block(block: Block, data: dict, version: int | None, actor) -> Block:
     """Store new data for the block if `version` is the one the editor started from."""
     if version != block.version:
         raise Conflict(block)
+    if data == block.data:
+        return block  # nothing changed (say, Save right after an autosave): no new version
     block.data = data
     block.version = block.version + 1
     notify.announce(actor, "edited", _describe(block), page=block.page, url=block_url(block))
