@@ -40,13 +40,15 @@ class Block(db.Model):
     span: Mapped[int] = mapped_column(default=1)  # grid columns: 1 or 2
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Optimistic concurrency: a save names the version it edited; a stale one gets 409.
+    # Only content edits raise it (services.save_block); moving or resizing a block
+    # leaves an editor open on it valid. Every UPDATE still checks it in its WHERE.
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     page: Mapped[Page] = relationship(back_populates="blocks")
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     def __repr__(self) -> str:
         return f"<Block {self.id} {self.kind}>"

@@ -53,5 +53,10 @@ def get(name: str) -> BlockKind:
     return kind
 
 
+def find(name: str) -> BlockKind | None:
+    """The kind called `name`, or None (say, a block whose feature is switched off)."""
+    return _kinds.get(name)
+
+
 def all_kinds() -> list[BlockKind]:
     return list(_kinds.values())

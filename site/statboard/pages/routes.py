@@ -1,1 +1,103 @@
-from statboard.pages import bp  # noqa: F401
+"""Page views: show a page, change its settings, create pages, edit the navigation."""
+
+from flask import redirect, render_template, request, url_for
+from flask_login import current_user
+
+from statboard.auth.access import require_admin, require_login
+from statboard.pages import bp, is_htmx, services
+from statboard.pages.forms import PageForm
+
+
+@bp.get("/", defaults={"slug": "home"})
+@bp.get("/<slug>")
+def show(slug):
+    page = services.get_page_or_404(slug)
+    if not page.is_public:
+        require_login()
+    return render_template("pages/page.html", page=page)
+
+
+def _page_form(page) -> PageForm:
+    data = {"title": page.title, "slug": page.slug, "is_public": page.is_public}
+    return PageForm(data={**data, "in_nav": page.nav_position is not None}, page=page)
+
+
+@bp.get("/pages/<slug>/head")
+def head(slug):
+    page = services.get_page_or_404(slug)
+    if not page.is_public:
+        require_login()
+    if not is_htmx():
+        return redirect(url_for("pages.show", slug=slug))
+    return render_template("pages/_head.html", page=page)
+
+
+@bp.get("/pages/<slug>/settings")
+def edit_settings(slug):
+    require_admin()
+    page = services.get_page_or_404(slug)
+    form = _page_form(page)
+    if is_htmx():
+        return render_template("pages/_head_edit.html", page=page, form=form)
+    return render_template("pages/page.html", page=page, form=form, editing_head=True)
+
+
+@bp.route("/pages/<slug>/settings", methods=["PUT", "POST"])
+def save_settings(slug):
+    require_admin()
+    page = services.get_page_or_404(slug)
+    form = PageForm(page=page)
+    if not form.validate():
+        if is_htmx():
+            return render_template("pages/_head_edit.html", page=page, form=form), 422
+        return render_template("pages/page.html", page=page, form=form, editing_head=True), 422
+    old_slug = page.slug
+    services.update_page(page, **form.values(), actor=current_user)
+    target = url_for("pages.show", slug=page.slug)
+    if not is_htmx():
+        return redirect(target, 303)
+    if page.slug != old_slug:
+        return "", 200, {"HX-Redirect": target}
+    return render_template("pages/_head.html", page=page, oob_nav=True)
+
+
+@bp.get("/nav")
+def nav():
+    if not is_htmx():
+        return redirect(url_for("pages.show", slug="home"))
+    return render_template("pages/_nav.html")
+
+
+@bp.get("/nav/edit")
+def edit_nav():
+    require_admin()
+    return _nav_editor(PageForm(formdata=None))
+
+
+def _nav_editor(form, status=200):
+    pages = services.all_pages()
+    template = "pages/_nav_edit.html" if is_htmx() else "pages/nav_edit.html"
+    return render_template(template, pages=pages, form=form), status
+
+
+@bp.post("/nav/<slug>/move")
+def move_in_nav(slug):
+    require_admin()
+    page = services.get_page_or_404(slug)
+    services.move_in_nav(page, request.form.get("direction", ""), current_user)
+    if is_htmx():
+        return _nav_editor(PageForm(formdata=None))
+    return redirect(url_for("pages.edit_nav"), 303)
+
+
+@bp.post("/pages")
+def create_page():
+    require_admin()
+    form = PageForm()
+    if not form.validate():
+        return _nav_editor(form, 422)
+    page = services.create_page(**form.values(), actor=current_user)
+    target = url_for("pages.show", slug=page.slug)
+    if is_htmx():
+        return "", 201, {"HX-Redirect": target}
+    return redirect(target, 303)

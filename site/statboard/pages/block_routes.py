@@ -1,0 +1,157 @@
+"""Block views: click to edit, save (htmx PUT or plain POST), add, move, resize, delete.
+
+Every kind gets these for free through its registry entry: the form validates an
+edit and `to_data(old)` turns it into the block's new data.
+"""
+
+from flask import abort, redirect, render_template, request
+from flask_login import current_user
+
+from statboard.auth.access import require_admin, require_login
+from statboard.pages import bp, is_htmx, registry, services
+from statboard.pages.services import Conflict
+
+CONFLICT_MESSAGE = (
+    "Someone saved this block meanwhile; here is their version. "
+    "Make your change again on top of it, then save."
+)
+
+
+def _visible_block(block_id):
+    block = services.get_block_or_404(block_id)
+    if not block.page.is_public:
+        require_login()
+    return block
+
+
+def _edit_form(block, formdata=True):
+    kind = registry.get(block.kind)
+    if formdata:
+        return kind.form()
+    return kind.form(formdata=None, data=block.data)
+
+
+def _render_edit(block, form, status=200, conflict=None):
+    context = {"block": block, "form": form, "conflict": conflict}
+    if is_htmx():
+        return render_template("pages/_block_edit.html", **context), status
+    return render_template("pages/page.html", page=block.page, editing=block, **context), status
+
+
+def _back_to(page, block=None):
+    if block is not None:
+        return redirect(services.block_url(block), 303)
+    return redirect(services.page_url(page), 303)
+
+
+@bp.get("/blocks/<int:block_id>")
+def block(block_id):
+    block = _visible_block(block_id)
+    if not is_htmx():
+        return redirect(services.block_url(block))
+    return render_template("pages/_block.html", block=block)
+
+
+@bp.get("/blocks/<int:block_id>/edit")
+def edit_block(block_id):
+    require_admin()
+    block = services.get_block_or_404(block_id)
+    return _render_edit(block, _edit_form(block, formdata=False))
+
+
+@bp.route("/blocks/<int:block_id>", methods=["PUT", "POST"])
+def save_block(block_id):
+    require_admin()
+    block = services.get_block_or_404(block_id)
+    form = _edit_form(block)
+    if not form.validate():
+        return _render_edit(block, form, 422)
+    try:
+        version = int(request.form.get("version", ""))
+    except ValueError:
+        abort(400, "The edit names no block version; reload the page and edit again.")
+    data = form.to_data(dict(block.data))
+    try:
+        services.save_block(block, data, version, current_user)
+    except Conflict as conflict:
+        current = conflict.block
+        mine = {k: v for k, v in request.form.items() if k not in ("csrf_token", "version")}
+        fresh = _edit_form(current, formdata=False)
+        return _render_edit(
+            current, fresh, 409, conflict={"message": CONFLICT_MESSAGE, "mine": mine}
+        )
+    if request.headers.get("X-Autosave"):
+        # The editor stays open: it only needs the new version for its next save.
+        return "", 204, {"X-Block-Version": str(block.version)}
+    if not is_htmx():
+        return _back_to(block.page, block)
+    return render_template("pages/_block.html", block=block)
+
+
+def _int_field(name: str, allowed: str) -> int:
+    try:
+        return int(request.form.get(name, ""))
+    except ValueError:
+        abort(400, f"Give {name} as a whole number ({allowed}).")
+
+
+@bp.post("/pages/<slug>/blocks")
+def add_block(slug):
+    require_admin()
+    page = services.get_page_or_404(slug)
+    kind = request.form.get("kind", "")
+    position = _int_field("position", "0 for the top of the page")
+    block = services.add_block(page, kind, position, current_user)
+    if not is_htmx():
+        return redirect(services.edit_url(block), 303)
+    form = _edit_form(block, formdata=False)
+    return render_template("pages/_grid.html", page=page, editing=block, form=form)
+
+
+@bp.post("/blocks/<int:block_id>/move")
+def move_block(block_id):
+    require_admin()
+    block = services.get_block_or_404(block_id)
+    direction = request.form.get("direction")
+    if direction in ("up", "down"):
+        position = block.position + (-1 if direction == "up" else 1)
+    elif direction is None:
+        position = _int_field("position", "0 for the top of the page")
+    else:
+        abort(400, "Move a block 'up' or 'down', or give its new position.")
+    services.move_block(block, position, current_user)
+    return _grid_or_back(block.page, block)
+
+
+@bp.post("/blocks/<int:block_id>/span")
+def span_block(block_id):
+    require_admin()
+    block = services.get_block_or_404(block_id)
+    services.set_span(block, _int_field("span", "1 or 2"), current_user)
+    return _grid_or_back(block.page, block)
+
+
+@bp.get("/blocks/<int:block_id>/delete")
+def confirm_delete(block_id):
+    require_admin()
+    block = services.get_block_or_404(block_id)
+    return render_template("pages/confirm_delete.html", block=block, page=block.page)
+
+
+@bp.post("/blocks/<int:block_id>/delete")
+def delete_block(block_id):
+    require_admin()
+    block = services.get_block_or_404(block_id)
+    page = services.delete_block(block, current_user)
+    return _grid_or_back(page)
+
+
+def _grid_or_back(page, block=None):
+    if is_htmx():
+        return render_template("pages/_grid.html", page=page)
+    return _back_to(page, block)
+
+
+@bp.errorhandler(Conflict)
+def conflict(error: Conflict):
+    abort(409, "Someone changed this block meanwhile; reload the page and try again.")

@@ -1,0 +1,55 @@
+"""Text blocks: rich text (headings, bold, italic, links, lists, quotes), sanitized on save."""
+
+import nh3
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+from wtforms.validators import Length
+
+from statboard.pages.registry import BlockKind
+
+MAX_HTML = 100_000
+TAGS = {"h2", "h3", "h4", "p", "br", "strong", "b", "em", "i", "a", "ul", "ol", "li", "blockquote"}
+ATTRIBUTES = {"a": {"href", "title"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def sanitize(html: str) -> str:
+    """Only the tags the editor makes; links to http(s)/mailto only, never followed by bots."""
+    return nh3.clean(
+        html,
+        tags=TAGS,
+        attributes=ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener nofollow",
+        strip_comments=True,
+    ).strip()
+
+
+class TextBlockForm(FlaskForm):
+    html = TextAreaField(
+        "Text",
+        validators=[Length(max=MAX_HTML, message=f"Keep the text under {MAX_HTML:,} characters.")],
+    )
+
+    def to_data(self, old: dict) -> dict:
+        return {**old, "html": sanitize(self.html.data or "")}
+
+
+DEMO = """<h2>Welcome to Statboard</h2>
+<p>This page is built of <strong>blocks</strong>. Log in as an admin and click any
+block to edit it <em>where it stands</em>: save with the button or
+<strong>Ctrl+Enter</strong>, cancel with <strong>Esc</strong>; a pause saves on its own.</p>
+<ul><li>Add a block between two others from a block's tools.</li>
+<li>Drag blocks to reorder them, or use the up and down buttons.</li></ul>
+<blockquote>Numbers you care about, on one page.</blockquote>"""
+
+KIND = BlockKind(
+    name="text",
+    label="Text",
+    template="blocks/text/_view.html",
+    edit_template="blocks/text/_edit.html",
+    form=TextBlockForm,
+    defaults=lambda: {"html": "<p>New text. Click to edit.</p>"},
+    demo=lambda: {"html": sanitize(DEMO)},
+    span=2,
+)

@@ -1,0 +1,191 @@
+"""What admins do to pages and blocks: each change checks, saves and announces itself.
+
+Views call these and stay thin. Every change calls notify.announce() before the commit,
+so the log line and the admins' email go out only once the change is saved.
+"""
+
+from flask import abort, url_for
+from sqlalchemy.orm.exc import StaleDataError
+
+from statboard import notify
+from statboard.extensions import db
+from statboard.pages import registry
+from statboard.pages.models import Block, Page
+
+
+class Conflict(Exception):
+    """A save named a block version that is no longer the current one."""
+
+    def __init__(self, block: Block):
+        super().__init__(f"block {block.id} is at version {block.version}")
+        self.block = block
+
+
+def get_page_or_404(slug: str) -> Page:
+    return db.first_or_404(db.select(Page).where(Page.slug == slug))
+
+
+def get_block_or_404(block_id: int) -> Block:
+    return db.get_or_404(Block, block_id)
+
+
+def nav_pages(include_private: bool) -> list[Page]:
+    query = db.select(Page).where(Page.nav_position.is_not(None)).order_by(Page.nav_position)
+    if not include_private:
+        query = query.where(Page.is_public)
+    return list(db.session.scalars(query))
+
+
+def all_pages() -> list[Page]:
+    order = (Page.nav_position.is_(None), Page.nav_position, Page.title)
+    return list(db.session.scalars(db.select(Page).order_by(*order)))
+
+
+def block_url(block: Block) -> str:
+    return url_for("pages.show", slug=block.page.slug, _anchor=f"block-{block.id}")
+
+
+def _describe(block: Block) -> str:
+    return f"{registry.get(block.kind).label.lower()} block {block.id}"
+
+
+def _commit_or_conflict(block: Block) -> None:
+    try:
+        db.session.commit()
+    except StaleDataError:
+        # Someone saved between our read and our write: show them the current block.
+        db.session.rollback()
+        db.session.expire_all()
+        raise Conflict(db.session.get(Block, block.id)) from None
+
+
+# --- blocks -------------------------------------------------------------------
+
+
+def save_block(block: Block, data: dict, version: int | None, actor) -> Block:
+    """Store new data for the block if `version` is the one the editor started from."""
+    if version != block.version:
+        raise Conflict(block)
+    if data == block.data:
+        return block  # nothing changed (say, Save right after an autosave): no new version
+    block.data = data
+    block.version = block.version + 1
+    notify.announce(actor, "edited", _describe(block), page=block.page, url=block_url(block))
+    _commit_or_conflict(block)
+    return block
+
+
+def _renumber(blocks: list[Block]) -> None:
+    for position, block in enumerate(blocks):
+        if block.position != position:
+            block.position = position
+
+
+def add_block(page: Page, kind_name: str, position: int, actor) -> Block:
+    kind = registry.get(kind_name)
+    blocks = list(page.blocks)
+    if not 0 <= position <= len(blocks):
+        abort(400, f"Position must be between 0 and {len(blocks)}; pick a place on the page.")
+    block = Block(kind=kind.name, span=kind.span, data=kind.defaults(), version=1)
+    blocks.insert(position, block)
+    page.blocks.append(block)
+    _renumber(blocks)
+    db.session.flush()
+    notify.announce(actor, "added", _describe(block), page=page, url=block_url(block))
+    db.session.commit()
+    return block
+
+
+def move_block(block: Block, position: int, actor) -> Block:
+    """Move the block to `position` (0-based, clamped to the page)."""
+    blocks = [b for b in block.page.blocks if b.id != block.id]
+    position = max(0, min(position, len(blocks)))
+    blocks.insert(position, block)
+    _renumber(blocks)
+    notify.announce(actor, "moved", _describe(block), page=block.page, url=block_url(block))
+    _commit_or_conflict(block)
+    return block
+
+
+def set_span(block: Block, span: int, actor) -> Block:
+    if span not in (1, 2):
+        abort(400, "A block spans 1 or 2 columns; choose one of those.")
+    block.span = span
+    notify.announce(actor, "resized", _describe(block), page=block.page, url=block_url(block))
+    _commit_or_conflict(block)
+    return block
+
+
+def delete_block(block: Block, actor) -> Page:
+    page = block.page
+    notify.announce(
+        actor, "deleted", _describe(block), page=page, url=url_for("pages.show", slug=page.slug)
+    )
+    page.blocks.remove(block)
+    _renumber(list(page.blocks))
+    _commit_or_conflict(block)
+    return page
+
+
+# --- pages and navigation -----------------------------------------------------
+
+
+def slug_taken(slug: str, page: Page | None = None) -> bool:
+    other = db.session.scalar(db.select(Page).where(Page.slug == slug))
+    return other is not None and other is not page
+
+
+def create_page(title: str, slug: str, is_public: bool, in_nav: bool, actor) -> Page:
+    page = Page(title=title, slug=slug, is_public=is_public)
+    if in_nav:
+        page.nav_position = _next_nav_position()
+    db.session.add(page)
+    db.session.flush()
+    url = url_for("pages.show", slug=slug)
+    notify.announce(actor, "created", f"page {title!r}", page=page, url=url)
+    db.session.commit()
+    return page
+
+
+def update_page(page: Page, title: str, slug: str, is_public: bool, in_nav: bool, actor) -> Page:
+    old_title = page.title
+    page.title, page.slug, page.is_public = title, slug, is_public
+    if in_nav and page.nav_position is None:
+        page.nav_position = _next_nav_position()
+    elif not in_nav:
+        page.nav_position = None
+    url = url_for("pages.show", slug=slug)
+    notify.announce(actor, "changed", f"page {old_title!r}", page=page, url=url)
+    db.session.commit()
+    return page
+
+
+def _next_nav_position() -> int:
+    last = db.session.scalar(db.select(db.func.max(Page.nav_position)))
+    return 0 if last is None else last + 1
+
+
+def move_in_nav(page: Page, direction: str, actor) -> None:
+    """Swap the page with its neighbour in the navigation (direction "up" or "down")."""
+    if direction not in ("up", "down"):
+        abort(400, "Move a page 'up' or 'down' in the navigation.")
+    if page.nav_position is None:
+        abort(400, "This page is not in the navigation; add it there first.")
+    entries = nav_pages(include_private=True)
+    index = entries.index(page)
+    other = index - 1 if direction == "up" else index + 1
+    if 0 <= other < len(entries):
+        entries[index], entries[other] = entries[other], entries[index]
+    for position, entry in enumerate(entries):
+        entry.nav_position = position
+    url = url_for("pages.show", slug=page.slug)
+    notify.announce(actor, f"moved {direction} in the navigation", f"page {page.title!r}", url=url)
+    db.session.commit()
+
+
+def page_url(page: Page) -> str:
+    return url_for("pages.show", slug=page.slug)
+
+
+def edit_url(block: Block) -> str:
+    return url_for("pages.edit_block", block_id=block.id)

@@ -1,0 +1,30 @@
+"""What every page template may use: the navigation, edit rights, block kinds."""
+
+from flask_login import current_user
+
+from statboard.pages import registry, services
+
+
+def can_edit() -> bool:
+    return bool(current_user.is_authenticated and current_user.is_admin)
+
+
+def block_kind(block):
+    return registry.find(block.kind)
+
+
+def block_context(block) -> dict:
+    kind = registry.find(block.kind)
+    return kind.context(block) if kind and kind.context else {}
+
+
+def init_templating(app):
+    @app.context_processor
+    def page_globals():
+        return {
+            "can_edit": can_edit(),
+            "nav_pages": lambda: services.nav_pages(current_user.is_authenticated),
+            "block_kind": block_kind,
+            "block_context": block_context,
+            "block_kinds": registry.all_kinds,
+        }

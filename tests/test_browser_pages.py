@@ -1,0 +1,81 @@
+"""A real browser on the real site: an admin edits a text block in place and reorders
+blocks; a visitor then sees the result and no edit controls."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.fixtures.servers import ROOT
+
+MAKE_ADMIN = """
+from statboard import create_app
+from statboard.auth.models import User
+from statboard.extensions import db
+app = create_app()
+with app.app_context():
+    user = User(username="boss", fullname="The Boss", email="boss@example.test", is_admin=True)
+    user.set_password("boss-password")
+    db.session.add(user)
+    db.session.commit()
+"""
+
+
+@pytest.fixture
+def admin_site(live_site):
+    """The live site with an admin 'boss' made in its own database."""
+    subprocess.run([sys.executable, "-c", MAKE_ADMIN], env=live_site.env, cwd=ROOT, check=True)
+    return live_site
+
+
+def block_order(pg):
+    return pg.eval_on_selector_all("#blocks > .block", "els => els.map(e => e.id)")
+
+
+def test_admin_edits_in_place_and_visitor_sees_it(admin_site, page, browser):
+    url = admin_site.url
+    page.goto(url + "/login")
+    page.fill("input[name=username]", "boss")
+    page.fill("input[name=password]", "boss-password")
+    page.click("button[type=submit]")
+    page.wait_for_url(url + "/")
+
+    # Click the text where it stands: the editor opens in its place.
+    text_id = page.get_attribute(".block--text", "id")
+    page.click(f"#{text_id} .block-body h2")
+    area = page.locator(f"form#{text_id} .rt-area")
+    area.wait_for()
+    area.locator("h2").click()
+    page.keyboard.press("End")
+    page.keyboard.type(" and welcome back")
+    page.keyboard.press("Control+Enter")
+    shown = page.locator(f"article#{text_id} h2")
+    shown.wait_for()
+    assert shown.inner_text() == "Welcome to Statboard and welcome back"
+
+    # Drag the second block above the first by its handle.
+    before = block_order(page)
+    assert before[0] == text_id
+    second = before[1]
+    page.hover(f"#{second}")
+    with page.expect_response(lambda r: r.url.endswith("/move") and r.status == 200):
+        page.drag_and_drop(
+            f"#{second} .drag-handle", f"#{text_id}", target_position={"x": 20, "y": 10}
+        )
+    page.wait_for_function("id => document.querySelector('#blocks > .block').id === id", arg=second)
+    assert block_order(page)[:2] == [second, text_id]
+
+    # A visitor in a fresh browser context: the new text, the new order, no edit controls.
+    visitor = browser.new_context()
+    try:
+        vp = visitor.new_page()
+        vp.goto(url + "/")
+        assert "Welcome to Statboard and welcome back" in vp.inner_text(f"#{text_id} h2")
+        assert block_order(vp)[:2] == [second, text_id]
+        assert vp.locator(".block-tools, .edit-nav, .page-settings, .adder").count() == 0
+        scripts = vp.eval_on_selector_all("script[src]", "els => els.map(e => e.src)")
+        assert not [s for s in scripts if "editor" in s or "richtext" in s]
+        vp.click(f"#{text_id} h2")
+        assert vp.locator("form.editing").count() == 0
+    finally:
+        visitor.close()
