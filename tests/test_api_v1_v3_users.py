@@ -83,8 +83,8 @@ def test_create_refuses_bad_fields(http, body, field):
 
 
 def test_json_body_that_is_not_an_object_is_refused(http):
-    response = http.post("/v3/users/", content=b"[1, 2", auth=ADMIN,
-                         headers={"Content-Type": "application/json"})  # fmt: skip
+    json_type = {"Content-Type": "application/json"}
+    response = http.post("/v3/users/", content=b"[1, 2", auth=ADMIN, headers=json_type)
     assert response.status_code == 400
     assert "message" in response.json()
 
@@ -122,8 +122,8 @@ def test_put_creates_replaces_and_renames(http):
     assert created.status_code == 201
     assert created.json() == user_obj("ivy", "Ivy")
 
-    replaced = http.put("/v3/users/ivy", json={"fullname": "Ivy Two", "password": "pw2"},
-                        auth=ADMIN)  # fmt: skip
+    replacement = {"fullname": "Ivy Two", "password": "pw2"}
+    replaced = http.put("/v3/users/ivy", json=replacement, auth=ADMIN)
     assert replaced.status_code == 200
     assert replaced.json() == user_obj("ivy", "Ivy Two")
     assert http.get("/v3/uptime/", auth=("ivy", "pw2")).status_code == 200
@@ -138,8 +138,10 @@ def test_put_creates_replaces_and_renames(http):
     assert list(missing.json()["message"]) == ["password"]
 
 
-@pytest.mark.parametrize("value, expected", [("true", True), ("false", False), ("1", True),
-                                             ("0", False), (True, True), (False, False)])  # fmt: skip
+ADMIN_VALUES = [("true", True), ("false", False), ("1", True), ("0", False), (True, True)]
+
+
+@pytest.mark.parametrize("value, expected", [*ADMIN_VALUES, (False, False)])
 def test_patch_admin_flag_parses_strings_and_booleans(http, value, expected):
     http.put("/v3/users/jo", data={"fullname": "Jo", "password": "jo-pw"}, auth=ADMIN)
     send = {"json": {"admin": value}} if isinstance(value, bool) else {"data": {"admin": value}}
@@ -182,8 +184,8 @@ def test_the_last_admin_can_be_neither_deleted_nor_demoted(http):
         assert response.json().keys() == {"message"}
     assert http.get("/v3/users/root", auth=ADMIN).json()["admin"] is True
     # With a second admin, root may step down.
-    http.put("/v3/users/max", data={"fullname": "Max", "password": "pw", "admin": "true"},
-             auth=ADMIN)  # fmt: skip
+    second = {"fullname": "Max", "password": "pw", "admin": "true"}
+    assert http.put("/v3/users/max", data=second, auth=ADMIN).status_code == 201
     assert http.patch("/v3/users/root", data={"admin": "false"}, auth=ADMIN).status_code == 200
     assert http.patch("/v3/users/root", data={"admin": "true"}, auth=("max", "pw")).is_success
 
