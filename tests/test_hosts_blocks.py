@@ -175,3 +175,22 @@ def test_the_host_list_refreshes_alone(client, auth, blocks):
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith('<ul class="remote-list"')
     assert "remote-add" not in html  # the form being typed in is not replaced
+
+
+@pytest.mark.parametrize(
+    "headers, wants_json",
+    [
+        ({"Accept": "*/*"}, True),
+        ({"Accept": "application/json"}, True),
+        ({}, True),
+        ({"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}, False),
+        ({"Accept": "*/*", "HX-Request": "true"}, False),
+    ],
+)
+def test_root_answers_by_accept_and_varies_on_it(client, headers, wants_json):
+    response = client.get("/", headers=headers)
+    assert "Accept" in response.headers["Vary"]
+    links = '"rel":"v1"' in response.get_data(as_text=True).replace(" ", "")
+    assert links is wants_json  # the others get the home page, which is not ours to test
+    if wants_json:
+        assert response.status_code == 200 and response.mimetype == "application/json"
