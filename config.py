@@ -65,6 +65,19 @@ class Config:
     SERIES_IMPORT_MAX_BYTES = 50_000_000  # uncompressed CSV bytes in one uploaded zip
     SERIES_IMPORT_MAX_FILES = 500  # CSV files in one uploaded zip
 
+    # Host status: this host's samples, roll-ups and retention; remote host checks.
+    HOST_SAMPLE_SECONDS = 10  # how often this host is sampled while the site runs
+    HOST_ROLLUP_SECONDS = 60  # how often samples are rolled up and old ones dropped
+    HOST_RAW_RETENTION_DAYS = 1  # raw samples; minute averages are kept longer
+    HOST_MINUTE_RETENTION_DAYS = 30  # minute averages; hour averages are kept for ever
+    HOST_CHECK_SECONDS = 60  # how often each remote host is checked
+    HOST_CHECK_TIMEOUT = 5  # seconds a remote host has to answer a check
+    HOST_CHECK_RETENTION_DAYS = 30  # history of remote host checks
+    HOST_REFRESH_SECONDS = 5  # how often an open host tile refreshes itself
+    # The host API: limits of one iostat sampling (count reports, count x wait seconds).
+    IOSTAT_MAX_COUNT = 60
+    IOSTAT_MAX_SECONDS = 300
+
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     LOG_LEVEL = "INFO"
 

@@ -5,7 +5,7 @@ from statboard import create_app
 from statboard.auth.models import User
 from statboard.extensions import db
 
-pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.platforms"]
+pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.platforms", "tests.fixtures.hosts"]
 
 CSRF_RE = re.compile(r'(?:name="csrf_token" type="hidden" value="|"X-CSRFToken": ")([^"]+)"')
 
@@ -49,7 +49,7 @@ def runner(app):
 
 def csrf_token(client) -> str:
     """The CSRF token of the client's session, as a page hands it to a browser."""
-    html = client.get("/login").get_data(as_text=True)
+    html = client.get("/login", follow_redirects=True).get_data(as_text=True)
     match = CSRF_RE.search(html)
     assert match, "no CSRF token on the login page"
     return match.group(1)

@@ -1,0 +1,89 @@
+"""What the v1, v2 and v3 host APIs share: links, iostat parameters, task bodies."""
+
+import re
+
+from flask import abort, current_app, request
+
+from statboard import tasks
+from statboard.tasks import FAILURE, SUCCESS
+
+IOSTAT_TASK = "hosts.iostat"
+_INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
+
+
+def links(*pairs: tuple[str, str]) -> dict:
+    return {"links": [{"rel": rel, "href": href} for rel, href in pairs]}
+
+
+def request_values() -> dict:
+    """Query string, form fields and a JSON object body, later ones winning."""
+    values = dict(request.args.items())
+    values.update(request.form.items())
+    body = request.get_json(silent=True) if request.is_json else None
+    if isinstance(body, dict):
+        values.update(body)
+    return values
+
+
+def _integer(values: dict, name: str) -> int:
+    value = values.get(name, 1)
+    if isinstance(value, bool) or not (
+        isinstance(value, int) or (isinstance(value, str) and _INTEGER.match(value))
+    ):
+        abort(400, f"{name} must be a whole number, e.g. {name}=2.")
+    value = int(value)
+    if value < 1:
+        abort(400, f"{name} must be at least 1.")
+    return value
+
+
+def iostat_params(values: dict) -> tuple[int, int]:
+    """count and wait of an iostat request, or a 400 that says what to fix."""
+    count, wait = _integer(values, "count"), _integer(values, "wait")
+    if count == 1 and wait != 1:
+        abort(400, "wait must be 1 when count is 1: a single report does not wait.")
+    max_count = int(current_app.config["IOSTAT_MAX_COUNT"])
+    max_seconds = int(current_app.config["IOSTAT_MAX_SECONDS"])
+    if count > max_count:
+        abort(400, f"count must be at most {max_count}; ask for fewer reports.")
+    if count * wait > max_seconds:
+        abort(
+            400,
+            f"count x wait must be at most {max_seconds} seconds; "
+            "ask for fewer or shorter reports.",
+        )
+    return count, wait
+
+
+def start_iostat(prefix: str, owner=None):
+    """Submit the sampling task: the 201 answer of POST {prefix}/iostat/."""
+    count, wait = iostat_params(request_values())
+    task_id = tasks.submit(IOSTAT_TASK, owner=owner, count=count, wait=wait)
+    href = f"{prefix}/task/{task_id}"
+    body = {"task_id": task_id, "links": [{"rel": "task", "href": href}]}
+    return body, 201, {"Location": href}
+
+
+def find_task(task_id: str, owner_id: int | None):
+    """The iostat task with this id if `owner_id` owns it (None: ownerless v2 tasks)."""
+    task = tasks.get(task_id) if len(task_id) <= 36 else None
+    if task is None or task.kind != IOSTAT_TASK or task.owner_id != owner_id:
+        abort(404, f"There is no task {task_id}; start one with POST to the iostat URL.")
+    return task
+
+
+def task_body(task, prefix: str) -> dict:
+    href = f"{prefix}/task/{task.id}"
+    body = {"task_id": task.id, "state": task.state, "links": [{"rel": "self", "href": href}]}
+    if not task.finished:
+        body["links"].append({"rel": "cancel", "method": "DELETE", "href": href})
+    if task.state == SUCCESS:
+        body["result"] = task.result
+    elif task.state == FAILURE:
+        body["result"] = task.error
+    return body
+
+
+def cancel_task(task):
+    tasks.cancel(task.id)
+    return "", 204

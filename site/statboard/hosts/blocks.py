@@ -1,0 +1,137 @@
+"""The host block kinds: "host" (this host's live tile) and "remote_hosts" (other hosts)."""
+
+from datetime import timedelta
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import Length
+
+from statboard.extensions import db
+from statboard.hosts import history, remote
+from statboard.hosts.metrics import Meter, disk_usage, uptime_seconds
+from statboard.hosts.models import RemoteHost
+from statboard.hosts.sparkline import sparkline
+from statboard.models_base import utcnow
+from statboard.pages import registry
+
+RANGE_CHOICES = [("1h", "1 hour"), ("24h", "24 hours"), ("30d", "30 days")]
+REMOTE_RANGES = {"1h": timedelta(hours=1), "24h": timedelta(days=1)}
+_tile_meter = Meter()
+
+
+class HostBlockForm(FlaskForm):
+    title = StringField("Title", validators=[Length(max=80)])
+    range = SelectField("History shown", choices=RANGE_CHOICES, default="1h")
+
+    def to_data(self, old: dict) -> dict:
+        return {**old, "title": self.title.data.strip(), "range": self.range.data}
+
+
+class RemoteHostsBlockForm(FlaskForm):
+    title = StringField("Title", validators=[Length(max=80)])
+    range = SelectField("History shown", choices=RANGE_CHOICES[:2], default="24h")
+
+    def to_data(self, old: dict) -> dict:
+        return {**old, "title": self.title.data.strip(), "range": self.range.data}
+
+
+def chosen_range(block, requested: str | None, allowed) -> str:
+    if requested in allowed:
+        return requested
+    stored = (block.data or {}).get("range") if block is not None else None
+    return stored if stored in allowed else next(iter(allowed))
+
+
+def format_duration(seconds: float) -> str:
+    minutes = int(seconds) // 60
+    days, hours, minutes = minutes // 1440, (minutes // 60) % 24, minutes % 60
+    if days:
+        return f"{days} d {hours} h"
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def host_context(block, range_name: str | None = None) -> dict:
+    """What the tile shows: live readings, disks, and sparklines over the range."""
+    range_name = chosen_range(block, range_name, history.RANGES)
+    now = _tile_meter.read()
+    points = history.series(range_name)
+    sparks = {
+        "cpu": sparkline(points["cpu"], "CPU use", ceiling=100),
+        "mem": sparkline(points["mem"], "Memory use", ceiling=100),
+        "load1": sparkline(points["load1"], "Load average (1 min)"),
+        "read_bps": sparkline(points["read_bps"], "Disk reads"),
+        "write_bps": sparkline(points["write_bps"], "Disk writes"),
+    }
+    return {
+        "range": range_name,
+        "ranges": RANGE_CHOICES,
+        "now": now,
+        "uptime": format_duration(uptime_seconds()),
+        "disks": disk_usage(),
+        "sparks": sparks,
+        "samples": len(points["cpu"]),
+        "refresh": int(current_app.config["HOST_REFRESH_SECONDS"]),
+    }
+
+
+def remote_context(block, range_name: str | None = None) -> dict:
+    range_name = chosen_range(block, range_name, REMOTE_RANGES)
+    since = utcnow() - REMOTE_RANGES[range_name]
+    rows = []
+    for host in db.session.scalars(db.select(RemoteHost).order_by(RemoteHost.name)):
+        checks = remote.history(host.id, since)
+        rows.append(
+            {
+                "host": host,
+                "spark": sparkline(
+                    [c.latency_ms if c.up else None for c in checks], f"{host.name} latency"
+                ),
+                "day": remote.availability(host.id, timedelta(days=1)),
+                "month": remote.availability(host.id, timedelta(days=30)),
+            }
+        )
+    return {
+        "range": range_name,
+        "ranges": RANGE_CHOICES[:2],
+        "rows": rows,
+        "refresh": int(current_app.config["HOST_REFRESH_SECONDS"]),
+    }
+
+
+def _remote_demo() -> dict:
+    """The demo block, with the site's own uptime URL as a host that is up."""
+    url = current_app.config["SITE_URL"].rstrip("/") + "/v1/uptime/"
+    if db.session.scalar(db.select(RemoteHost).where(RemoteHost.url == url)) is None:
+        db.session.add(RemoteHost(name="this site", url=url))
+    return {"title": "Other hosts", "range": "1h"}
+
+
+def register_kinds() -> None:
+    registry.register(
+        registry.BlockKind(
+            name="host",
+            label="This host",
+            template="blocks/host/_view.html",
+            edit_template="blocks/host/_edit.html",
+            form=HostBlockForm,
+            defaults=lambda: {"title": "This host", "range": "1h"},
+            demo=lambda: {"title": "This host", "range": "1h"},
+            context=host_context,
+            span=2,
+            settings={"refresh_seconds_setting": "HOST_REFRESH_SECONDS"},
+        )
+    )
+    registry.register(
+        registry.BlockKind(
+            name="remote_hosts",
+            label="Other hosts",
+            template="blocks/host/_remote_view.html",
+            edit_template="blocks/host/_edit.html",
+            form=RemoteHostsBlockForm,
+            defaults=lambda: {"title": "Other hosts", "range": "24h"},
+            demo=_remote_demo,
+            context=remote_context,
+            settings={"refresh_seconds_setting": "HOST_REFRESH_SECONDS"},
+        )
+    )

@@ -1,0 +1,138 @@
+"""Other hosts: added by URL, checked over HTTP for up/down and latency.
+
+A change of state (down, back up) is announced to the admins once, in the same
+commit that records it; checks that find the same state again stay quiet.
+"""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+from flask import current_app
+
+from statboard import notify
+from statboard.extensions import db
+from statboard.hosts.models import DOWN, UP, RemoteCheck, RemoteHost
+from statboard.models_base import utcnow
+
+
+class InvalidHost(ValueError):
+    """A host URL or name that cannot be used; the message says what to fix."""
+
+
+@dataclass
+class Probe:
+    up: bool
+    latency_ms: float | None
+    status_code: int | None
+    error: str
+
+
+def clean_url(url: str) -> str:
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidHost(
+            "Give the host's full http:// or https:// URL, e.g. http://host/v1/uptime/."
+        )
+    if len(url) > 500:
+        raise InvalidHost("That URL is too long; use one under 500 characters.")
+    return url
+
+
+def add_host(url: str, name: str = "", actor=None) -> RemoteHost:
+    url = clean_url(url)
+    name = (name or "").strip() or urlsplit(url).hostname
+    if len(name) > 80:
+        raise InvalidHost("That name is too long; use at most 80 characters.")
+    host = RemoteHost(name=name, url=url)
+    db.session.add(host)
+    notify.announce(actor, "added", f"host {name} ({url})")
+    db.session.commit()
+    return host
+
+
+def remove_host(host: RemoteHost, actor=None) -> None:
+    db.session.execute(db.delete(RemoteCheck).where(RemoteCheck.host_id == host.id))
+    db.session.delete(host)
+    notify.announce(actor, "removed", f"host {host.name}")
+    db.session.commit()
+
+
+def probe(url: str, timeout: float) -> Probe:
+    """One GET: up on a 2xx or 3xx answer within the timeout."""
+    started = time.perf_counter()
+    try:
+        response = httpx.get(url, timeout=timeout, follow_redirects=False)
+    except httpx.HTTPError as exc:
+        return Probe(False, None, None, _error_text(exc))
+    latency = round((time.perf_counter() - started) * 1000, 1)
+    if response.status_code >= 400:
+        return Probe(False, latency, response.status_code, f"HTTP {response.status_code}")
+    return Probe(True, latency, response.status_code, "")
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return "no answer within the timeout"
+    if isinstance(exc, httpx.ConnectError):
+        return "connection refused or host unreachable"
+    return (str(exc) or type(exc).__name__)[:300]
+
+
+def check_all() -> int:
+    """Check every remote host once (concurrently) and record the results."""
+    hosts = db.session.scalars(db.select(RemoteHost).order_by(RemoteHost.id)).all()
+    if not hosts:
+        return 0
+    timeout = float(current_app.config["HOST_CHECK_TIMEOUT"])
+    with ThreadPoolExecutor(max_workers=min(8, len(hosts))) as pool:
+        probes = list(pool.map(lambda url: probe(url, timeout), [h.url for h in hosts]))
+    for host, result in zip(hosts, probes, strict=True):
+        record_check(host, result)
+    db.session.commit()
+    return len(hosts)
+
+
+def record_check(host: RemoteHost, result: Probe, at: datetime | None = None) -> None:
+    at = at or utcnow()
+    db.session.add(
+        RemoteCheck(
+            host_id=host.id,
+            at=at,
+            up=result.up,
+            latency_ms=result.latency_ms,
+            status_code=result.status_code,
+            error=result.error,
+        )
+    )
+    state = UP if result.up else DOWN
+    if state == DOWN and host.state != DOWN:
+        notify.announce(None, "reports", f"host {host.name} is down")
+    elif state == UP and host.state == DOWN:
+        notify.announce(None, "reports", f"host {host.name} is back up")
+    if state != host.state:
+        host.state, host.changed_at = state, at
+    host.latency_ms, host.last_error, host.checked_at = result.latency_ms, result.error, at
+
+
+def history(host_id: int, since: datetime) -> list[RemoteCheck]:
+    return db.session.scalars(
+        db.select(RemoteCheck)
+        .where(RemoteCheck.host_id == host_id, RemoteCheck.at >= since)
+        .order_by(RemoteCheck.at)
+    ).all()
+
+
+def availability(host_id: int, span: timedelta, now: datetime | None = None) -> float | None:
+    """Percent of checks that found the host up over the span, or None without checks."""
+    since = (now or utcnow()) - span
+    total, up = db.session.execute(
+        db.select(db.func.count(), db.func.sum(db.case((RemoteCheck.up, 1), else_=0))).where(
+            RemoteCheck.host_id == host_id, RemoteCheck.at >= since
+        )
+    ).one()
+    return None if not total else round(100.0 * (up or 0) / total, 1)

@@ -1,0 +1,236 @@
+"""The host API, black-box over HTTP against the running site (python run.py).
+
+A client written for the original API must get the same answers: exact paths,
+status codes, headers and JSON shapes.
+"""
+
+import re
+import time
+
+import pytest
+
+from tests.fixtures.hosts import ADMIN, CAROL, DAVE, wait_for_state
+
+UPTIME = re.compile(
+    r"^ \d\d:\d\d:\d\d up (\d+ days?, )?(\s?\d+:\d\d|\d+ min), +\d+ users?, "
+    r" load average: \d+\.\d\d, \d+\.\d\d, \d+\.\d\d$"
+)
+DEVICE_HEADER = "Device:            tps    kB_read/s    kB_wrtn/s    kB_read    kB_wrtn"
+
+
+def assert_no_cookie(response):
+    assert "set-cookie" not in response.headers
+
+
+# --- discovery ---------------------------------------------------------------
+
+ROOT_LINKS = {
+    "links": [
+        {"rel": "v1", "href": "/v1/"},
+        {"rel": "v2", "href": "/v2/"},
+        {"rel": "v3", "href": "/v3/"},
+    ]
+}
+
+
+@pytest.mark.parametrize("accept", ["*/*", "application/json", "application/json, */*;q=0.5"])
+def test_root_lists_the_versions_to_machines(http, accept):
+    response = http.get("/", headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == ROOT_LINKS
+    assert "Accept" in response.headers["vary"]
+
+
+def test_root_still_gives_browsers_the_home_page(http):
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    response = http.get("/", headers={"Accept": browser})
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Accept" in response.headers["vary"]
+    assert '"links"' not in response.text
+
+
+@pytest.mark.parametrize(
+    "path, links",
+    [
+        ("/v1/", [("uptime", "/v1/uptime/"), ("iostat", "/v1/iostat/")]),
+        ("/v2/", [("uptime", "/v2/uptime/"), ("iostat", "/v2/iostat/")]),
+    ],
+)
+def test_version_link_lists(http, path, links):
+    response = http.get(path)
+    assert response.status_code == 200
+    assert response.json() == {"links": [{"rel": r, "href": h} for r, h in links]}
+    assert_no_cookie(response)
+
+
+def test_v1_without_slash_redirects(http):
+    response = http.get("/v1")
+    assert response.status_code in (301, 308)
+    assert response.headers["location"].endswith("/v1/")
+
+
+def test_unknown_api_paths_answer_json(http):
+    assert http.get("/v2/nothing-here").json().keys() == {"msg"}
+    assert http.get("/v2/nothing-here").status_code == 404
+    assert http.post("/v1/uptime/").status_code == 405
+    assert "msg" in http.post("/v1/uptime/").json()
+
+
+# --- uptime and synchronous iostat ---------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/v1/uptime/", "/v2/uptime/"])
+def test_uptime_is_one_line_like_the_uptime_command(http, path):
+    body = http.get(path).json()
+    assert body.keys() == {"uptime"}
+    assert UPTIME.match(body["uptime"]), body["uptime"]
+
+
+def test_iostat_defaults_to_one_report(http):
+    body = http.get("/v1/iostat/").json()
+    assert body.keys() == {"iostat"}
+    assert body["iostat"].count(DEVICE_HEADER) == 1
+    assert body["iostat"].startswith("Linux ")
+
+
+def test_iostat_count_and_wait_sample_several_reports(http):
+    started = time.monotonic()
+    body = http.get("/v1/iostat/", params={"count": 2, "wait": 1}).json()
+    assert time.monotonic() - started >= 1.0  # it really waited between the two
+    assert body["iostat"].count(DEVICE_HEADER) == 2
+
+
+BAD_PARAMS = [
+    {"count": "x"},
+    {"count": "1.5"},
+    {"count": "0"},
+    {"count": "-3"},
+    {"wait": "soon"},
+    {"count": "2", "wait": "0"},
+    {"count": "1", "wait": "2"},
+    {"count": "61"},  # above IOSTAT_MAX_COUNT
+    {"count": "60", "wait": "6"},  # 360 s, above IOSTAT_MAX_SECONDS
+]
+
+
+@pytest.mark.parametrize("params", BAD_PARAMS)
+def test_v1_iostat_refuses_bad_parameters(http, params):
+    response = http.get("/v1/iostat/", params=params)
+    assert response.status_code == 400
+    assert response.json().keys() == {"msg"}
+    assert response.json()["msg"].endswith(".")
+
+
+@pytest.mark.parametrize("params", BAD_PARAMS)
+def test_v2_iostat_refuses_bad_parameters_without_starting_a_task(http, params):
+    response = http.post("/v2/iostat/", data=params)
+    assert response.status_code == 400
+    assert response.json().keys() == {"msg"}
+
+
+# --- v2 tasks --------------------------------------------------------------------
+
+
+def test_v2_iostat_task_runs_to_success(http):
+    response = http.post("/v2/iostat/", data={"count": 2, "wait": 1})
+    assert response.status_code == 201
+    body = response.json()
+    task_id = body["task_id"]
+    href = f"/v2/task/{task_id}"
+    assert body == {"task_id": task_id, "links": [{"rel": "task", "href": href}]}
+    assert response.headers["location"].endswith(href)
+    assert_no_cookie(response)
+
+    running = http.get(href).json()
+    assert running["state"] in ("QUEUED", "STARTED")
+    assert {"rel": "cancel", "method": "DELETE", "href": href} in running["links"]
+    assert "result" not in running
+
+    done = wait_for_state(http, href, {"SUCCESS", "FAILURE"})
+    assert done == {
+        "task_id": task_id,
+        "state": "SUCCESS",
+        "links": [{"rel": "self", "href": href}],
+        "result": {"iostat": done["result"]["iostat"]},
+    }
+    assert done["result"]["iostat"].count(DEVICE_HEADER) == 2
+
+
+def test_v2_iostat_get_also_starts_a_task(http):
+    response = http.get("/v2/iostat/")
+    assert response.status_code == 201
+    href = response.json()["links"][0]["href"]
+    assert wait_for_state(http, href, {"SUCCESS"})["result"]["iostat"].count(DEVICE_HEADER) == 1
+
+
+def test_v2_json_body_is_accepted(http):
+    response = http.post("/v2/iostat/", json={"count": 1, "wait": 1})
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_unknown_task_is_404_json(http, method):
+    response = http.request(method, "/v2/task/no-such-task")
+    assert response.status_code == 404
+    assert response.json().keys() == {"msg"}
+
+
+def test_delete_stops_a_running_sampling(http):
+    started = time.monotonic()
+    href = http.post("/v2/iostat/", data={"count": 5, "wait": 1}).json()["links"][0]["href"]
+    wait_for_state(http, href, {"STARTED"})
+    response = http.delete(href)
+    assert response.status_code == 204
+    assert response.content == b""
+    body = wait_for_state(http, href, {"REVOKED", "SUCCESS", "FAILURE"}, timeout=6)
+    assert body["state"] == "REVOKED"
+    assert time.monotonic() - started < 3.5  # well before the 4 s the sampling needs
+    assert body["links"] == [{"rel": "self", "href": href}]
+    assert "result" not in body
+
+
+# --- v3: basic auth, tasks per user --------------------------------------------
+
+
+@pytest.mark.parametrize("auth", [None, ("root", "wrong"), ("nobody", "x"), ("", "")])
+def test_v3_needs_basic_auth(http, auth):
+    response = http.get("/v3/uptime/", auth=auth)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith('Basic realm="')
+    assert response.json().keys() == {"message"}
+
+
+def test_v3_mirrors_v2(http):
+    links = http.get("/v3/", auth=CAROL).json()
+    assert links == {
+        "links": [
+            {"rel": "uptime", "href": "/v3/uptime/"},
+            {"rel": "iostat", "href": "/v3/iostat/"},
+            {"rel": "users", "href": "/v3/users/"},
+        ]
+    }
+    assert UPTIME.match(http.get("/v3/uptime/", auth=CAROL).json()["uptime"])
+    response = http.post("/v3/iostat/", auth=CAROL, data={"count": "x"})
+    assert response.status_code == 400
+    assert response.json().keys() == {"message"}
+    response = http.post("/v3/iostat/", auth=CAROL)
+    assert response.status_code == 201
+    href = response.json()["links"][0]["href"]
+    assert href.startswith("/v3/task/")
+    assert wait_for_state(http, href, {"SUCCESS"}, auth=CAROL)["result"]["iostat"]
+
+
+def test_v3_users_cannot_see_or_cancel_other_users_tasks(http):
+    href = http.post("/v3/iostat/", auth=CAROL, data={"count": 3, "wait": 1}).json()["links"][0][
+        "href"
+    ]
+    task_id = href.rsplit("/", 1)[1]
+    for auth in (DAVE, ADMIN):
+        assert http.get(href, auth=auth).status_code == 404
+        assert http.delete(href, auth=auth).status_code == 404
+    assert http.get(f"/v2/task/{task_id}").status_code == 404  # not through v2 either
+    assert http.delete(f"/v2/task/{task_id}").status_code == 404
+    assert http.get(href, auth=CAROL).json()["state"] in ("QUEUED", "STARTED")
+    assert http.delete(href, auth=CAROL).status_code == 204
+    assert wait_for_state(http, href, {"REVOKED"}, auth=CAROL)["state"] == "REVOKED"

@@ -1,0 +1,140 @@
+"""Other hosts: checked over HTTP against servers the test starts and stops on loopback."""
+
+import logging
+import socket
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from statboard.extensions import db
+from statboard.hosts import remote
+from statboard.hosts.models import DOWN, UNKNOWN, UP, RemoteCheck, RemoteHost
+
+from tests.fixtures.servers import free_port
+
+
+class Answer(BaseHTTPRequestHandler):
+    status = 200
+
+    def do_GET(self):
+        body = b'{"uptime": " 10:00:00 up 1 min,  1 user,  load average: 0.00, 0.00, 0.00"}'
+        self.send_response(self.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class Broken(Answer):
+    status = 503
+
+
+class LocalServer:
+    """An HTTP server on 127.0.0.1 that a test can stop and start again on its port."""
+
+    def __init__(self, handler=Answer):
+        self.port, self.handler, self.server = free_port(), handler, None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}/v1/uptime/"
+
+    def start(self):
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self.handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def other_host():
+    server = LocalServer()
+    server.start()
+    yield server
+    if server.server.socket.fileno() != -1:
+        server.stop()
+
+
+def announced(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "statboard.changes"]
+
+
+def test_down_and_back_up_are_announced_once_each(app, other_host, caplog):
+    caplog.set_level(logging.INFO, logger="statboard.changes")
+    with app.app_context():
+        host = remote.add_host(other_host.url, "db1")
+        caplog.clear()
+        assert host.state == UNKNOWN
+
+        remote.check_all()
+        remote.check_all()
+        assert host.state == UP and host.latency_ms is not None
+        other_host.stop()
+        remote.check_all()
+        remote.check_all()
+        remote.check_all()
+        assert host.state == DOWN
+        assert "connection refused" in host.last_error
+        other_host.start()
+        remote.check_all()
+        remote.check_all()
+        assert host.state == UP
+
+        assert announced(caplog) == [
+            "Statboard reports host db1 is down",
+            "Statboard reports host db1 is back up",
+        ]
+        checks = remote.history(host.id, since=host.created_at)
+        assert [c.up for c in checks] == [True, True, False, False, False, True, True]
+        assert remote.availability(host.id, span=timedelta(days=1)) == 57.1
+
+
+def test_an_error_status_is_down(app):
+    server = LocalServer(Broken)
+    server.start()
+    try:
+        with app.app_context():
+            host = remote.add_host(server.url)
+            remote.check_all()
+            assert host.state == DOWN
+            assert host.last_error == "HTTP 503"
+            assert host.name == "127.0.0.1"  # named after its host when no name is given
+    finally:
+        server.stop()
+
+
+def test_a_host_that_does_not_answer_in_time_is_down(app):
+    app.config["HOST_CHECK_TIMEOUT"] = 0.3
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        with app.app_context():
+            host = remote.add_host(f"http://127.0.0.1:{port}/")
+            remote.check_all()
+            assert host.state == DOWN
+            assert host.last_error == "no answer within the timeout"
+
+
+@pytest.mark.parametrize(
+    "url", ["", "ftp://127.0.0.1/", "127.0.0.1:5000", "http://", "javascript:alert(1)"]
+)
+def test_bad_urls_are_refused_with_a_message(app, url):
+    with app.app_context():
+        with pytest.raises(remote.InvalidHost, match="http"):
+            remote.add_host(url)
+        assert db.session.scalar(db.select(db.func.count()).select_from(RemoteHost)) == 0
+
+
+def test_removing_a_host_removes_its_history(app, other_host):
+    with app.app_context():
+        host = remote.add_host(other_host.url, "gone")
+        remote.check_all()
+        remote.remove_host(host)
+        assert db.session.scalar(db.select(db.func.count()).select_from(RemoteCheck)) == 0
