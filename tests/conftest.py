@@ -37,9 +37,15 @@ def app(settings):
         db.engine.dispose()
 
 
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    """A test client that asks for pages as a browser does (machines: pass Accept)."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT"] = BROWSER_ACCEPT
+    return client
 
 
 @pytest.fixture
@@ -49,7 +55,8 @@ def runner(app):
 
 def csrf_token(client) -> str:
     """The CSRF token of the client's session, as a page hands it to a browser."""
-    html = client.get("/login", follow_redirects=True).get_data(as_text=True)
+    page = client.get("/login", headers={"Accept": "text/html"}, follow_redirects=True)
+    html = page.get_data(as_text=True)
     match = CSRF_RE.search(html)
     assert match, "no CSRF token on the login page"
     return match.group(1)
