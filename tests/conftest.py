@@ -5,7 +5,7 @@ from statboard import create_app
 from statboard.auth.models import User
 from statboard.extensions import db
 
-pytest_plugins = ["tests.fixtures.servers"]
+pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.tasks"]
 
 CSRF_RE = re.compile(r'(?:name="csrf_token" type="hidden" value="|"X-CSRFToken": ")([^"]+)"')
 
