@@ -48,8 +48,9 @@ def runner(app):
 
 
 def csrf_token(client) -> str:
-    """The CSRF token of the client's session, as a page hands it to a browser."""
-    html = client.get("/login").get_data(as_text=True)
+    """The CSRF token of the client's session, as a page hands it to a browser
+    (logged in, /login redirects to a page that has it in <body hx-headers>)."""
+    html = client.get("/login", follow_redirects=True).get_data(as_text=True)
     match = CSRF_RE.search(html)
     assert match, "no CSRF token on the login page"
     return match.group(1)
