@@ -47,9 +47,9 @@ def list_users():
     users = db.session.scalars(db.select(User).order_by(User.username)).all()
     rows = [("NAME", "FULL NAME", "ADMIN", "EMAIL")]
     rows += [(u.username, u.fullname, "yes" if u.is_admin else "no", u.email) for u in users]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)] + [0]
     for row in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + row[3])
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 @users_cli.command("set-password")
