@@ -7,6 +7,7 @@ so both engines behave alike.
 """
 
 import logging
+import threading
 import time
 import uuid
 
@@ -57,6 +58,7 @@ class Runner:
         self.engine = engine
         self.backoff = float(app.config["TASK_RETRY_BACKOFF"])
         self._started = False
+        self._start_lock = threading.Lock()
 
     def session(self) -> Session:
         """A session of its own: tasks are submitted from after-commit hooks and threads."""
@@ -110,12 +112,15 @@ class Runner:
         """Once per process: mark orphans of dead processes, then start the engine."""
         if self._started:
             return
-        self._started = True
-        try:
-            self.recover_interrupted()
-        except (OperationalError, ProgrammingError):
-            log.warning("task table missing; run `flask --app statboard db upgrade`")
-        self.engine.start(self)
+        with self._start_lock:
+            if self._started:
+                return
+            try:
+                self.recover_interrupted()
+            except (OperationalError, ProgrammingError):
+                log.warning("task table missing; run `flask --app statboard db upgrade`")
+            self.engine.start(self)
+            self._started = True
 
     def recover_interrupted(self) -> int:
         """Tasks STARTED by a process of this host that no longer runs end FAILURE."""
