@@ -114,3 +114,25 @@ def test_unknown_task_kinds_are_refused_before_anything_is_stored(app):
         with pytest.raises(KeyError):
             tasks.submit("no.such.kind")
         assert db.session.scalar(db.select(db.func.count()).select_from(Task)) == before
+
+
+def test_a_broker_that_is_down_fails_the_task_quickly(tmp_path):
+    from statboard import create_app
+    from statboard.extensions import db
+
+    from tests.fixtures.servers import free_port
+
+    app = create_app(
+        make_settings(
+            tmp_path, TASKS_URL=f"redis://127.0.0.1:{free_port()}/0", TASK_IMPORTS=TASK_IMPORTS
+        )
+    )
+    with app.app_context():
+        db.create_all()
+        started = time.monotonic()
+        task_id = tasks.submit("test.count", steps=1)
+        assert time.monotonic() - started < 10
+        task = tasks.get(task_id)
+        db.engine.dispose()
+    assert task.state == "FAILURE"
+    assert task.error.startswith("the task queue could not be reached; try again once it is back")

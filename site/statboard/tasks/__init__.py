@@ -30,6 +30,7 @@ __all__ = [
     "get",
     "submit",
     "task",
+    "wait_for",
 ]
 
 
@@ -49,6 +50,13 @@ def cancel(task_id: str) -> bool:
 
 def get(task_id: str) -> Task | None:
     return _runner().get(task_id)
+
+
+def wait_for(task_id: str, timeout: float = 10.0) -> Task:
+    """Block until a task has finished (for the CLI and the tests)."""
+    from statboard.tasks.runner import wait_for
+
+    return wait_for(task_id, timeout)
 
 
 def init_app(app):

@@ -24,6 +24,7 @@ from statboard.tasks.registry import TaskCancelled, get_kind
 log = logging.getLogger(__name__)
 
 INTERRUPTED = "interrupted by a restart of the site"
+QUEUE_DOWN = "the task queue could not be reached; try again once it is back"
 
 
 class TaskContext:
@@ -81,7 +82,17 @@ class Runner:
         with self.session() as s:
             s.add(task)
             s.commit()
-        self.engine.enqueue(task.id)
+        try:
+            self.engine.enqueue(task.id)
+        except Exception as exc:  # e.g. the Redis broker is down: say so, do not hang
+            log.exception("task %s (%s) could not be queued", task.id, kind)
+            with self.session() as s:
+                s.execute(
+                    update(Task)
+                    .where(Task.id == task.id, Task.state == QUEUED)
+                    .values(state=FAILURE, finished_at=utcnow(), error=f"{QUEUE_DOWN}: {exc}")
+                )
+                s.commit()
         return task.id
 
     def get(self, task_id: str) -> Task | None:

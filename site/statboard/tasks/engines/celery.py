@@ -21,8 +21,9 @@ def make_celery(app, broker_url: str) -> Celery:
         worker_prefetch_multiplier=1,  # a long task does not hold others back
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
-        # A broker that is down must not hold an after-commit hook for long.
-        task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
+        # A broker that is down must not hold an after-commit hook (a request) for long.
+        broker_connection_timeout=2.0,
+        task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
     )
 
     @celery.task(name=RUN_TASK)
