@@ -42,6 +42,7 @@ def test_a_new_token_is_shown_once_and_stored_only_hashed(app, client, auth):
     response = create(client, auth, scopes=["series", "tasks"])
     assert response.status_code == 201
     plain = PLAIN_RE.search(response.get_data(as_text=True)).group(1)
+    assert 'value="backup script"' not in response.get_data(as_text=True)  # a blank form again
     [token] = stored(app)
     assert token.token_hash == ApiToken.hash(plain) and plain not in token.token_hash
     assert token.scopes == "series tasks" and token.name == "backup script"
@@ -87,7 +88,7 @@ def test_without_javascript_create_shows_the_page_and_revoke_redirects(app, clie
         ("", ["series"], "Give the token a name."),
         ("   ", ["series"], "Give the token a name"),
         ("x" * 101, ["series"], "Field cannot be longer than 100 characters."),
-        ("ok", [], "Choose at least one scope."),
+        ("ok", [], "Choose at least one scope among counters, series, tasks."),
         ("ok", ["root"], "is not a valid choice"),
     ],
 )

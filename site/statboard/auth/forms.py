@@ -20,6 +20,5 @@ class TokenForm(FlaskForm):
         "Scopes",
         option_widget=widgets.CheckboxInput(),
         widget=widgets.ListWidget(prefix_label=False),
-        validators=[DataRequired("Choose at least one scope.")],
-    )
+    )  # at least one: checked by issue_token (a `required` checkbox would demand them all)
     owner = SelectField("For user", coerce=int, validate_choice=True)

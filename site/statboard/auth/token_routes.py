@@ -20,8 +20,8 @@ from statboard.auth.tokens import (
 from statboard.extensions import db
 
 
-def _form() -> TokenForm:
-    form = TokenForm()
+def _form(blank: bool = False) -> TokenForm:
+    form = TokenForm(formdata=None) if blank else TokenForm()
     form.scopes.choices = [(name, f"{name} — {text}") for name, text in all_scopes().items()]
     me = current_user._get_current_object()
     users = db.session.scalars(db.select(User).order_by(User.username)) if me.is_admin else [me]
@@ -33,7 +33,7 @@ def _form() -> TokenForm:
 
 def _panel(form=None, new_token=None, status=200):
     context = {
-        "form": form or _form(),
+        "form": form or _form(blank=True),
         "tokens": tokens_for(current_user),
         "new_token": new_token,
     }
@@ -60,7 +60,8 @@ def create_token():
     try:
         token, plain = issue_token(owner, form.name.data, form.scopes.data)
     except TokenError as error:
-        form.name.errors = [*form.name.errors, str(error)]
+        field = form[error.field]
+        field.errors = [*field.errors, str(error)]
         return _panel(form, status=422)
     db.session.commit()
     return _panel(

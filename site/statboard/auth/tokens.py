@@ -40,6 +40,10 @@ def api_user(scope: str | None = None) -> User | None:
 class TokenError(ValueError):
     """A token request that cannot be granted; the message says what to fix."""
 
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
 
 def issue_token(user: User, name: str, scopes: list[str]) -> tuple[ApiToken, str]:
     """A new token for `user` (added to the session) and its plain value, shown once."""
@@ -47,14 +51,15 @@ def issue_token(user: User, name: str, scopes: list[str]) -> tuple[ApiToken, str
 
     name = " ".join((name or "").split())
     if not name or len(name) > 100:
-        raise TokenError("Give the token a name of 1 to 100 characters, e.g. 'backup script'.")
-    unknown = sorted(set(scopes) - set(all_scopes()))
-    if unknown or not scopes:
         raise TokenError(
-            "Choose at least one scope among " + ", ".join(all_scopes()) + "."
-            if not unknown
-            else f"Unknown scope {', '.join(unknown)}: choose among {', '.join(all_scopes())}."
+            "name", "Give the token a name of 1 to 100 characters, e.g. 'backup script'."
         )
+    known = ", ".join(all_scopes())
+    if not scopes:
+        raise TokenError("scopes", f"Choose at least one scope among {known}.")
+    unknown = sorted(set(scopes) - set(all_scopes()))
+    if unknown:
+        raise TokenError("scopes", f"Unknown scope {', '.join(unknown)}: choose among {known}.")
     token, plain = ApiToken.issue(user, name, " ".join(sorted(set(scopes))))
     db.session.add(token)
     return token, plain
