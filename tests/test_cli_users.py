@@ -95,3 +95,14 @@ def test_set_password_refuses_unknown_users_and_empty_passwords(app, runner):
     empty = runner.invoke(args=["users", "set-password", "fay", "--password-stdin"], input="\n")
     assert empty.exit_code == 1 and "The password is empty" in empty.output
     assert user(app, "fay").check_password("kept")
+
+
+def test_without_tables_the_cli_says_to_upgrade(tmp_path):
+    from statboard import create_app
+
+    from tests.conftest import make_settings
+
+    app = create_app(make_settings(tmp_path))
+    result = app.test_cli_runner().invoke(args=["users", "list"])
+    assert result.exit_code == 1
+    assert "run `flask --app statboard db upgrade` first" in result.output

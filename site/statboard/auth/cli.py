@@ -1,15 +1,31 @@
 """`flask --app statboard users create|list|set-password`."""
 
 import sys
+from functools import wraps
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from statboard.auth.models import User
 from statboard.auth.users import UserError, create_user, find_user, set_password
 from statboard.extensions import db
 
 users_cli = AppGroup("users", help="Create users, list them, change passwords.")
+
+
+def _needs_tables(command):
+    @wraps(command)
+    def wrapped(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (OperationalError, ProgrammingError) as error:
+            raise click.ClickException(
+                f"The database is not ready ({error.orig}): "
+                "run `flask --app statboard db upgrade` first."
+            ) from None
+
+    return wrapped
 
 
 def _password(password: str | None, from_stdin: bool, prompt: bool) -> str:
@@ -31,6 +47,7 @@ def _password(password: str | None, from_stdin: bool, prompt: bool) -> str:
 @click.option("--fullname", default="", help="The full name shown on the site.")
 @click.option("--email", default="", help="Where change notifications go (admins).")
 @click.option("--admin", is_flag=True, help="Make the user an admin.")
+@_needs_tables
 def create(name, password, password_stdin, fullname, email, admin):
     """Create user NAME."""
     try:
@@ -42,6 +59,7 @@ def create(name, password, password_stdin, fullname, email, admin):
 
 
 @users_cli.command("list")
+@_needs_tables
 def list_users():
     """List the users: name, full name, admin, email."""
     users = db.session.scalars(db.select(User).order_by(User.username)).all()
@@ -55,6 +73,7 @@ def list_users():
 @users_cli.command("set-password")
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@_needs_tables
 def set_password_command(name, password_stdin):
     """Change the password of user NAME (asked for, or read from stdin)."""
     if find_user(name) is None:
