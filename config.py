@@ -30,11 +30,16 @@ class Config:
     STORAGE_PRESIGNED = True  # S3: presigned URLs (True) or public object URLs (False)
     STORAGE_URL_SECONDS = 86400  # S3: how long a presigned URL works (at most 7 days)
     MAIL_URL = None  # None: .eml files in instance/outbox/; or smtp[s]://user:pw@host:port
+    # (smtp://host:port?starttls=true for STARTTLS; user:password@ before the host)
     MAIL_FROM = "statboard@localhost"
+    MAIL_TIMEOUT = 10.0  # seconds for each SMTP connection and command
+    OUTBOX_DIR = None  # None: instance/outbox/ (where mail goes without MAIL_URL)
     COUNTERS_URL = "memory://"  # or redis://host:port/db
     TASKS_URL = "threads://"  # or redis://host:port/db (Celery with a Redis broker)
     BROKER_URL = "memory://"  # or redis://host:port/db
-    TASK_THREADS = 4
+    TASK_THREADS = 4  # worker threads of the threads:// engine
+    TASK_RETRY_BACKOFF = 2.0  # seconds before a failed task's first retry; doubled each time
+    TASK_IMPORTS = []  # extra modules whose @task functions the runner and workers load
     SCHEDULER = True  # periodic jobs (samplings, collections) in the served site
 
     # Uploads
@@ -47,6 +52,8 @@ class Config:
     SESSION_COOKIE_SECURE = False  # set true behind HTTPS
     REMEMBER_COOKIE_HTTPONLY = True
     LOGIN_FAILURES_ALLOWED = "5/5minute"  # failed logins per user and address
+    # Where failed logins are counted: memory:// (per process) or redis://host:port/db.
+    LOGIN_LIMITS_URL = "memory://"
 
     # Follower graphs (series)
     COLLECT_AT = "03:50"  # daily collection time, HH:MM in UTC, while the site runs

@@ -5,7 +5,12 @@ from statboard import create_app
 from statboard.auth.models import User
 from statboard.extensions import db
 
-pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.platforms", "tests.fixtures.hosts"]
+pytest_plugins = [
+    "tests.fixtures.servers",
+    "tests.fixtures.tasks",
+    "tests.fixtures.platforms",
+    "tests.fixtures.hosts",
+]
 
 CSRF_RE = re.compile(r'(?:name="csrf_token" type="hidden" value="|"X-CSRFToken": ")([^"]+)"')
 
@@ -54,7 +59,8 @@ def runner(app):
 
 
 def csrf_token(client) -> str:
-    """The CSRF token of the client's session, as a page hands it to a browser."""
+    """The CSRF token of the client's session, as a page hands it to a browser
+    (logged in, /login redirects to a page that has it in <body hx-headers>)."""
     page = client.get("/login", headers={"Accept": "text/html"}, follow_redirects=True)
     html = page.get_data(as_text=True)
     match = CSRF_RE.search(html)

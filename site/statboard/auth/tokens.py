@@ -32,3 +32,51 @@ def api_user(scope: str | None = None) -> User | None:
         return current_user._get_current_object()
     plain = bearer_token()
     return user_for_token(plain, scope) if plain else None
+
+
+# --- issuing, listing and revoking (the token panel) ----------------------------
+
+
+class TokenError(ValueError):
+    """A token request that cannot be granted; the message says what to fix."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def issue_token(user: User, name: str, scopes: list[str]) -> tuple[ApiToken, str]:
+    """A new token for `user` (added to the session) and its plain value, shown once."""
+    from statboard.auth.scopes import all_scopes
+
+    name = " ".join((name or "").split())
+    if not name or len(name) > 100:
+        raise TokenError(
+            "name", "Give the token a name of 1 to 100 characters, e.g. 'backup script'."
+        )
+    known = ", ".join(all_scopes())
+    if not scopes:
+        raise TokenError("scopes", f"Choose at least one scope among {known}.")
+    unknown = sorted(set(scopes) - set(all_scopes()))
+    if unknown:
+        raise TokenError("scopes", f"Unknown scope {', '.join(unknown)}: choose among {known}.")
+    token, plain = ApiToken.issue(user, name, " ".join(sorted(set(scopes))))
+    db.session.add(token)
+    return token, plain
+
+
+def tokens_for(viewer: User) -> list[ApiToken]:
+    """The tokens `viewer` may manage: their own, or everybody's for an admin."""
+    query = db.select(ApiToken).join(ApiToken.user).order_by(User.username, ApiToken.id.desc())
+    if not viewer.is_admin:
+        query = query.where(ApiToken.user_id == viewer.id)
+    return list(db.session.scalars(query))
+
+
+def can_manage_token(viewer: User, token: ApiToken) -> bool:
+    return viewer.is_admin or token.user_id == viewer.id
+
+
+def revoke_token(token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()

@@ -17,6 +17,9 @@ def announce(actor, action: str, subject: str, page=None, url: str | None = None
 
 def init_app(app):
     from statboard.extensions import db
+    from statboard.notify.mailer import parse_mail_url
     from statboard.notify.queue import init_queue
 
+    if app.config.get("MAIL_URL"):
+        parse_mail_url(app.config["MAIL_URL"])  # a wrong URL stops the start, saying why
     init_queue(app, db.session)

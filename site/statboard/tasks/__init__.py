@@ -8,6 +8,8 @@ The engine is chosen by STATBOARD_TASKS_URL: threads:// (worker threads inside
 the site's process, the default) or redis://... (Celery workers, a Redis broker).
 """
 
+import importlib
+
 from flask import Blueprint, current_app
 
 from statboard.tasks.models import FAILURE, FINISHED, QUEUED, REVOKED, STARTED, SUCCESS, Task
@@ -28,6 +30,7 @@ __all__ = [
     "get",
     "submit",
     "task",
+    "wait_for",
 ]
 
 
@@ -49,9 +52,27 @@ def get(task_id: str) -> Task | None:
     return _runner().get(task_id)
 
 
+def wait_for(task_id: str, timeout: float = 10.0) -> Task:
+    """Block until a task has finished (for the CLI and the tests)."""
+    from statboard.tasks.runner import wait_for
+
+    return wait_for(task_id, timeout)
+
+
 def init_app(app):
-    from statboard.tasks import mail  # noqa: F401  registers the mail tasks
+    from statboard.tasks import mail, routes  # noqa: F401  the mail tasks, the routes
+    from statboard.tasks.access import can_manage
+    from statboard.tasks.engines import engine_for
     from statboard.tasks.runner import Runner
 
-    app.extensions["statboard.tasks"] = Runner(app)
+    for module in app.config["TASK_IMPORTS"]:
+        importlib.import_module(module)  # more @task functions, e.g. from plugins
+    runner = Runner(app, engine_for(app))
+    app.extensions["statboard.tasks"] = runner
     app.register_blueprint(bp)
+    app.add_template_global(can_manage, "can_manage_task")
+
+    @app.before_request
+    def _start_runner():
+        # On the site's first request: mark tasks of dead processes, start the workers.
+        runner.start()

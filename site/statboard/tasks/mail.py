@@ -4,11 +4,13 @@ from statboard.tasks.registry import task
 
 
 @task("mail.admins", retries=4)
-def mail_admins(ctx, subject: str, body: str):
+def mail_admins(ctx, messages: list | None = None, subject: str = "", body: str = ""):
+    """Send `messages` ([{"subject", "body"}], in order), or one subject and body."""
     from statboard.auth.models import User
     from statboard.extensions import db
-    from statboard.notify.mailer import send_mail
+    from statboard.notify.mailer import send_messages
 
+    pairs = [(m["subject"], m["body"]) for m in messages or []] or [(subject, body)]
     admins = db.session.scalars(db.select(User.email).where(User.is_admin, User.email != "")).all()
-    send_mail(subject=subject, body=body, to=admins)
-    return {"recipients": len(admins)}
+    sent = send_messages(pairs, admins)
+    return {"recipients": len(admins), "messages": sent}

@@ -34,4 +34,10 @@ def task(name: str, retries: int = 0):
 
 
 def get_kind(name: str) -> TaskKind:
-    return _kinds[name]
+    try:
+        return _kinds[name]
+    except KeyError:
+        raise KeyError(
+            f"No task kind is named {name!r}: register it with @task({name!r}) in a module "
+            "that the site imports (or list the module in STATBOARD_TASK_IMPORTS)."
+        ) from None

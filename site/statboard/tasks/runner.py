@@ -1,26 +1,30 @@
-"""The task runner: task records in the database, run by an engine.
+"""The task runner: task records in the database, their states and the run loop.
 
-The embedded engine is a pool of worker threads inside the site's process.
+Engines only carry task ids to a process that calls `Runner.run(id)`: worker threads
+inside the site (engines/threads.py) or Celery workers (engines/celery.py). Everything
+else (states, progress, cancel, retries, owners) lives here and in the Task record,
+so both engines behave alike.
 """
 
 import logging
-import os
-import queue
-import socket
 import threading
 import time
 import uuid
 
+from sqlalchemy import update
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from statboard.extensions import db
 from statboard.models_base import utcnow
+from statboard.tasks import workers
 from statboard.tasks.models import FAILURE, FINISHED, QUEUED, REVOKED, STARTED, SUCCESS, Task
 from statboard.tasks.registry import TaskCancelled, get_kind
 
 log = logging.getLogger(__name__)
 
-WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+INTERRUPTED = "interrupted by a restart of the site"
+QUEUE_DOWN = "the task queue could not be reached; try again once it is back"
 
 
 class TaskContext:
@@ -33,14 +37,16 @@ class TaskContext:
 
     def progress(self, fraction: float, message: str = "") -> None:
         with self.runner.session() as s:
-            task = s.get(Task, self.task_id)
-            task.progress = max(0.0, min(1.0, fraction))
-            task.message = message[:500]
+            s.execute(
+                update(Task)
+                .where(Task.id == self.task_id, Task.state == STARTED)
+                .values(progress=max(0.0, min(1.0, fraction)), message=message[:500])
+            )
             s.commit()
 
     def cancelled(self) -> bool:
         with self.runner.session() as s:
-            return bool(s.get(Task, self.task_id).cancel_requested)
+            return bool(s.scalar(db.select(Task.cancel_requested).where(Task.id == self.task_id)))
 
     def check_cancelled(self) -> None:
         if self.cancelled():
@@ -48,20 +54,23 @@ class TaskContext:
 
 
 class Runner:
-    def __init__(self, app):
+    def __init__(self, app, engine):
         self.app = app
-        self.threads = int(app.config["TASK_THREADS"])
-        self._queue: queue.Queue[str] = queue.Queue()
-        self._workers: list[threading.Thread] = []
-        self._lock = threading.Lock()
+        self.engine = engine
+        self.backoff = float(app.config["TASK_RETRY_BACKOFF"])
+        self._started = False
+        self._start_lock = threading.Lock()
 
     def session(self) -> Session:
         """A session of its own: tasks are submitted from after-commit hooks and threads."""
         with self.app.app_context():
             return Session(db.engine, expire_on_commit=False)
 
+    # --- records --------------------------------------------------------------
+
     def submit(self, kind: str, *, owner=None, retries=None, args=None) -> str:
-        spec = get_kind(kind)
+        spec = get_kind(kind)  # KeyError for an unknown kind, before anything is stored
+        self.start()
         task = Task(
             id=str(uuid.uuid4()),
             kind=kind,
@@ -73,7 +82,17 @@ class Runner:
         with self.session() as s:
             s.add(task)
             s.commit()
-        self._enqueue(task.id)
+        try:
+            self.engine.enqueue(task.id)
+        except Exception as exc:  # e.g. the Redis broker is down: say so, do not hang
+            log.exception("task %s (%s) could not be queued", task.id, kind)
+            with self.session() as s:
+                s.execute(
+                    update(Task)
+                    .where(Task.id == task.id, Task.state == QUEUED)
+                    .values(state=FAILURE, finished_at=utcnow(), error=f"{QUEUE_DOWN}: {exc}")
+                )
+                s.commit()
         return task.id
 
     def get(self, task_id: str) -> Task | None:
@@ -81,42 +100,70 @@ class Runner:
             return s.get(Task, task_id)
 
     def cancel(self, task_id: str) -> bool:
+        """Revoke a queued task; ask a running one to stop (it polls ctx.cancelled())."""
         with self.session() as s:
-            task = s.get(Task, task_id)
-            if task is None or task.state in FINISHED:
-                return False
-            task.cancel_requested = True
-            if task.state == QUEUED:
-                task.state, task.finished_at = REVOKED, utcnow()
+            asked = s.execute(
+                update(Task)
+                .where(Task.id == task_id, Task.state.in_((QUEUED, STARTED)))
+                .values(cancel_requested=True)
+            ).rowcount
+            revoked = s.execute(
+                update(Task)
+                .where(Task.id == task_id, Task.state == QUEUED)
+                .values(state=REVOKED, finished_at=utcnow())
+            ).rowcount
             s.commit()
-            return True
+        if revoked:
+            self.engine.revoke(task_id)
+        return bool(asked)
 
-    def _enqueue(self, task_id: str) -> None:
-        with self._lock:
-            if not self._workers:
-                for n in range(self.threads):
-                    t = threading.Thread(target=self._work, name=f"task-{n}", daemon=True)
-                    t.start()
-                    self._workers.append(t)
-        self._queue.put(task_id)
+    # --- start-up: tasks left behind by a process that is gone ---------------------
 
-    def _work(self) -> None:
-        while True:
-            task_id = self._queue.get()
+    def start(self) -> None:
+        """Once per process: mark orphans of dead processes, then start the engine."""
+        if self._started:
+            return
+        with self._start_lock:
+            if self._started:
+                return
             try:
-                with self.app.app_context():
-                    self.run(task_id)
-            except Exception:
-                log.exception("task %s crashed the worker loop", task_id)
+                self.recover_interrupted()
+            except (OperationalError, ProgrammingError):
+                log.warning("task table missing; run `flask --app statboard db upgrade`")
+            self.engine.start(self)
+            self._started = True
+
+    def recover_interrupted(self) -> int:
+        """Tasks STARTED by a process of this host that no longer runs end FAILURE."""
+        with self.session() as s:
+            running = s.scalars(db.select(Task).where(Task.state == STARTED)).all()
+            orphans = [t for t in running if workers.is_gone(t.worker, t.started_at)]
+            for task in orphans:
+                task.state, task.error, task.finished_at = FAILURE, INTERRUPTED, utcnow()
+            s.commit()
+        for task in orphans:
+            log.warning("task %s (%s) was %s", task.id, task.kind, INTERRUPTED)
+        return len(orphans)
+
+    # --- the run loop, called by an engine's worker ------------------------------
 
     def run(self, task_id: str) -> None:
         with self.session() as s:
-            task = s.get(Task, task_id)
-            if task is None or task.state in FINISHED:
-                return
-            task.state, task.started_at, task.worker = STARTED, utcnow(), WORKER_ID
-            task.attempts += 1
+            # Claimed atomically: of two workers handed the same id, one runs it.
+            claimed = s.execute(
+                update(Task)
+                .where(Task.id == task_id, Task.state == QUEUED, ~Task.cancel_requested)
+                .values(
+                    state=STARTED,
+                    started_at=utcnow(),
+                    worker=workers.worker_id(),
+                    attempts=Task.attempts + 1,
+                )
+            ).rowcount
             s.commit()
+            if not claimed:
+                return
+            task = s.get(Task, task_id)
             kind, args, owner_id = task.kind, dict(task.args), task.owner_id
         ctx = TaskContext(self, task_id, owner_id)
         try:
@@ -124,34 +171,37 @@ class Runner:
         except TaskCancelled:
             self._finish(task_id, REVOKED)
         except Exception as exc:
-            log.exception("task %s (%s) failed", task_id, kind)
-            self._failed(task_id, exc)
+            self._failed(task_id, kind, exc)
         else:
             self._finish(task_id, SUCCESS, result=result)
 
     def _finish(self, task_id, state, result=None, error=None) -> None:
+        values = {"state": state, "result": result, "error": error, "finished_at": utcnow()}
+        if state == SUCCESS:
+            values["progress"] = 1.0
         with self.session() as s:
-            task = s.get(Task, task_id)
-            task.state, task.result, task.error = state, result, error
-            task.finished_at = utcnow()
-            if state == SUCCESS:
-                task.progress = 1.0
+            s.execute(update(Task).where(Task.id == task_id, Task.state == STARTED).values(values))
             s.commit()
 
-    def _failed(self, task_id: str, exc: Exception) -> None:
+    def _failed(self, task_id: str, kind: str, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {exc}"
         with self.session() as s:
             task = s.get(Task, task_id)
-            retry = task.attempts <= task.max_retries and not task.cancel_requested
+            attempts, retry = task.attempts, task.attempts <= task.max_retries
+            retry = retry and not task.cancel_requested
             if retry:
-                task.state = QUEUED
-                delay = min(60.0, 0.5 * 2 ** (task.attempts - 1))
+                task.state, task.error = QUEUED, error
             s.commit()
         if retry:
-            timer = threading.Timer(delay, self._enqueue, args=(task_id,))
-            timer.daemon = True
-            timer.start()
+            delay = min(300.0, self.backoff * 2 ** (attempts - 1))
+            log.warning(
+                "task %s (%s) failed on attempt %d, retrying in %.1f s: %s",
+                task_id, kind, attempts, delay, error,
+            )  # fmt: skip
+            self.engine.enqueue(task_id, delay)
         else:
-            self._finish(task_id, FAILURE, error=f"{type(exc).__name__}: {exc}")
+            log.error("task %s (%s) failed after %d attempt(s): %s", task_id, kind, attempts, error)
+            self._finish(task_id, FAILURE, error=error)
 
 
 def wait_for(task_id: str, timeout: float = 10.0) -> Task:

@@ -64,39 +64,71 @@ def daily(setting: str, name: str):
     return register
 
 
-def start_scheduler(app) -> threading.Thread | None:
+class Scheduler:
+    """Runs `jobs` on a thread once it holds the instance folder's lock; stop() ends it."""
+
+    def __init__(self, app, jobs: list[Job] | None = None):
+        self.app = app
+        self.jobs = list(_jobs if jobs is None else jobs)
+        self.lock_path = Path(app.instance_path) / "scheduler.lock"
+        self.holds_lock = threading.Event()
+        self._stop = threading.Event()
+        self._lock_handle = None
+        self.thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
+
+    def start(self) -> "Scheduler":
+        self.thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self.thread.join(timeout)
+
+    def _loop(self) -> None:
+        try:
+            while not self._stop.is_set():
+                self._lock_handle = _hold_lock(self.lock_path)
+                if self._lock_handle is not None:
+                    break
+                self._stop.wait(LOCK_RETRY)
+            else:
+                return
+            self.holds_lock.set()
+            self._run_jobs()
+        finally:
+            if self._lock_handle is not None:
+                self._lock_handle.close()  # releases the lock for another process
+
+    def _run_jobs(self) -> None:
+        log.info("scheduler running %s", ", ".join(job.name for job in self.jobs))
+        config, now = self.app.config, time.time()
+        due = {
+            job.name: job.next_run(config, now) if job.daily_setting else now for job in self.jobs
+        }
+        while not self._stop.is_set():
+            for job in self.jobs:
+                if time.time() >= due[job.name]:
+                    with self.app.app_context():
+                        try:
+                            job.func()
+                        except Exception:
+                            log.exception("scheduled job %s failed", job.name)
+                    due[job.name] = job.next_run(config, time.time())
+            self._stop.wait(max(0.05, min(1.0, min(due.values()) - time.time())))
+
+
+def start_scheduler(app) -> Scheduler | None:
     if not app.config.get("SCHEDULER", True) or not _jobs:
         return None
-    thread = threading.Thread(target=_loop, args=(app,), name="scheduler", daemon=True)
-    thread.start()
-    return thread
+    return Scheduler(app).start()
 
 
 def _hold_lock(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
     handle = path.open("a")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return handle  # kept open (and so locked) for the life of the process
+        return handle  # kept open (and so locked) while the scheduler runs
     except OSError:
         handle.close()
         return None
-
-
-def _loop(app) -> None:
-    lock_path = Path(app.instance_path) / "scheduler.lock"
-    while _hold_lock(lock_path) is None:
-        time.sleep(LOCK_RETRY)
-    log.info("scheduler running %s", ", ".join(job.name for job in _jobs))
-    now = time.time()
-    due = {job.name: job.next_run(app.config, now) if job.daily_setting else now for job in _jobs}
-    while True:
-        now = time.time()
-        for job in _jobs:
-            if now >= due[job.name]:
-                with app.app_context():
-                    try:
-                        job.func()
-                    except Exception:
-                        log.exception("scheduled job %s failed", job.name)
-                due[job.name] = job.next_run(app.config, time.time())
-        time.sleep(max(0.05, min(1.0, min(due.values()) - time.time())))

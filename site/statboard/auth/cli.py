@@ -1,0 +1,86 @@
+"""`flask --app statboard users create|list|set-password`."""
+
+import sys
+from functools import wraps
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from statboard.auth.models import User
+from statboard.auth.users import UserError, create_user, find_user, set_password
+from statboard.extensions import db
+
+users_cli = AppGroup("users", help="Create users, list them, change passwords.")
+
+
+def _needs_tables(command):
+    @wraps(command)
+    def wrapped(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (OperationalError, ProgrammingError) as error:
+            raise click.ClickException(
+                f"The database is not ready ({error.orig}): "
+                "run `flask --app statboard db upgrade` first."
+            ) from None
+
+    return wrapped
+
+
+def _password(password: str | None, from_stdin: bool, prompt: bool) -> str:
+    if password is not None and from_stdin:
+        raise click.UsageError("Give either --password or --password-stdin, not both.")
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if password is None and prompt:
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if password is None:
+        raise click.UsageError("Give the password with --password PW or --password-stdin.")
+    return password
+
+
+@users_cli.command("create")
+@click.argument("name")
+@click.option("--password", help="The password (visible in the process list: prefer stdin).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--fullname", default="", help="The full name shown on the site.")
+@click.option("--email", default="", help="Where change notifications go (admins).")
+@click.option("--admin", is_flag=True, help="Make the user an admin.")
+@_needs_tables
+def create(name, password, password_stdin, fullname, email, admin):
+    """Create user NAME."""
+    try:
+        create_user(name, _password(password, password_stdin, False), fullname, email, admin)
+    except UserError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created {'admin' if admin else 'user'} {name}.")
+
+
+@users_cli.command("list")
+@_needs_tables
+def list_users():
+    """List the users: name, full name, admin, email."""
+    users = db.session.scalars(db.select(User).order_by(User.username)).all()
+    rows = [("NAME", "FULL NAME", "ADMIN", "EMAIL")]
+    rows += [(u.username, u.fullname, "yes" if u.is_admin else "no", u.email) for u in users]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)] + [0]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+@users_cli.command("set-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@_needs_tables
+def set_password_command(name, password_stdin):
+    """Change the password of user NAME (asked for, or read from stdin)."""
+    if find_user(name) is None:
+        raise click.ClickException(f"There is no user named {name!r}: check `users list`.")
+    try:
+        set_password(name, _password(None, password_stdin, True))
+    except UserError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Changed the password of {name}.")

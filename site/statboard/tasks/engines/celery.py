@@ -1,0 +1,51 @@
+"""The scale-out engine: Celery workers fed through a Redis broker.
+
+The site only sends task ids; a worker (`make worker`, i.e. `celery -A
+statboard.tasks.celery_app worker`) runs them with the same Runner, on the same
+database, so records, states, progress and cancel are the same as with threads.
+"""
+
+import logging
+
+from celery import Celery
+
+log = logging.getLogger(__name__)
+
+RUN_TASK = "statboard.run_task"
+
+
+def make_celery(app, broker_url: str) -> Celery:
+    celery = Celery("statboard", broker=broker_url, set_as_current=False)
+    celery.conf.update(
+        task_ignore_result=True,  # results live in the Task record
+        worker_prefetch_multiplier=1,  # a long task does not hold others back
+        worker_hijack_root_logger=False,
+        broker_connection_retry_on_startup=True,
+        # A broker that is down must not hold an after-commit hook (a request) for long.
+        broker_connection_timeout=2.0,
+        task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
+    )
+
+    @celery.task(name=RUN_TASK)
+    def run_task(task_id: str) -> None:
+        with app.app_context():
+            app.extensions["statboard.tasks"].run(task_id)
+
+    return celery
+
+
+class CeleryEngine:
+    def __init__(self, app, broker_url: str):
+        self.celery = make_celery(app, broker_url)
+
+    def start(self, runner) -> None:
+        """Nothing to start in the site: the workers are their own processes."""
+
+    def enqueue(self, task_id: str, delay: float = 0.0) -> None:
+        self.celery.send_task(RUN_TASK, args=[task_id], task_id=task_id, countdown=delay or None)
+
+    def revoke(self, task_id: str) -> None:
+        try:
+            self.celery.control.revoke(task_id)
+        except Exception:  # the REVOKED record alone already keeps it from running
+            log.warning("could not tell the Celery workers that %s is revoked", task_id)
