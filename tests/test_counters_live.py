@@ -79,7 +79,8 @@ def test_a_crash_loses_at_most_the_last_flush_interval(tmp_path):
     # One interval, plus the time a flush itself takes on a busy two-core machine.
     last_interval = sum(1 for t in load.acks if t >= killed_at - interval - 0.3)
     assert value > 0, "nothing was flushed before the kill"
-    assert 0 <= lost <= last_interval, (acked, value, last_interval)
+    # Negative only by requests in flight at the kill: counted, never acknowledged.
+    assert -load.threads <= lost <= last_interval, (acked, value, last_interval)
 
 
 def test_the_counter_server_serves_only_counters(tmp_path):
