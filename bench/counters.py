@@ -11,7 +11,8 @@ drives `POST /counters/bench/1` against each with wrk at the same concurrency an
 duration, prints req/s and p99 for each and the ratios c/a and c/b, and checks
 that nothing was lost: each final count (for c: read from the database file
 after a flush) is at least the requests wrk saw answered, and at most that plus
-the requests still in flight when wrk stopped (one per connection).
+the requests still in flight when wrk stopped (one per connection) or that wrk
+gave up on (its socket errors).
 """
 
 import argparse
@@ -77,11 +78,16 @@ def wrk(port: int, duration: int, connections: int) -> dict:
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    # Requests wrk gave up on (timeouts, broken connections) may still have been counted.
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p99_ms": float(p99.group(1)) * scale[p99.group(2)],
         "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "errors": int(errors.group(1)) if errors else 0,
+        "unanswered": sum(map(int, socket_errors.groups())) if socket_errors else 0,
     }
 
 
@@ -122,7 +128,8 @@ def main() -> int:
             finally:
                 stop(proc)
         in_flight = count - result["requests"]
-        sane = result["errors"] == 0 and 0 <= in_flight <= args.connections
+        unanswered = args.connections + result["unanswered"]
+        sane = result["errors"] == 0 and 0 <= in_flight <= unanswered
         ok &= sane
         results[name] = result
         print(
