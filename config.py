@@ -85,6 +85,18 @@ class Config:
     IOSTAT_MAX_COUNT = 60
     IOSTAT_MAX_SECONDS = 300
 
+    # Counters (the /counters API): write-behind interval of the memory store, the
+    # largest ?by= a single increment may add, the per-IP limit on anonymous
+    # increments ("" turns it off; limits' syntax: "120/minute"), prefixes where
+    # increments need an admin or a token with the "counters" scope, the Redis key
+    # namespace of the redis:// store, and how often a counter block refreshes.
+    COUNTER_FLUSH_SECONDS = 1.0
+    COUNTER_MAX_BY = 1000
+    COUNTER_RATE_LIMIT = "120/minute"
+    COUNTER_PRIVATE_PREFIXES: list[str] = []
+    COUNTER_REDIS_NAMESPACE = "statboard:counters:"
+    COUNTER_BLOCK_POLL_SECONDS = 2
+
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     LOG_LEVEL = "INFO"
 

@@ -1,5 +1,50 @@
-"""Counters: see the README."""
+"""Counters: a pure-WSGI counter API beside the site, its stores, and the counter block.
+
+init_app mounts the counter API in front of Flask: /counters and /counters/...
+go to CounterApp, every other path to the Flask site, in the same process.
+"""
+
+from flask import Blueprint, current_app
+
+bp = Blueprint("counters", __name__)
+
+
+def build_counter_app(app, fallback=None):
+    """The counter API for `app`'s settings and database, with `fallback` for other paths."""
+    from statboard.counters.access import WriteAccess
+    from statboard.counters.api import CounterApp
+    from statboard.counters.ratelimit import IncrementLimit
+    from statboard.counters.stores import store_from_url
+    from statboard.extensions import db
+
+    config = app.config
+    with app.app_context():
+        engine = db.engine
+    url = config["COUNTERS_URL"]
+    store = store_from_url(
+        url, engine, config["COUNTER_REDIS_NAMESPACE"], float(config["COUNTER_FLUSH_SECONDS"])
+    )
+    limit = config["COUNTER_RATE_LIMIT"]
+    return CounterApp(
+        store,
+        WriteAccess(app),
+        max_by=int(config["COUNTER_MAX_BY"]),
+        limit=IncrementLimit(limit, url) if limit else None,
+        private_prefixes=config["COUNTER_PRIVATE_PREFIXES"],
+        fallback=fallback,
+    )
+
+
+def store():
+    """The counter store of the current app (for the block and the CLI)."""
+    return current_app.extensions["counters"].store
 
 
 def init_app(app):
-    pass
+    from statboard.counters import block, models  # noqa: F401
+
+    counter_app = build_counter_app(app, fallback=app.wsgi_app)
+    app.extensions["counters"] = counter_app
+    app.wsgi_app = counter_app
+    block.register_kind()
+    app.register_blueprint(bp)

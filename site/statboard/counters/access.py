@@ -1,0 +1,100 @@
+"""Who may write counters: an admin's session (with its CSRF header) or a bearer token.
+
+Only write paths come here. The Flask app's session interface, Flask-Login and
+the token model are loaded lazily, inside a request context built from the WSGI
+environ, so reads and anonymous increments never pay for them.
+"""
+
+import time
+
+from statboard.counters.keys import ApiError
+
+SCOPE = "counters"
+TOKEN_CACHE_SECONDS = 30.0  # how long an increment trusts a token it has checked
+
+NEED_CREDENTIALS = (
+    "Log in as an admin (and send the X-CSRFToken header) or send "
+    "'Authorization: Bearer <token>' with a token that has the counters scope."
+)
+
+
+def unauthorized(message: str = NEED_CREDENTIALS) -> ApiError:
+    return ApiError("401 Unauthorized", message, [("WWW-Authenticate", 'Bearer realm="counters"')])
+
+
+def forbidden(message: str) -> ApiError:
+    return ApiError("403 Forbidden", message)
+
+
+def bearer(environ) -> str | None:
+    scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+class WriteAccess:
+    def __init__(self, flask_app):
+        self.flask_app = flask_app
+        self._trusted: dict[str, float] = {}  # token -> when the trust ends
+
+    def check(self, environ) -> None:
+        """Return if the request may change counters; raise 401/403/400 otherwise."""
+        token = bearer(environ)
+        if token:
+            self._check_token(token)
+        elif "HTTP_COOKIE" in environ:
+            self._check_admin_session(environ)
+        else:
+            raise unauthorized()
+
+    def token_trusted(self, environ) -> bool:
+        """For increments: does the request carry a valid counters token? (cached)"""
+        token = bearer(environ)
+        if not token:
+            return False
+        if self._trusted.get(token, 0.0) > time.monotonic():
+            return True
+        try:
+            self._check_token(token)
+        except ApiError:
+            return False
+        return True
+
+    def _check_token(self, plain: str) -> None:
+        from statboard.auth.models import ApiToken
+        from statboard.auth.tokens import user_for_token
+        from statboard.extensions import db
+
+        with self.flask_app.app_context():
+            user = user_for_token(plain)
+            if user is None:
+                raise unauthorized(
+                    "The API token is unknown or revoked; ask an admin for a new one."
+                )
+            token = db.session.scalar(
+                db.select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(plain))
+            )
+            explicit = SCOPE in token.scopes.split()
+            if not (explicit or (not token.scopes and user.is_admin)):
+                raise forbidden("This API token has no counters scope; use a token made with it.")
+        if len(self._trusted) > 10_000:
+            self._trusted.clear()
+        self._trusted[plain] = time.monotonic() + TOKEN_CACHE_SECONDS
+
+    def _check_admin_session(self, environ) -> None:
+        from flask_login import current_user
+        from flask_wtf.csrf import validate_csrf
+        from wtforms import ValidationError
+
+        with self.flask_app.request_context(environ):
+            if not current_user.is_authenticated:
+                raise unauthorized()
+            if not current_user.is_admin:
+                raise forbidden("Only admins can change counters.")
+            try:
+                validate_csrf(environ.get("HTTP_X_CSRFTOKEN"))
+            except ValidationError as error:
+                raise ApiError(
+                    "400 Bad Request",
+                    f"{error} Send the page's CSRF token in the X-CSRFToken header, "
+                    "or reload the page and try again.",
+                ) from None

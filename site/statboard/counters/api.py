@@ -1,0 +1,150 @@
+"""The counter API: a pure WSGI application (no Flask on the path of reads and increments).
+
+GET    /counters/<key>      the value: text/plain, or JSON {"key", "value"} when asked
+POST   /counters/<key>      add 1 (or ?by=N) and answer the new value
+PUT    /counters/<key>      set (?value=N or a plain-text body)       admin or token
+DELETE /counters/<key>      delete                                    admin or token
+GET    /counters/           all as a JSON object, or k=v,k=v as text/plain; ?prefix=
+DELETE /counters/?prefix=   delete all, or those under the prefix     admin or token
+"""
+
+import json
+from urllib.parse import parse_qs
+
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
+
+from statboard.counters.keys import (
+    KEY_MATCH,
+    PREFIX_MATCH,
+    ApiError,
+    bad_request,
+    key_problem,
+    parse_by,
+    parse_value,
+)
+from statboard.counters.models import KEY_LENGTH
+from statboard.counters.stores import MAX_VALUE, ValueTooLarge
+
+BASE = "/counters"
+TEXT = ("Content-Type", "text/plain; charset=utf-8")
+JSON = ("Content-Type", "application/json")
+KEY_ALLOWS = "GET, HEAD, POST, PUT, DELETE"
+LIST_ALLOWS = "GET, HEAD, DELETE"
+
+
+def wants_json(environ, default: bool) -> bool:
+    accept = environ.get("HTTP_ACCEPT")
+    if not accept or (not default and "json" not in accept):
+        return default
+    offers = ["application/json", "text/plain"] if default else ["text/plain", "application/json"]
+    best = parse_accept_header(accept, MIMEAccept).best_match(offers)
+    return default if best is None else best == "application/json"
+
+
+class CounterApp:
+    def __init__(self, store, access, *, max_by, limit=None, private_prefixes=(), fallback=None):
+        self.store, self.access = store, access
+        self.max_by, self.limit = max_by, limit
+        self.private = tuple(private_prefixes)
+        self.fallback = fallback  # the WSGI app for other paths; None: 404
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(BASE) or len(path) > 9 and path[9] != "/":
+            return self._elsewhere(environ, start_response)
+        key = path[10:]
+        method = environ["REQUEST_METHOD"]
+        try:
+            if not key:
+                return self._collection(environ, start_response, method)
+            if len(key) > KEY_LENGTH or not KEY_MATCH(key):
+                raise bad_request(key_problem(key))
+            if method == "POST":
+                return self._increment(environ, start_response, key)
+            if method == "GET" or method == "HEAD":
+                return self._value(environ, start_response, key, self.store.get(key))
+            if method == "PUT":
+                return self._set(environ, start_response, key)
+            if method == "DELETE":
+                self.access.check(environ)
+                self.store.delete(key)
+                start_response("204 No Content", [])
+                return []
+            raise ApiError("405 Method Not Allowed", f"Use {KEY_ALLOWS}.", [("Allow", KEY_ALLOWS)])
+        except ApiError as error:
+            return self._error(environ, start_response, error)
+
+    def _increment(self, environ, start_response, key):
+        query = environ.get("QUERY_STRING")
+        by = parse_by(query, self.max_by) if query else 1
+        extra = None
+        if self.private and key.startswith(self.private):
+            self.access.check(environ)
+        elif self.limit is not None and not self.access.token_trusted(environ):
+            extra = self.limit.hit(environ.get("REMOTE_ADDR", ""))
+        try:
+            value = self.store.incr(key, by)
+        except ValueTooLarge:
+            raise bad_request(f"{key} would pass {MAX_VALUE}; reset it first.") from None
+        return self._value(environ, start_response, key, value, extra)
+
+    def _value(self, environ, start_response, key, value, extra=None):
+        if "HTTP_ACCEPT" in environ and wants_json(environ, default=False):
+            body, kind = json.dumps({"key": key, "value": value}).encode(), JSON
+        else:
+            body, kind = b"%d" % value, TEXT
+        headers = [kind, ("Content-Length", str(len(body)))]
+        if extra:
+            headers += extra
+        start_response("200 OK", headers)
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+
+    def _set(self, environ, start_response, key):
+        self.access.check(environ)
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        if "value" in query:
+            raw = query["value"][-1]
+        else:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            raw = environ["wsgi.input"].read(min(length, 64)).decode("ascii", "replace")
+        value = parse_value(raw, MAX_VALUE)
+        self.store.set(key, value)
+        return self._value(environ, start_response, key, value)
+
+    def _collection(self, environ, start_response, method):
+        prefix = (parse_qs(environ.get("QUERY_STRING", "")).get("prefix") or [""])[-1]
+        if prefix and len(prefix) > KEY_LENGTH or prefix and not PREFIX_MATCH(prefix):
+            raise bad_request(f"The prefix {prefix[:60]!r} is not allowed; use one like song/.")
+        if method == "DELETE":
+            self.access.check(environ)
+            self.store.clear(prefix)
+            start_response("204 No Content", [])
+            return []
+        if method not in ("GET", "HEAD"):
+            raise ApiError(
+                "405 Method Not Allowed", f"Use {LIST_ALLOWS}.", [("Allow", LIST_ALLOWS)]
+            )
+        values = self.store.all(prefix)
+        if wants_json(environ, default=True):
+            body, kind = json.dumps(values).encode(), JSON
+        else:
+            body, kind = ",".join(f"{k}={v}" for k, v in values.items()).encode(), TEXT
+        start_response("200 OK", [kind, ("Content-Length", str(len(body)))])
+        return [] if method == "HEAD" else [body]
+
+    def _elsewhere(self, environ, start_response):
+        if self.fallback is not None:
+            return self.fallback(environ, start_response)
+        error = ApiError(
+            "404 Not Found", "Only the counter API is served here: use /counters/<key>."
+        )
+        return self._error(environ, start_response, error)
+
+    def _error(self, environ, start_response, error: ApiError):
+        if wants_json(environ, default=False):
+            body, kind = json.dumps({"message": error.message}).encode(), JSON
+        else:
+            body, kind = (error.message + "\n").encode(), TEXT
+        start_response(error.status, [kind, ("Content-Length", str(len(body))), *error.headers])
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]

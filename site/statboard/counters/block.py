@@ -1,0 +1,73 @@
+"""The counter block: value, rates and a chart, refreshed while the page is open."""
+
+from flask import abort, render_template
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length, Regexp
+
+from statboard.counters import bp, history, store
+from statboard.counters.keys import KEY_CHARS, KEY_MATCH
+from statboard.counters.models import KEY_LENGTH
+from statboard.extensions import db
+from statboard.pages import registry
+from statboard.pages.models import Block
+
+
+class CounterBlockForm(FlaskForm):
+    key = StringField(
+        "Counter key",
+        validators=[
+            DataRequired("Enter the key of the counter to show, like song/1."),
+            Length(max=KEY_LENGTH, message=f"Use at most {KEY_LENGTH} characters."),
+            Regexp(KEY_MATCH.__self__, message=f"Use {KEY_CHARS}, like song/1."),
+        ],
+    )
+    title = StringField(
+        "Title", validators=[Length(max=200, message="Use at most 200 characters.")]
+    )
+
+    def to_data(self, old: dict) -> dict:
+        return {**old, "key": self.key.data.strip(), "title": self.title.data.strip()}
+
+
+def counter_context(block) -> dict:
+    key = block.data.get("key", "")
+    if not key or KEY_MATCH(key) is None:
+        return {"counter": None}
+    rates = history.rates(key)
+    return {
+        "counter": {
+            "key": key,
+            "value": store().get(key),
+            "rates": rates,
+            "bars": history.chart_bars(rates.minutes),
+        }
+    }
+
+
+def register_kind() -> None:
+    registry.register(
+        registry.BlockKind(
+            name="counter",
+            label="Counter",
+            template="blocks/counter/_view.html",
+            edit_template="blocks/counter/_edit.html",
+            form=CounterBlockForm,
+            defaults=lambda: {"key": "demo", "title": ""},
+            demo=lambda: {"key": "song/1", "title": "Plays of song 1"},
+            context=counter_context,
+            settings={"polls": True},
+        )
+    )
+
+
+@bp.get("/counters-block/<int:block_id>")
+def block_values(block_id: int):
+    """The self-replacing values fragment a counter block polls."""
+    block = db.get_or_404(Block, block_id)
+    if block.kind != "counter":
+        abort(404, "That block is not a counter block.")
+    if not block.page.is_public and not current_user.is_authenticated:
+        abort(401, "Log in to see this page.")
+    return render_template("blocks/counter/_values.html", block=block, **counter_context(block))
