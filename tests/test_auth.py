@@ -108,7 +108,8 @@ def test_the_session_cookie_is_secure_when_configured(app, client):
 
 def test_logout_is_a_post_with_csrf(app, client, auth):
     auth.login_user("alice")
-    assert client.get("/logout").status_code == 405
+    confirm = client.get("/logout")  # a page with a button, not a logout
+    assert confirm.status_code == 200 and 'action="/logout"' in confirm.get_data(as_text=True)
     assert client.post("/logout").status_code == 400  # no CSRF token: still logged in
     assert client.get("/tokens").status_code == 200
     response = client.post("/logout", headers=auth.csrf())

@@ -167,7 +167,7 @@ def test_bad_nav_moves(client, auth, app, site, slug, direction, status):
     assert nav_order(app) == ["home", "about", "team"]
 
 
-def test_demo_home_page_has_one_block_of_each_kind(app):
+def test_demo_home_page_has_one_block_of_each_kind(app, client):
     from statboard.pages import registry
     from statboard.pages.demo import seed_demo
 
@@ -177,6 +177,5 @@ def test_demo_home_page_has_one_block_of_each_kind(app):
         assert {"text", "event"} <= kinds
         assert kinds == {kind.name for kind in registry.all_kinds() if kind.demo}
         assert seed_demo() is None  # only on a fresh site
-    client = app.test_client()
     html = client.get("/").get_data(as_text=True)
     assert "Welcome to Statboard" in html and "Upcoming" in html

@@ -52,6 +52,12 @@ def login():
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
 
 
+@bp.get("/logout")
+def confirm_logout():
+    """A link or a typed URL gets a button: logging out is a POST, so no page can do it."""
+    return render_template("auth/logout.html")
+
+
 @bp.post("/logout")
 def logout():
     logout_user()

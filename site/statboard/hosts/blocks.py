@@ -120,6 +120,7 @@ def register_kinds() -> None:
             context=host_context,
             span=2,
             settings={"refresh_seconds_setting": "HOST_REFRESH_SECONDS"},
+            styles=("css/hosts.css",),
         )
     )
     registry.register(
@@ -133,5 +134,6 @@ def register_kinds() -> None:
             demo=_remote_demo,
             context=remote_context,
             settings={"refresh_seconds_setting": "HOST_REFRESH_SECONDS"},
+            styles=("css/hosts.css",),
         )
     )

@@ -22,6 +22,8 @@ def register_kinds() -> None:
             context=media_context,
             # Called by the pages engine before it deletes a block: files go after commit.
             settings={"on_delete": services.discard_block_files},
+            styles=("css/images.css",),
+            admin_scripts=("js/images.js",),
         )
     )
     register(
@@ -36,5 +38,7 @@ def register_kinds() -> None:
             context=media_context,
             span=2,
             settings={"on_delete": services.discard_block_files},
+            styles=("css/images.css",),
+            admin_scripts=("js/images.js",),
         )
     )

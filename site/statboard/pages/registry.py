@@ -10,6 +10,8 @@ A feature registers its kinds in its init_app:
         defaults=lambda: {"key": "demo"},           # data of a new block
         demo=lambda: {"key": "song/1"},             # data for the demo home page
         context=counter_block_context,              # optional: block -> extra template context
+        styles=("css/counters.css",),               # static files every page loads
+        scripts=(), admin_scripts=("js/x.js",),     # ... and those only admins load
     ))
 
 The form class takes the block's data as `data=` for editing, and its
@@ -34,6 +36,10 @@ class BlockKind:
     demo: Callable[[], dict[str, Any]] | None = None
     context: Callable[[Any], dict[str, Any]] | None = None
     span: int = 1
+    # Static files (paths under static/) every page loads, and those only admins load.
+    styles: tuple[str, ...] = ()
+    scripts: tuple[str, ...] = ()
+    admin_scripts: tuple[str, ...] = ()
     # Extra settings a kind may carry (e.g. whether the block polls for updates).
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -60,3 +66,14 @@ def find(name: str) -> BlockKind | None:
 
 def all_kinds() -> list[BlockKind]:
     return list(_kinds.values())
+
+
+def assets(admin: bool) -> tuple[list[str], list[str]]:
+    """The styles and scripts of all kinds, each once: admins may add any kind
+    to a page in place, so every page carries them; editing scripts only for admins."""
+    styles, scripts = [], []
+    for kind in _kinds.values():
+        styles += [name for name in kind.styles if name not in styles]
+        names = kind.scripts + (kind.admin_scripts if admin else ())
+        scripts += [name for name in names if name not in scripts]
+    return styles, scripts

@@ -27,4 +27,5 @@ def init_templating(app):
             "block_kind": block_kind,
             "block_context": block_context,
             "block_kinds": registry.all_kinds,
+            "block_assets": registry.assets,
         }

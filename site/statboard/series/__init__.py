@@ -28,33 +28,12 @@ def init_app(app):
             demo=demo_block_data,
             context=chart_context,
             span=2,
-            # Assets a page with this kind needs (series_assets() also emits them once).
-            settings={
-                "styles": [UPLOT + "/uPlot.min.css", "css/charts.css"],
-                "scripts": [UPLOT + "/uPlot.iife.min.js", "js/charts.js"],
-            },
+            styles=(UPLOT + "/uPlot.min.css", "css/charts.css"),
+            scripts=(UPLOT + "/uPlot.iife.min.js", "js/charts.js"),
         )
     )
     csrf.exempt(api_bp)
     app.register_blueprint(bp)
     app.register_blueprint(api_bp)
     app.cli.add_command(series_cli)
-    app.jinja_env.globals["series_assets"] = series_assets
     app.jinja_env.globals["series_chart_context"] = chart_context
-
-
-def series_assets():
-    """The chart CSS and scripts, emitted once per response (the first chart block)."""
-    from flask import g, url_for
-    from markupsafe import Markup
-
-    if g.get("series_assets_done"):
-        return ""
-    g.series_assets_done = True
-    static = lambda name: url_for("static", filename=name)  # noqa: E731
-    styles = [UPLOT + "/uPlot.min.css", "css/charts.css"]
-    scripts = [UPLOT + "/uPlot.iife.min.js", "js/charts.js"]
-    return Markup(
-        "".join(f'<link rel="stylesheet" href="{static(n)}">' for n in styles)
-        + "".join(f'<script src="{static(n)}" defer></script>' for n in scripts)
-    )
