@@ -17,12 +17,15 @@ class Config:
     HOST = "127.0.0.1"
     PORT = 5000
     WORKERS = 1
+    SERVER_THREADS = None  # WSGI threads per worker (None: the server's default)
     # The address people use to reach the site, for links in emails.
     SITE_URL = "http://127.0.0.1:5000"
     SITE_NAME = "Statboard"
 
     # None: a random key is generated once and kept in instance/secret_key.
     SECRET_KEY = None
+    # The email address of the admin made on the first run (change notifications go there).
+    ADMIN_EMAIL = "admin@localhost"
 
     # Engines (see the README): the embedded default, or the URL of a real server.
     DATABASE_URL = None  # None: sqlite:///instance/statboard.db
@@ -36,7 +39,6 @@ class Config:
     OUTBOX_DIR = None  # None: instance/outbox/ (where mail goes without MAIL_URL)
     COUNTERS_URL = "memory://"  # or redis://host:port/db
     TASKS_URL = "threads://"  # or redis://host:port/db (Celery with a Redis broker)
-    BROKER_URL = "memory://"  # or redis://host:port/db
     TASK_THREADS = 4  # worker threads of the threads:// engine
     TASK_RETRY_BACKOFF = 2.0  # seconds before a failed task's first retry; doubled each time
     TASK_IMPORTS = []  # extra modules whose @task functions the runner and workers load

@@ -14,7 +14,7 @@ def ensure_admin() -> tuple[User, str] | None:
         return None
     password = secrets.token_urlsafe(12)
     user = User(username="admin", fullname="Administrator", is_admin=True)
-    user.email = current_app.config.get("ADMIN_EMAIL", "admin@localhost")
+    user.email = current_app.config["ADMIN_EMAIL"]
     user.set_password(password)
     db.session.add(user)
     db.session.commit()

@@ -37,6 +37,6 @@ def main() -> None:
         port=args.port,
         interface=Interfaces.WSGI,
         workers=args.workers,
-        blocking_threads=app.config.get("SERVER_THREADS"),
+        blocking_threads=app.config["SERVER_THREADS"],
         log_access=False,
     ).serve()
