@@ -180,20 +180,24 @@ def import_files(
     the bytes of one file add up to its size): a large file moves a progress bar."""
     report = ImportReport()
     for name, data in named_texts:
-        reported = 0
-
-        def batch_done(fraction: float, name=name, size=len(data)) -> None:
-            nonlocal reported
-            db.session.commit()
-            if progress:
-                covered = round(size * fraction)
-                progress(covered - reported, name)
-                reported = covered
-
-        text = decode(data, name, report)
-        if text is not None:
-            import_text(name, text, report, platform, public, on_batch=batch_done)
-            db.session.commit()
-        if progress and reported < len(data):
-            progress(len(data) - reported, name)
+        import_one(name, data, report, platform, public, progress)
     return report
+
+
+def import_one(name: str, data: bytes, report: ImportReport, platform, public, progress) -> None:
+    reported = 0
+
+    def batch_done(fraction: float) -> None:
+        nonlocal reported
+        db.session.commit()
+        if progress:
+            covered = round(len(data) * fraction)
+            progress(covered - reported, name)
+            reported = covered
+
+    text = decode(data, name, report)
+    if text is not None:
+        import_text(name, text, report, platform, public, on_batch=batch_done)
+        db.session.commit()
+    if progress and reported < len(data):
+        progress(len(data) - reported, name)
