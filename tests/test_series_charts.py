@@ -156,6 +156,21 @@ def test_admin_renames_shares_and_removes_an_account(app, client, auth):
         assert db.session.get(Block, block_id).data["accounts"] == []
 
 
+def test_an_account_in_no_block_can_be_shared(app, client, auth):
+    """Imported accounts sit in no chart block yet: their row has no Remove button."""
+    account_id = gen_account(app, "x", "weatherbot")
+    headers = login_htmx(auth)
+    from tests.conftest import gen_user
+
+    gen_user(app, "kevin")
+    url = f"/series/accounts/{account_id}"
+    response = client.put(url, data={"handle": "weatherbot", "readers": "kevin"}, headers=headers)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith('<li class="series-account"') and "Remove" not in html
+    assert client.get(f"{url}/edit", headers=headers).status_code == 200
+
+
 def test_users_cannot_change_accounts(app, client, auth):
     account_id = gen_account(app, "github", "octocat")
     block_id = gen_chart(app, [account_id])
