@@ -43,6 +43,10 @@ class Config:
     TASK_RETRY_BACKOFF = 2.0  # seconds before a failed task's first retry; doubled each time
     TASK_IMPORTS = []  # extra modules whose @task functions the runner and workers load
     SCHEDULER = True  # periodic jobs (samplings, collections) in the served site
+    # The file whose lock elects the one process (of those serving a site) that runs the
+    # periodic jobs. None: instance/scheduler.lock. Sites sharing an instance folder but
+    # not a database (e.g. two checkouts' test servers) each need their own.
+    SCHEDULER_LOCK = None
 
     # Uploads
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # bytes per request; larger gets 413

@@ -7,6 +7,7 @@ status codes, headers and JSON shapes.
 import re
 import time
 
+import psutil
 import pytest
 
 from tests.fixtures.hosts import ADMIN, CAROL, DAVE, wait_for_state
@@ -129,11 +130,11 @@ def test_v2_iostat_refuses_bad_parameters_without_starting_a_task(http, params):
     assert response.json().keys() == {"msg"}
 
 
-# --- v2 tasks --------------------------------------------------------------------
+# --- v2 tasks: on both task engines (worker threads, a Celery worker) --------------
 
 
-def test_v2_iostat_task_runs_to_success(http):
-    response = http.post("/v2/iostat/", data={"count": 2, "wait": 1})
+def test_v2_iostat_task_runs_to_success(task_http):
+    response = task_http.post("/v2/iostat/", data={"count": 2, "wait": 1})
     assert response.status_code == 201
     body = response.json()
     task_id = body["task_id"]
@@ -142,12 +143,12 @@ def test_v2_iostat_task_runs_to_success(http):
     assert response.headers["location"].endswith(href)
     assert_no_cookie(response)
 
-    running = http.get(href).json()
+    running = task_http.get(href).json()
     assert running["state"] in ("QUEUED", "STARTED")
     assert {"rel": "cancel", "method": "DELETE", "href": href} in running["links"]
     assert "result" not in running
 
-    done = wait_for_state(http, href, {"SUCCESS", "FAILURE"})
+    done = wait_for_state(task_http, href, {"SUCCESS", "FAILURE"})
     assert done == {
         "task_id": task_id,
         "state": "SUCCESS",
@@ -157,37 +158,76 @@ def test_v2_iostat_task_runs_to_success(http):
     assert done["result"]["iostat"].count(DEVICE_HEADER) == 2
 
 
-def test_v2_iostat_get_also_starts_a_task(http):
-    response = http.get("/v2/iostat/")
+def test_samplings_run_on_the_engine_the_site_is_set_to(task_site, task_http):
+    """With STATBOARD_TASKS_URL=redis://, the Celery worker runs them, not the site."""
+    href = task_http.post("/v2/iostat/").json()["links"][0]["href"]
+    wait_for_state(task_http, href, {"SUCCESS"})
+    task = task_site.app.extensions["statboard.tasks"].get(href.rsplit("/", 1)[1])
+    pid = int(task.worker.split(":")[1])
+    if task_site.worker is not None:
+        assert pid == task_site.worker.pid
+    else:
+        site_pids = {task_site.proc.pid} | {
+            p.pid for p in psutil.Process(task_site.proc.pid).children(recursive=True)
+        }
+        assert pid in site_pids
+
+
+def test_v2_iostat_get_also_starts_a_task(task_http):
+    response = task_http.get("/v2/iostat/")
     assert response.status_code == 201
     href = response.json()["links"][0]["href"]
-    assert wait_for_state(http, href, {"SUCCESS"})["result"]["iostat"].count(DEVICE_HEADER) == 1
+    assert (
+        wait_for_state(task_http, href, {"SUCCESS"})["result"]["iostat"].count(DEVICE_HEADER) == 1
+    )
 
 
-def test_v2_json_body_is_accepted(http):
-    response = http.post("/v2/iostat/", json={"count": 1, "wait": 1})
+def test_v2_json_body_is_accepted(task_http):
+    response = task_http.post("/v2/iostat/", json={"count": 1, "wait": 1})
     assert response.status_code == 201
 
 
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
-def test_unknown_task_is_404_json(http, method):
-    response = http.request(method, "/v2/task/no-such-task")
+def test_unknown_task_is_404_json(task_http, method):
+    response = task_http.request(method, "/v2/task/no-such-task")
     assert response.status_code == 404
     assert response.json().keys() == {"msg"}
 
 
-def test_delete_stops_a_running_sampling(http):
+def test_delete_stops_a_running_sampling(task_http):
     started = time.monotonic()
-    href = http.post("/v2/iostat/", data={"count": 5, "wait": 1}).json()["links"][0]["href"]
-    wait_for_state(http, href, {"STARTED"})
-    response = http.delete(href)
+    href = task_http.post("/v2/iostat/", data={"count": 5, "wait": 1}).json()["links"][0]["href"]
+    wait_for_state(task_http, href, {"STARTED"})
+    response = task_http.delete(href)
     assert response.status_code == 204
     assert response.content == b""
-    body = wait_for_state(http, href, {"REVOKED", "SUCCESS", "FAILURE"}, timeout=6)
+    body = wait_for_state(task_http, href, {"REVOKED", "SUCCESS", "FAILURE"}, timeout=6)
     assert body["state"] == "REVOKED"
     assert time.monotonic() - started < 3.5  # well before the 4 s the sampling needs
     assert body["links"] == [{"rel": "self", "href": href}]
     assert "result" not in body
+
+
+def test_delete_revokes_a_queued_sampling_before_it_starts(task_site, task_http):
+    slots = 2 if task_site.worker is not None else 4  # celery -c 2; TASK_THREADS
+    hrefs = [
+        task_http.post("/v2/iostat/", data={"count": 3, "wait": 1}).json()["links"][0]["href"]
+        for _ in range(slots + 1)
+    ]
+    for href in hrefs[:slots]:
+        wait_for_state(task_http, href, {"STARTED"})
+    queued = hrefs[slots]
+    assert task_http.get(queued).json()["state"] == "QUEUED"
+    assert task_http.delete(queued).status_code == 204
+    assert task_http.get(queued).json()["state"] == "REVOKED"  # at once, not when run
+    for href in hrefs[:slots]:
+        assert task_http.delete(href).status_code == 204
+    for href in hrefs:
+        assert wait_for_state(task_http, href, {"REVOKED", "SUCCESS", "FAILURE"})["state"] == (
+            "REVOKED"
+        )
+    time.sleep(0.3)  # a worker handed the revoked id must still not run it
+    assert task_http.get(queued).json()["state"] == "REVOKED"
 
 
 # --- v3: basic auth, tasks per user --------------------------------------------
@@ -201,8 +241,8 @@ def test_v3_needs_basic_auth(http, auth):
     assert response.json().keys() == {"message"}
 
 
-def test_v3_mirrors_v2(http):
-    links = http.get("/v3/", auth=CAROL).json()
+def test_v3_mirrors_v2(task_http):
+    links = task_http.get("/v3/", auth=CAROL).json()
     assert links == {
         "links": [
             {"rel": "uptime", "href": "/v3/uptime/"},
@@ -210,27 +250,27 @@ def test_v3_mirrors_v2(http):
             {"rel": "users", "href": "/v3/users/"},
         ]
     }
-    assert UPTIME.match(http.get("/v3/uptime/", auth=CAROL).json()["uptime"])
-    response = http.post("/v3/iostat/", auth=CAROL, data={"count": "x"})
+    assert UPTIME.match(task_http.get("/v3/uptime/", auth=CAROL).json()["uptime"])
+    response = task_http.post("/v3/iostat/", auth=CAROL, data={"count": "x"})
     assert response.status_code == 400
     assert response.json().keys() == {"message"}
-    response = http.post("/v3/iostat/", auth=CAROL)
+    response = task_http.post("/v3/iostat/", auth=CAROL)
     assert response.status_code == 201
     href = response.json()["links"][0]["href"]
     assert href.startswith("/v3/task/")
-    assert wait_for_state(http, href, {"SUCCESS"}, auth=CAROL)["result"]["iostat"]
+    assert wait_for_state(task_http, href, {"SUCCESS"}, auth=CAROL)["result"]["iostat"]
 
 
-def test_v3_users_cannot_see_or_cancel_other_users_tasks(http):
-    href = http.post("/v3/iostat/", auth=CAROL, data={"count": 3, "wait": 1}).json()["links"][0][
-        "href"
-    ]
+def test_v3_users_cannot_see_or_cancel_other_users_tasks(task_http):
+    href = task_http.post("/v3/iostat/", auth=CAROL, data={"count": 3, "wait": 1}).json()["links"][
+        0
+    ]["href"]
     task_id = href.rsplit("/", 1)[1]
     for auth in (DAVE, ADMIN):
-        assert http.get(href, auth=auth).status_code == 404
-        assert http.delete(href, auth=auth).status_code == 404
-    assert http.get(f"/v2/task/{task_id}").status_code == 404  # not through v2 either
-    assert http.delete(f"/v2/task/{task_id}").status_code == 404
-    assert http.get(href, auth=CAROL).json()["state"] in ("QUEUED", "STARTED")
-    assert http.delete(href, auth=CAROL).status_code == 204
-    assert wait_for_state(http, href, {"REVOKED"}, auth=CAROL)["state"] == "REVOKED"
+        assert task_http.get(href, auth=auth).status_code == 404
+        assert task_http.delete(href, auth=auth).status_code == 404
+    assert task_http.get(f"/v2/task/{task_id}").status_code == 404  # not through v2 either
+    assert task_http.delete(f"/v2/task/{task_id}").status_code == 404
+    assert task_http.get(href, auth=CAROL).json()["state"] in ("QUEUED", "STARTED")
+    assert task_http.delete(href, auth=CAROL).status_code == 204
+    assert wait_for_state(task_http, href, {"REVOKED"}, auth=CAROL)["state"] == "REVOKED"

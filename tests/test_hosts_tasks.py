@@ -5,12 +5,23 @@ Nothing here assumes an engine: the same tests hold for worker threads and Celer
 
 import time
 
+import pytest
 from statboard import tasks
 from statboard.extensions import db
 from statboard.hosts import jobs
 from statboard.hosts.metrics import IOSTAT_HEADER
 from statboard.hosts.models import HostSample
 from statboard.tasks.runner import wait_for
+
+from tests.conftest import make_settings
+
+
+@pytest.fixture(params=["threads", "celery"])
+def settings(request, tmp_path):
+    """Worker threads in this process, or the real Celery worker sharing the database."""
+    if request.param == "celery":
+        return dict(request.getfixturevalue("celery_worker").settings)
+    return make_settings(tmp_path)
 
 
 def test_iostat_task_samples_and_reports_progress(app):
@@ -38,10 +49,11 @@ def test_cancel_stops_a_running_sampling_between_samples(app):
 
 def test_sample_job_records_a_reading(app):
     with app.app_context():
+        before = len(db.session.scalars(db.select(HostSample)).all())
         jobs.sample_this_host()
         jobs.sample_this_host()
         samples = db.session.scalars(db.select(HostSample)).all()
-        assert len(samples) == 2
+        assert len(samples) == before + 2
         assert all(0 <= s.cpu <= 100 and 0 < s.mem <= 100 for s in samples)
         jobs.roll_up_and_prune()  # nothing complete to roll up yet, nothing to drop
-        assert len(db.session.scalars(db.select(HostSample)).all()) == 2
+        assert len(db.session.scalars(db.select(HostSample)).all()) == before + 2

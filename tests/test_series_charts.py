@@ -156,6 +156,21 @@ def test_admin_renames_shares_and_removes_an_account(app, client, auth):
         assert db.session.get(Block, block_id).data["accounts"] == []
 
 
+def test_an_account_in_no_block_can_be_shared(app, client, auth):
+    """Imported accounts sit in no chart block yet: their row has no Remove button."""
+    account_id = gen_account(app, "x", "weatherbot")
+    headers = login_htmx(auth)
+    from tests.conftest import gen_user
+
+    gen_user(app, "kevin")
+    url = f"/series/accounts/{account_id}"
+    response = client.put(url, data={"handle": "weatherbot", "readers": "kevin"}, headers=headers)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith('<li class="series-account"') and "Remove" not in html
+    assert client.get(f"{url}/edit", headers=headers).status_code == 200
+
+
 def test_users_cannot_change_accounts(app, client, auth):
     account_id = gen_account(app, "github", "octocat")
     block_id = gen_chart(app, [account_id])
@@ -196,8 +211,20 @@ def test_collect_now_shows_a_progress_bar_that_polls(app, client, auth):
     response = client.post("/series/collect", headers=headers)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert html.lstrip().startswith('<div class="task-progress"')
+    assert html.lstrip().startswith('<div class="task-progress ')
     assert "<progress" in html
+    task_id = html.split('data-task-id="', 1)[1].split('"', 1)[0]
+    assert f'hx-get="/tasks/{task_id}"' in html and 'hx-trigger="every 500ms"' in html
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_collect_now_without_htmx_goes_to_the_task_page(app, client, auth):
+    login_htmx(auth)
+    response = client.post("/series/collect", headers=auth.csrf())
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/tasks/")
+    page = client.get(response.headers["Location"])
+    assert "<html" in page.get_data(as_text=True) and "task-progress" in page.get_data(as_text=True)
 
 
 def test_demo_home_page_gets_a_chart_with_a_year_of_samples(app, client):

@@ -1,11 +1,14 @@
 """Importing the original CSV files: idempotent, line-by-line errors, browser uploads."""
 
 import io
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
+from statboard import tasks
 from statboard.extensions import db
+from statboard.series.importer import BATCH_ROWS, import_files
 from statboard.series.models import Account, Sample
 from statboard.tasks.runner import wait_for
 
@@ -120,16 +123,56 @@ def test_browser_import_of_a_zip_runs_as_a_task_with_progress(app, client, auth)
     response = upload(client, headers, "followers.zip", data)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert html.lstrip().startswith('<div class="task-progress"')
+    assert html.lstrip().startswith('<div class="task-progress ')
     task_id = html.split('id="task-', 1)[1].split('"', 1)[0]
     with app.app_context():
         assert wait_for(task_id, 20).state == "SUCCESS"
-    done = client.get(f"/series/tasks/{task_id}", headers={"HX-Request": "true"})
+    assert f'hx-get="/tasks/{task_id}"' in html  # polls the shared task route
+    done = client.get(f"/tasks/{task_id}", headers={"HX-Request": "true"})
     text = done.get_data(as_text=True)
     assert done.headers["HX-Trigger"] == "done"
+    assert "Imported " in text and "weatherbot (X)" in text
     assert "friend-followers.csv:2:" in text and "hx-trigger" not in text
     assert sample_counts(app)["friend"] == 1
     assert sample_counts(app)["weatherbot"] > 600
+
+
+def test_the_old_series_polling_route_is_gone(app, client, auth):
+    login_htmx(auth)
+    assert client.get("/series/tasks/anything", headers={"HX-Request": "true"}).status_code == 404
+
+
+def test_a_single_large_file_reports_progress_per_batch_of_lines(app):
+    lines = [f"{day % 28 + 1:02d}-{day // 28 % 12 + 1:02d}-{2000 + day // 336} 03:50:00, {day}"
+             for day in range(1000)]  # fmt: skip
+    data = ("\n".join(lines) + "\n").encode()
+    steps = []
+    with app.app_context():
+        report = import_files(
+            [("bigfile-followers.csv", data)],
+            progress=lambda size, name: steps.append((size, name)),
+        )
+    assert report.added == 1000 and not report.bad_lines
+    assert len(steps) == 1000 // BATCH_ROWS  # one step per batch, not one per file
+    assert all(size > 0 and name == "bigfile-followers.csv" for size, name in steps)
+    assert sum(size for size, _ in steps) == len(data)
+
+
+def test_a_browser_import_of_one_file_moves_its_bar_before_the_end(app, client, auth):
+    headers = login_htmx(auth)
+    lines = [f"{day % 28 + 1:02d}-{day // 28 % 12 + 1:02d}-{2000 + day // 336} 03:50:00, {day}"
+             for day in range(6000)]  # fmt: skip
+    response = upload(client, headers, "big-followers.csv", "\n".join(lines).encode())
+    task_id = response.get_data(as_text=True).split('id="task-', 1)[1].split('"', 1)[0]
+    seen = set()
+    with app.app_context():
+        deadline = time.monotonic() + 30
+        while (task := tasks.get(task_id)).state not in tasks.FINISHED:
+            assert time.monotonic() < deadline, "the import did not finish"
+            seen.add(round(task.progress, 3))
+            time.sleep(0.005)
+    assert task.state == "SUCCESS" and task.result["added"] == 6000
+    assert {p for p in seen if 0 < p < 1}, f"the bar only showed {sorted(seen)}"
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from statboard.series.samples import add_samples, existing_times, naive_utc
 ORIGINAL_FORMAT = "%d-%m-%Y %H:%M:%S"
 FILE_SUFFIX = "-followers.csv"
 HANDLE_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,200}$")
+BATCH_ROWS = 200  # rows added (and committed, and reported) at a time
 
 
 @dataclass
@@ -120,8 +121,18 @@ def account_for(handle: str, platform: str, public: bool) -> Account:
     return account
 
 
-def import_text(name: str, text: str, report: ImportReport, platform="x", public=False) -> None:
-    """Import one file's text into the account its name gives (commit is the caller's)."""
+def import_text(
+    name: str,
+    text: str,
+    report: ImportReport,
+    platform="x",
+    public=False,
+    on_batch: Callable[[float], None] | None = None,
+) -> None:
+    """Import one file's text into the account its name gives.
+
+    Rows go in batches of BATCH_ROWS; after each, `on_batch(fraction of the file done)`
+    may commit and report progress (commit is the caller's)."""
     report.files += 1
     handle = handle_from_name(name)
     if handle is None:
@@ -132,11 +143,15 @@ def import_text(name: str, text: str, report: ImportReport, platform="x", public
     rows = parse_text(text, name, report)
     account = account_for(handle, platform, public)
     known = existing_times(account.id)
-    before = len(known)
-    report.added += add_samples(account, rows, known)
-    report.duplicates += len(rows) - (len(known) - before)
     if account.label not in report.accounts:
         report.accounts.append(account.label)
+    for start in range(0, len(rows), BATCH_ROWS):
+        batch = rows[start : start + BATCH_ROWS]
+        added = add_samples(account, batch, known)
+        report.added += added
+        report.duplicates += len(batch) - added
+        if on_batch:
+            on_batch((start + len(batch)) / len(rows))
 
 
 def csv_files(path: Path) -> list[Path]:
@@ -159,13 +174,30 @@ def import_files(
     public=False,
     progress: Callable[[int, str], None] | None = None,
 ) -> ImportReport:
-    """Import (name, bytes) pairs, committing after each file."""
+    """Import (name, bytes) pairs, committing after each batch of rows.
+
+    `progress(bytes, name)` is called after each batch with the bytes it covered (so
+    the bytes of one file add up to its size): a large file moves a progress bar."""
     report = ImportReport()
     for name, data in named_texts:
-        text = decode(data, name, report)
-        if text is not None:
-            import_text(name, text, report, platform, public)
-            db.session.commit()
-        if progress:
-            progress(len(data), name)
+        import_one(name, data, report, platform, public, progress)
     return report
+
+
+def import_one(name: str, data: bytes, report: ImportReport, platform, public, progress) -> None:
+    reported = 0
+
+    def batch_done(fraction: float) -> None:
+        nonlocal reported
+        db.session.commit()
+        if progress:
+            covered = round(len(data) * fraction)
+            progress(covered - reported, name)
+            reported = covered
+
+    text = decode(data, name, report)
+    if text is not None:
+        import_text(name, text, report, platform, public, on_batch=batch_done)
+        db.session.commit()
+    if progress and reported < len(data):
+        progress(len(data) - reported, name)

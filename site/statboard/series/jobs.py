@@ -7,7 +7,7 @@ from flask import current_app
 from statboard import tasks
 from statboard.series.collect import collect
 from statboard.series.importer import import_files
-from statboard.series.uploads import read_zip
+from statboard.series.uploads import read_zip, zip_sizes
 from statboard.tasks.schedule import daily
 
 
@@ -31,16 +31,16 @@ def import_task(ctx, path: str, name: str, platform: str = "x"):
     try:
         if upload.suffix == ".zip":
             files = read_zip(upload, config["SERIES_IMPORT_MAX_BYTES"])
-            total = max(1, sum(1 for _ in read_zip(upload, config["SERIES_IMPORT_MAX_BYTES"])))
+            total = sum(size for size in zip_sizes(upload, config["SERIES_IMPORT_MAX_BYTES"]))
         else:
-            files, total = [(name, upload.read_bytes())], 1
+            files, total = [(name, upload.read_bytes())], upload.stat().st_size
         done = 0
 
-        def progress(_size, file_name):
+        def progress(size: int, file_name: str) -> None:
             nonlocal done
-            done += 1
+            done += size
             ctx.check_cancelled()
-            ctx.progress(done / total, f"imported {file_name}")
+            ctx.progress(done / max(1, total), f"importing {file_name}")
 
         ctx.progress(0.0, f"importing {name}")
         report = import_files(files, platform=platform, progress=progress)

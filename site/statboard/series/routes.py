@@ -1,6 +1,6 @@
 """In-place routes of chart blocks: range swaps, accounts, collect now, imports."""
 
-from flask import abort, make_response, redirect, render_template, request
+from flask import abort, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from statboard import tasks
@@ -13,6 +13,7 @@ from statboard.series.charts import chart_context
 from statboard.series.forms import AccountEditForm, AccountForm
 from statboard.series.models import Account
 from statboard.series.uploads import UploadRefused, save_upload
+from statboard.tasks.routes import progress_response
 
 
 def is_htmx() -> bool:
@@ -177,19 +178,8 @@ def import_error(message: str):
     return render_template("series/_import_error.html", message=message), 422
 
 
-def progress_fragment(task_id: str, status: int = 200):
-    task = tasks.get(task_id)
-    if task is None:
-        abort(404, "No such task; start it again.")
-    if not (current_user.is_admin or task.owner_id == current_user.id):
-        abort(403, "That task is someone else's.")
-    response = make_response(render_template("series/_progress.html", task=task), status)
-    if task.finished:
-        response.headers["HX-Trigger"] = "done"
-    return response
-
-
-@bp.get("/series/tasks/<task_id>")
-def task_progress(task_id: str):
-    require_login()
-    return progress_fragment(task_id)
+def progress_fragment(task_id: str):
+    """The shared progress partial (it polls /tasks/<id>); without htmx, the task's page."""
+    if not is_htmx():
+        return redirect(url_for("tasks.show", task_id=task_id), 303)
+    return progress_response(tasks.get(task_id))

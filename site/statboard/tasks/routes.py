@@ -12,7 +12,8 @@ from statboard.tasks import bp
 from statboard.tasks.access import task_or_abort
 
 
-def _progress_response(task, status=200):
+def progress_response(task, status=200):
+    """The partial for htmx, the task page otherwise; features answer task starts with it."""
     if request.headers.get("HX-Request"):
         response = make_response(render_template("tasks/_progress.html", task=task), status)
     else:
@@ -25,7 +26,7 @@ def _progress_response(task, status=200):
 
 @bp.get("/tasks/<task_id>")
 def show(task_id):
-    return _progress_response(task_or_abort(task_id))
+    return progress_response(task_or_abort(task_id))
 
 
 @bp.post("/tasks/<task_id>/cancel")
@@ -34,4 +35,4 @@ def cancel(task_id):
     tasks.cancel(task_id)
     if not request.headers.get("HX-Request"):
         return redirect(url_for("tasks.show", task_id=task_id), 303)
-    return _progress_response(tasks.get(task_id))
+    return progress_response(tasks.get(task_id))

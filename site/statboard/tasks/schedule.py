@@ -10,7 +10,8 @@ Jobs run in an app context on the scheduler's thread; a long job should submit a
 task instead of doing the work itself. The served site starts the scheduler
 (statboard.wsgi); the CLI and the tests do not, and call job functions directly.
 Of several server processes on one host, the one holding instance/scheduler.lock
-runs the jobs; if it dies, another takes the lock within LOCK_RETRY seconds.
+(setting SCHEDULER_LOCK) runs the jobs; if it dies, another takes the lock within
+LOCK_RETRY seconds.
 """
 
 import fcntl
@@ -70,7 +71,8 @@ class Scheduler:
     def __init__(self, app, jobs: list[Job] | None = None):
         self.app = app
         self.jobs = list(_jobs if jobs is None else jobs)
-        self.lock_path = Path(app.instance_path) / "scheduler.lock"
+        configured = app.config.get("SCHEDULER_LOCK")
+        self.lock_path = Path(configured or Path(app.instance_path) / "scheduler.lock")
         self.holds_lock = threading.Event()
         self._stop = threading.Event()
         self._lock_handle = None
