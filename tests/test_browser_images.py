@@ -108,6 +108,9 @@ def test_admin_builds_an_image_and_a_gallery_and_a_visitor_sees_them(site, page,
 
     # Click the picture where it stands: edit its alt text and caption in place.
     page.click(f"#{image} figure > img")
+    page.wait_for_function(  # the editor focuses its first field once it is in place
+        "id => document.activeElement?.matches(`form#${id} input[name=alt]`)", arg=image
+    )
     page.fill(f"form#{image} input[name=alt]", "A green field")
     page.fill(f"form#{image} textarea[name=caption]", "Grass in May.")
     page.keyboard.press("Control+Enter")
