@@ -8,6 +8,7 @@ from statboard.extensions import db
 from statboard.pages.models import Block
 
 from tests.fixtures.images import block_state, make_block, picture, stored_files
+from tests.pages_helpers import assert_fragment
 
 HTMX = {"HX-Request": "true"}
 
@@ -46,9 +47,8 @@ def test_add_several_images_at_once(app, client, gallery, admin, caplog):
     files = [(picture(), "one.png"), (picture("JPEG"), "two.jpg")]
     response = add(client, gallery, files, admin)
     assert response.status_code == 200 and "HX-Request" in response.vary
-    html = response.get_data(as_text=True)
-    assert "<html" not in html and html.lstrip().startswith('<section class="gallery-block"')
-    assert html.count('class="gallery-item"') == 2
+    html = assert_fragment(response, "article", f"block-{gallery}")
+    assert '<section class="gallery-block"' in html and html.count('class="gallery-item"') == 2
     assert len(stored_files(app)) == 2 and len(item_ids(app, gallery)) == 2
     assert "added 2 images to gallery block" in caplog.text
 

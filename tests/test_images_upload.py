@@ -9,6 +9,7 @@ from statboard.pages.models import Block
 from statboard.storage.uploads import original_object
 
 from tests.fixtures.images import block_state, make_block, picture, stored_files, upload
+from tests.pages_helpers import assert_fragment
 
 HTMX = {"HX-Request": "true"}
 
@@ -79,8 +80,8 @@ def test_bad_uploads_are_refused_with_a_message_and_nothing_kept(
     assert message.lower() in plain.get_data(as_text=True).lower()
     htmx = upload(client, block_id, data, filename, headers=admin)
     assert htmx.status_code == 422
-    html = htmx.get_data(as_text=True)
-    assert "<html" not in html and html.lstrip().startswith('<figure class="image-block')
+    html = assert_fragment(htmx, "article", f"block-{block_id}")
+    assert '<figure class="image-block' in html
     assert message.lower() in html.lower() and 'role="alert"' in html
     assert objects(app) == [] and stored_files(app) == []
     assert block_state(app, block_id) == ({"alt": "A view", "caption": ""}, 1)
@@ -194,16 +195,16 @@ def test_old_files_stay_until_commit_and_after_a_rollback(app):
     block_id = make_block(app, "image", {"alt": "A view", "caption": ""})
     with app.test_request_context():
         block = db.session.get(Block, block_id)
-        services.set_image(block, picture(), "one.png", None)
+        services.set_image(block, 1, picture(), "one.png", None)
         db.session.commit()
         before = objects(app)
         block = db.session.get(Block, block_id)
-        services.set_image(block, picture(size=(300, 300)), "two.png", None)
+        services.set_image(block, 2, picture(size=(300, 300)), "two.png", None)
         assert set(before) < set(objects(app))  # both kept until the commit
         db.session.rollback()
         assert objects(app) == before  # the new one's objects are gone, the old ones stay
         block = db.session.get(Block, block_id)
-        services.set_image(block, picture(size=(300, 300)), "three.png", None)
+        services.set_image(block, 2, picture(size=(300, 300)), "three.png", None)
         db.session.commit()
         assert not set(before) & set(objects(app))
 

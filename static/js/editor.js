@@ -5,7 +5,8 @@
   "use strict";
 
   const AUTOSAVE_MS = 2000;
-  const IGNORE_CLICKS = "a, button, summary, input, select, textarea, label, details, .block-tools";
+  // Clicks meant for something else: links, controls, and forms a block kind shows inside.
+  const IGNORE_CLICKS = "a, button, summary, input, select, textarea, label, details, form, .block-tools";
 
   function csrfToken() {
     return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"];
@@ -141,8 +142,10 @@
     if (handle) handle.closest(".block").draggable = true;
   });
   document.addEventListener("dragstart", (event) => {
+    // Only the block itself, made draggable by its handle; things dragged inside a
+    // block (gallery items, say) are the block kind's own business.
     const block = event.target.closest && event.target.closest(".block[data-move-url]");
-    if (!block) return;
+    if (!block || event.target !== block) return;
     dragged = block;
     block.classList.add("dragging");
     event.dataTransfer.effectAllowed = "move";

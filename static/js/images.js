@@ -40,12 +40,13 @@
     return message ? message.textContent.trim() : "";
   }
 
+  // The server answers the whole block (the pages engine's wrapper): swap it for ours.
   function swap(root, html) {
     const template = document.createElement("template");
     template.innerHTML = html.trim();
     const fresh = template.content.firstElementChild;
     if (!fresh) return;
-    root.replaceWith(fresh);
+    (root.closest(".block") || root).replaceWith(fresh);
     if (window.htmx) window.htmx.process(fresh);
   }
 

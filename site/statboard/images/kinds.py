@@ -20,8 +20,8 @@ def register_kinds() -> None:
             defaults=lambda: {"file_id": None, "alt": "", "caption": ""},
             demo=demo.demo_image,
             context=media_context,
-            # Called by the pages engine before it deletes a block: files go after commit.
-            settings={"on_delete": services.discard_block_files},
+            # The pages engine calls it before it deletes the block: files go after commit.
+            on_delete=services.discard_block_files,
             styles=("css/images.css",),
             admin_scripts=("js/images.js",),
         )
@@ -37,7 +37,7 @@ def register_kinds() -> None:
             demo=demo.demo_gallery,
             context=media_context,
             span=2,
-            settings={"on_delete": services.discard_block_files},
+            on_delete=services.discard_block_files,
             styles=("css/images.css",),
             admin_scripts=("js/images.js",),
         )

@@ -2,8 +2,8 @@
 
 from flask import make_response, render_template, request
 
-from statboard.images.services import media_for, page_url
-from statboard.pages import registry
+from statboard.images.services import media_for
+from statboard.pages.services import block_url
 
 
 def _response(html: str, status: int):
@@ -13,10 +13,9 @@ def _response(html: str, status: int):
 
 
 def render_block(block, status: int = 200, error: str | None = None, **context):
-    """The block's display partial, as the page shows it."""
-    kind = registry.get(block.kind)
-    ctx = kind.context(block) if kind.context else {}
-    html = render_template(kind.template, block=block, ctx=ctx, error=error, **context)
+    """The block exactly as the page shows it: the pages engine's block wrapper around
+    the kind's partial, with `error` (a sentence) shown in it."""
+    html = render_template("pages/_block.html", block=block, error=error, **context)
     return _response(html, status)
 
 
@@ -24,14 +23,14 @@ def render_item(block, item: dict, form=None, status: int = 200):
     """One gallery item, shown or (with a form) being edited; a whole page without htmx."""
     shown = next((i for i in media_for(block)["items"] if i["id"] == item["id"]), item)
     context = {"block": block, "item": shown, "form": form, "editable": True}
-    context["page_url"] = page_url(block)
+    context["page_url"] = block_url(block)
     if form is None:
         return _response(render_template("blocks/gallery/_item.html", **context), status)
     if not request.headers.get("HX-Request"):
         return _response(render_template("images/edit_item.html", **context), status)
     response = _response(render_template("blocks/gallery/_item_edit.html", **context), status)
     if status == 422:
-        # The form targets the whole gallery on success; a failed one replaces only itself.
+        # The form targets the whole block on success; a failed one replaces only itself.
         response.headers["HX-Retarget"] = f"#gallery-item-{block.id}-{item['id']}"
         response.headers["HX-Reswap"] = "outerHTML"
     return response

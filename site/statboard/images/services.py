@@ -1,56 +1,27 @@
-"""Changes to image and gallery blocks. Views call these, then commit.
+"""Changes to image and gallery blocks. Views call these, then commit_block().
 
-Each change replaces `block.data` with a new dict (JSON columns do not see
-in-place edits), which also bumps the block's version.
+Each change first checks the version the form was made from (a stale one raises
+Conflict before any work, and before a "that item is gone" 404), then builds the
+block's new data (a new dict: JSON columns do not see in-place edits) and hands it
+to pages.services.change_content, which bumps the version once and announces it.
 """
 
 import secrets
 
-from flask import abort, url_for
-from werkzeug.routing import BuildError
+from flask import abort
 
-from statboard import notify
 from statboard.extensions import db
 from statboard.pages.models import Block
+from statboard.pages.services import change_content, check_version, get_block_or_404
 from statboard.storage.models import StoredFile
 from statboard.storage.uploads import discard, image_view, store_image
 
-KIND_LABELS = {"image": "image", "gallery": "gallery"}
-
-
-class StaleBlock(Exception):
-    """The form named an older version of the block than the one saved."""
-
 
 def load_block(block_id: int, kind: str) -> Block:
-    block = db.get_or_404(Block, block_id, description="There is no such block; reload the page.")
+    block = get_block_or_404(block_id)
     if block.kind != kind:
         abort(400, f"Block {block_id} is a {block.kind} block, not a {kind} block.")
     return block
-
-
-def check_version(block: Block, version: str | None) -> None:
-    try:
-        expected = int(version or "")
-    except ValueError:
-        abort(400, "The form did not say which version of the block it edits; reload the page.")
-    if expected != block.version:
-        raise StaleBlock
-
-
-def page_url(block: Block) -> str:
-    """The address of the block on its page."""
-    try:
-        page = url_for("pages.show", slug=block.page.slug)
-    except BuildError:
-        page = "/" if block.page.slug == "home" else f"/{block.page.slug}"
-    return f"{page}#block-{block.id}"
-
-
-def _announce(actor, action: str, block: Block) -> None:
-    notify.announce(
-        actor, action, f"{block.kind} block {block.id}", page=block.page, url=page_url(block)
-    )
 
 
 def files_by_id(ids) -> dict[int, StoredFile]:
@@ -80,15 +51,17 @@ def media_for(block: Block) -> dict:
 # --- Image block ---------------------------------------------------------------
 
 
-def set_image(block: Block, data: bytes, filename: str, actor, alt: str = "") -> None:
+def set_image(block: Block, version: int, data: bytes, filename: str, actor, alt="") -> None:
     """Store a new image in the block; the old one's files go after the commit."""
+    check_version(block, version)
     old = db.session.get(StoredFile, block.data["file_id"]) if block.data.get("file_id") else None
     stored = store_image(data, filename, uploaded_by=actor)
     db.session.flush()
-    block.data = {**block.data, "file_id": stored.id, "alt": alt or block.data.get("alt", "")}
+    new = {**block.data, "file_id": stored.id, "alt": alt or block.data.get("alt", "")}
     if old is not None:
         discard(old)
-    _announce(actor, "replaced the image of" if old else "uploaded an image to", block)
+    action = "replaced the image of" if old else "uploaded an image to"
+    change_content(block, new, version, actor, action)
 
 
 # --- Gallery block ----------------------------------------------------------------
@@ -101,8 +74,9 @@ def find_item(block: Block, item_id: str) -> dict:
     abort(404, "That gallery item is gone; reload the page to see the gallery as it is now.")
 
 
-def add_items(block: Block, uploads: list[tuple[bytes, str]], actor) -> int:
+def add_items(block: Block, version: int, uploads: list[tuple[bytes, str]], actor) -> int:
     """Add one item per upload, all or none (a bad file rejects the whole batch)."""
+    check_version(block, version)
     new_items = []
     for data, filename in uploads:
         stored = store_image(data, filename, uploaded_by=actor)
@@ -110,46 +84,48 @@ def add_items(block: Block, uploads: list[tuple[bytes, str]], actor) -> int:
         new_items.append(
             {"id": secrets.token_hex(4), "file_id": stored.id, "title": "", "caption": ""}
         )
-    block.data = {**block.data, "items": [*block.data.get("items", []), *new_items]}
+    new = {**block.data, "items": [*block.data.get("items", []), *new_items]}
     count = len(new_items)
-    _announce(actor, f"added {count} image{'s' if count != 1 else ''} to", block)
+    change_content(block, new, version, actor, f"added {count} image{'s' if count != 1 else ''} to")
     return count
 
 
-def edit_item(block: Block, item_id: str, title: str, caption: str, actor) -> None:
+def edit_item(block: Block, version: int, item_id: str, title: str, caption: str, actor) -> None:
+    check_version(block, version)
     find_item(block, item_id)
     items = [
         {**item, "title": title, "caption": caption} if item["id"] == item_id else item
         for item in block.data["items"]
     ]
-    block.data = {**block.data, "items": items}
-    _announce(actor, "edited an item of", block)
+    change_content(block, {**block.data, "items": items}, version, actor, "edited an item of")
 
 
-def remove_item(block: Block, item_id: str, actor) -> None:
+def remove_item(block: Block, version: int, item_id: str, actor) -> None:
+    check_version(block, version)
     item = find_item(block, item_id)
-    block.data = {**block.data, "items": [i for i in block.data["items"] if i["id"] != item_id]}
+    items = [i for i in block.data["items"] if i["id"] != item_id]
     stored = db.session.get(StoredFile, item["file_id"])
     if stored is not None:
         discard(stored)
-    _announce(actor, "removed an image from", block)
+    change_content(block, {**block.data, "items": items}, version, actor, "removed an image from")
 
 
-def move_item(block: Block, item_id: str, offset: int, actor) -> None:
+def move_item(block: Block, version: int, item_id: str, offset: int, actor) -> None:
+    check_version(block, version)
     items = list(block.data["items"])
     index = items.index(find_item(block, item_id))
     target = max(0, min(len(items) - 1, index + offset))
     items.insert(target, items.pop(index))
-    block.data = {**block.data, "items": items}
-    _announce(actor, "reordered", block)
+    change_content(block, {**block.data, "items": items}, version, actor, "reordered")
 
 
-def reorder_items(block: Block, order: list[str], actor) -> None:
+def reorder_items(block: Block, version: int, order: list[str], actor) -> None:
+    check_version(block, version)
     items = {item["id"]: item for item in block.data.get("items", [])}
     if sorted(order) != sorted(items):
         abort(400, "The new order does not list the gallery's items exactly once; reload the page.")
-    block.data = {**block.data, "items": [items[item_id] for item_id in order]}
-    _announce(actor, "reordered", block)
+    new = {**block.data, "items": [items[item_id] for item_id in order]}
+    change_content(block, new, version, actor, "reordered")
 
 
 def discard_block_files(block: Block) -> None:

@@ -12,10 +12,18 @@ A feature registers its kinds in its init_app:
         context=counter_block_context,              # optional: block -> extra template context
         styles=("css/counters.css",),               # static files every page loads
         scripts=(), admin_scripts=("js/x.js",),     # ... and those only admins load
+        on_delete=None,                             # optional: block -> None, see below
     ))
 
 The form class takes the block's data as `data=` for editing, and its
-`to_data(old_data) -> dict` returns the new data after `validate()`.
+`to_data(old_data) -> dict` returns the new data after `validate()`. The edit
+partial holds only the fields: pages wraps them in its own form (version, CSRF,
+Save and Cancel).
+
+`on_delete(block)` is called by pages.services.delete_block just before it deletes
+the block, inside the same transaction: database changes it makes are committed or
+rolled back with the deletion, and work outside the database (removing the image
+files of an image block, say) belongs in notify.after_commit().
 """
 
 from collections.abc import Callable
@@ -40,6 +48,8 @@ class BlockKind:
     styles: tuple[str, ...] = ()
     scripts: tuple[str, ...] = ()
     admin_scripts: tuple[str, ...] = ()
+    # Called with the block by pages.services.delete_block before it deletes the block.
+    on_delete: Callable[[Any], None] | None = None
     # Extra settings a kind may carry (e.g. whether the block polls for updates).
     settings: dict[str, Any] = field(default_factory=dict)
 

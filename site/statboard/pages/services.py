@@ -49,7 +49,8 @@ def _describe(block: Block) -> str:
     return f"{registry.get(block.kind).label.lower()} block {block.id}"
 
 
-def _commit_or_conflict(block: Block) -> None:
+def commit_block(block: Block) -> None:
+    """Commit changes made to the block; a save that raced another one raises Conflict."""
     try:
         db.session.commit()
     except StaleDataError:
@@ -62,16 +63,33 @@ def _commit_or_conflict(block: Block) -> None:
 # --- blocks -------------------------------------------------------------------
 
 
-def save_block(block: Block, data: dict, version: int | None, actor) -> Block:
-    """Store new data for the block if `version` is the one the editor started from."""
+def check_version(block: Block, version: int | None) -> None:
+    """Raise Conflict unless `version` is the block's current one."""
     if version != block.version:
         raise Conflict(block)
+
+
+def change_content(block: Block, data: dict, version: int | None, actor, action="edited") -> bool:
+    """Stage new content for the block, made from `version`: the one way content changes.
+
+    The version goes up once and the change is announced as `actor` `action` (say,
+    "added 2 images to") the block; the caller commits with commit_block(). Unchanged
+    data (say, Save right after an autosave) makes no new version and no announcement:
+    returns False.
+    """
+    check_version(block, version)
     if data == block.data:
-        return block  # nothing changed (say, Save right after an autosave): no new version
+        return False
     block.data = data
     block.version = block.version + 1
-    notify.announce(actor, "edited", _describe(block), page=block.page, url=block_url(block))
-    _commit_or_conflict(block)
+    notify.announce(actor, action, _describe(block), page=block.page, url=block_url(block))
+    return True
+
+
+def save_block(block: Block, data: dict, version: int | None, actor) -> Block:
+    """Store new data for the block if `version` is the one the editor started from."""
+    if change_content(block, data, version, actor):
+        commit_block(block)
     return block
 
 
@@ -103,7 +121,7 @@ def move_block(block: Block, position: int, actor) -> Block:
     blocks.insert(position, block)
     _renumber(blocks)
     notify.announce(actor, "moved", _describe(block), page=block.page, url=block_url(block))
-    _commit_or_conflict(block)
+    commit_block(block)
     return block
 
 
@@ -112,18 +130,21 @@ def set_span(block: Block, span: int, actor) -> Block:
         abort(400, "A block spans 1 or 2 columns; choose one of those.")
     block.span = span
     notify.announce(actor, "resized", _describe(block), page=block.page, url=block_url(block))
-    _commit_or_conflict(block)
+    commit_block(block)
     return block
 
 
 def delete_block(block: Block, actor) -> Page:
     page = block.page
+    kind = registry.find(block.kind)
+    if kind is not None and kind.on_delete is not None:
+        kind.on_delete(block)  # e.g. let go of the block's files, in this transaction
     notify.announce(
         actor, "deleted", _describe(block), page=page, url=url_for("pages.show", slug=page.slug)
     )
     page.blocks.remove(block)
     _renumber(list(page.blocks))
-    _commit_or_conflict(block)
+    commit_block(block)
     return page
 
 
