@@ -22,6 +22,10 @@ class Config:
     SITE_URL = "http://127.0.0.1:5000"
     SITE_NAME = "Statboard"
 
+    # The instance folder (secret key, SQLite database, outbox, scheduler lock) is
+    # instance/ beside this file; STATBOARD_INSTANCE_PATH=/some/folder moves it. Only
+    # the environment variable counts: the folder is chosen before this file is read.
+
     # None: a random key is generated once and kept in instance/secret_key.
     SECRET_KEY = None
     # The email address of the admin made on the first run (change notifications go there).

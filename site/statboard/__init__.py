@@ -2,6 +2,7 @@
 
 import importlib.util
 import logging
+import os
 import secrets
 from pathlib import Path
 
@@ -36,7 +37,8 @@ def load_config_classes():
 def create_app(test_config=None):
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
+        # Read before the config (it decides where the config's defaults point).
+        instance_path=os.environ.get("STATBOARD_INSTANCE_PATH") or str(ROOT / "instance"),
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )

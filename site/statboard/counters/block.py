@@ -58,6 +58,7 @@ def register_kind() -> None:
             demo=lambda: {"key": "song/1", "title": "Plays of song 1"},
             context=counter_context,
             settings={"polls": True},
+            styles=("css/counters.css",),
         )
     )
 
