@@ -52,6 +52,9 @@ def create_app(test_config=None):
     logging.basicConfig(
         level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # One line per outgoing request or per Alembic plugin drowns the change log.
+    for chatty in ("httpx", "alembic.runtime.plugins"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
     from statboard.extensions import init_extensions
 
