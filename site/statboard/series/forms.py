@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from statboard.extensions import db
@@ -20,7 +20,9 @@ class ChartBlockForm(FlaskForm):
     title = StringField("Title", validators=[Optional(), Length(max=120)])
     accounts = SelectMultipleField("Accounts", coerce=int, validate_choice=True)
     range = SelectField(
-        "Range shown first", choices=[(k, v[0]) for k, v in RANGES.items()], default=DEFAULT_RANGE
+        "Range shown first",
+        choices=[SelectChoice(key, label) for key, (label, *_) in RANGES.items()],
+        default=DEFAULT_RANGE,
     )
 
     def __init__(self, *args, **kwargs):
@@ -38,7 +40,9 @@ class ChartBlockForm(FlaskForm):
 
 
 class AccountForm(FlaskForm):
-    platform = SelectField("Platform", choices=[(c.platform, c.label) for c in COLLECTORS.values()])
+    platform = SelectField(
+        "Platform", choices=[SelectChoice(c.platform, c.label) for c in COLLECTORS.values()]
+    )
     handle = StringField("Handle", validators=[DataRequired(), Length(max=200), HANDLE])
     is_public = BooleanField("Visitors may see it", default=True)
 
