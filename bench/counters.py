@@ -105,6 +105,9 @@ def final_count(name: str, port: int, tmp: Path, flush_seconds: float) -> int:
     return row[0] if row else 0
 
 
+# Requests a slow server still has queued when wrk stops finish before we count,
+# so that the warm-up's stragglers are not counted in the measured run.
+DRAIN_SECONDS = 1.0
 SERVERS = (("a", "minimal WSGI dict"), ("b", "Flask + UPDATE"), ("c", "Statboard"))
 
 
@@ -113,8 +116,10 @@ def measure(name: str, args) -> dict:
         proc, port, _ = start(name, Path(tmp))
         try:
             wrk(port, 1, args.connections)  # warm up (keys, caches, connections)
+            time.sleep(DRAIN_SECONDS)
             before = final_count(name, port, Path(tmp), 1.0)
             result = wrk(port, args.duration, args.connections)
+            time.sleep(DRAIN_SECONDS)
             count = final_count(name, port, Path(tmp), 1.0) - before
         finally:
             stop(proc)
