@@ -238,3 +238,19 @@ def test_demo_home_page_gets_a_chart_with_a_year_of_samples(app, client):
     series = chart_series(html)[0]
     assert series["label"] == "demo@example.social (Mastodon)"
     assert None in series["y"]  # the days the demo job "did not run"
+
+
+def test_removing_an_account_works_without_javascript(app, client, auth):
+    account_id = gen_account(app, "github", "octocat", samples=daily(3))
+    block_id = gen_chart(app, [account_id])
+    token = login_htmx(auth)["X-CSRFToken"]
+    url = f"/series/blocks/{block_id}/accounts/{account_id}/delete"
+    confirm = client.get(url)  # the Remove link's href, followed without JavaScript
+    assert confirm.status_code == 200
+    assert f'action="{url}"' in confirm.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Account, account_id) is not None  # asking changes nothing
+    gone = client.post(url, data={"csrf_token": token})
+    assert gone.status_code == 303 and gone.headers["Location"].endswith(f"#block-{block_id}")
+    with app.app_context():
+        assert db.session.get(Account, account_id) is None

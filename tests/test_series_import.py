@@ -204,3 +204,11 @@ def test_visitors_and_users_cannot_import(app, client, auth):
     headers = login_htmx(auth, admin=False)
     assert upload(client, headers, "a-followers.csv", csv).status_code == 403
     assert sample_counts(app) == {}
+
+
+def test_a_refused_upload_without_javascript_gets_a_page_saying_why(app, client, auth):
+    headers = login_htmx(auth)
+    response = upload(client, {"X-CSRFToken": headers["X-CSRFToken"]}, "notes.txt", b"hello")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "<html" in html and "Upload a .csv file" in html

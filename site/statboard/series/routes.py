@@ -134,14 +134,23 @@ def update_account(account_id: int):
     return edit, 422
 
 
+@bp.get("/series/blocks/<int:block_id>/accounts/<int:account_id>/delete")
+@admin_required
+def confirm_remove_account(block_id: int, account_id: int):
+    """Without JavaScript, Remove asks here what hx-confirm asks in the browser."""
+    block, account = get_chart_block(block_id), get_account(account_id)
+    return render_template("series/confirm_remove.html", block=block, account=account)
+
+
 @bp.delete("/series/blocks/<int:block_id>/accounts/<int:account_id>")
+@bp.post("/series/blocks/<int:block_id>/accounts/<int:account_id>/delete")
 @admin_required
 def remove_account(block_id: int, account_id: int):
     block = get_chart_block(block_id)
     accounts.remove(get_account(account_id))
     db.session.commit()
     db.session.refresh(block)
-    return render_block(block)
+    return render_block(block) if is_htmx() else back_to(block)
 
 
 @bp.post("/series/collect")
@@ -175,6 +184,8 @@ def upload_import():
 
 
 def import_error(message: str):
+    if not is_htmx():
+        abort(422, message)  # the error page, for a form posted without JavaScript
     return render_template("series/_import_error.html", message=message), 422
 
 
