@@ -14,6 +14,18 @@ class AccountError(ValueError):
     """A change that cannot be made; the message says what to fix."""
 
 
+def account_for(handle: str, platform: str, public: bool) -> Account:
+    """The tracked account for a platform and handle, added (flushed) if new."""
+    account = db.session.scalar(
+        select(Account).where(Account.platform == platform, Account.handle == handle)
+    )
+    if account is None:
+        account = Account(platform=platform, handle=handle, is_public=public)
+        db.session.add(account)
+        db.session.flush()
+    return account
+
+
 def clean_handle(platform: str, handle: str) -> str:
     handle = handle.strip()
     return handle if platform == "mastodon" else handle.lstrip("@")
@@ -30,13 +42,7 @@ def add_to_block(block: Block, platform: str, handle: str, is_public: bool) -> A
     handle = clean_handle(platform, handle)
     if platform == "mastodon" and "@" not in handle.lstrip("@"):
         raise AccountError("A Mastodon handle needs its instance: user@mastodon.social.")
-    account = db.session.scalar(
-        select(Account).where(Account.platform == platform, Account.handle == handle)
-    )
-    if account is None:
-        account = Account(platform=platform, handle=handle, is_public=is_public)
-        db.session.add(account)
-        db.session.flush()
+    account = account_for(handle, platform, is_public)
     data = dict(block.data or {})
     if account.id in data.get("accounts", []):
         raise AccountError(f"{account.label} is on this chart already.")

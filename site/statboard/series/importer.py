@@ -10,10 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
-
 from statboard.extensions import db
-from statboard.series.models import Account
+from statboard.series.accounts import account_for
 from statboard.series.samples import add_samples, existing_times, naive_utc
 
 ORIGINAL_FORMAT = "%d-%m-%Y %H:%M:%S"
@@ -108,17 +106,6 @@ def parse_text(text: str, file: str, report: ImportReport) -> list[tuple[datetim
         seen[taken_at] = (number, count)
         rows.append((taken_at, count))
     return rows
-
-
-def account_for(handle: str, platform: str, public: bool) -> Account:
-    account = db.session.scalar(
-        select(Account).where(Account.platform == platform, Account.handle == handle)
-    )
-    if account is None:
-        account = Account(platform=platform, handle=handle, is_public=public)
-        db.session.add(account)
-        db.session.flush()
-    return account
 
 
 def import_text(
