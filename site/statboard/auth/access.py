@@ -9,9 +9,11 @@ from functools import wraps
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
+from statboard.htmx import is_htmx
+
 
 def _wants_redirect() -> bool:
-    if request.method not in ("GET", "HEAD") or request.headers.get("HX-Request"):
+    if request.method not in ("GET", "HEAD") or is_htmx():
         return False
     best = request.accept_mimetypes.best_match(
         ["text/html", "application/json", "text/event-stream"]

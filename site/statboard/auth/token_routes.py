@@ -2,7 +2,7 @@
 POST /tokens to create one (its plain value shown once), POST /tokens/<id>/revoke.
 Users manage their own tokens; admins everybody's."""
 
-from flask import abort, make_response, redirect, render_template, request, url_for
+from flask import abort, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
 from statboard.auth import bp
@@ -18,6 +18,7 @@ from statboard.auth.tokens import (
     tokens_for,
 )
 from statboard.extensions import db
+from statboard.htmx import is_htmx, vary_on_htmx
 
 
 def _form(blank: bool = False) -> TokenForm:
@@ -37,11 +38,8 @@ def _panel(form=None, new_token=None, status=200):
         "tokens": tokens_for(current_user),
         "new_token": new_token,
     }
-    htmx = request.headers.get("HX-Request")
-    template = "auth/_tokens.html" if htmx else "auth/tokens.html"
-    response = make_response(render_template(template, **context), status)
-    response.vary.add("HX-Request")
-    return response
+    template = "auth/_tokens.html" if is_htmx() else "auth/tokens.html"
+    return vary_on_htmx(make_response(render_template(template, **context), status))
 
 
 @bp.get("/tokens")
@@ -79,6 +77,6 @@ def revoke(token_id):
         abort(403, "This token belongs to another user: only they or an admin can revoke it.")
     revoke_token(token)
     db.session.commit()
-    if not request.headers.get("HX-Request"):
+    if not is_htmx():
         return redirect(url_for("auth.tokens"), 303)
     return _panel()

@@ -4,6 +4,7 @@ from flask import Blueprint, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from statboard.extensions import db
+from statboard.htmx import is_htmx
 
 bp = Blueprint("errors", __name__)
 
@@ -17,7 +18,7 @@ def wants_json() -> bool:
 def http_error(error: HTTPException):
     if wants_json():
         return jsonify(message=error.description), error.code
-    template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
+    template = "errors/_error.html" if is_htmx() else "errors/error.html"
     return render_template(template, error=error), error.code
 
 

@@ -18,6 +18,7 @@ from statboard.hosts.api_common import (
     task_body,
 )
 from statboard.hosts.metrics import iostat_report, uptime_line
+from statboard.htmx import is_htmx
 
 bp = Blueprint("hosts_api", __name__)
 
@@ -31,7 +32,7 @@ def prefers_html() -> bool:
 
     curl and scripts send `*/*` (or nothing, or application/json) and get JSON.
     """
-    if request.headers.get("HX-Request"):
+    if is_htmx():
         return True
     accept = request.accept_mimetypes
     named = [quality for value, quality in accept if value in HTML_TYPES and quality > 0]

@@ -12,6 +12,7 @@ from statboard.extensions import db
 from statboard.hosts import remote
 from statboard.hosts.blocks import host_context, remote_context
 from statboard.hosts.models import RemoteHost
+from statboard.htmx import is_htmx, vary_on_htmx
 from statboard.pages.models import Block
 
 bp = Blueprint("hosts", __name__, url_prefix="/hosts")
@@ -22,14 +23,7 @@ VIEWS = {
 }
 
 
-def is_htmx() -> bool:
-    return bool(request.headers.get("HX-Request"))
-
-
-@bp.after_request
-def vary_on_htmx(response):
-    response.vary.add("HX-Request")
-    return response
+bp.after_request(vary_on_htmx)
 
 
 def load_block(block_id: int) -> Block:

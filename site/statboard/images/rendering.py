@@ -1,15 +1,14 @@
 """The fragments the image routes answer with."""
 
-from flask import make_response, render_template, request
+from flask import make_response, render_template
 
+from statboard.htmx import is_htmx, vary_on_htmx
 from statboard.images.services import media_for
 from statboard.pages.services import block_url
 
 
 def _response(html: str, status: int):
-    response = make_response(html, status)
-    response.vary.add("HX-Request")
-    return response
+    return vary_on_htmx(make_response(html, status))
 
 
 def render_block(block, status: int = 200, error: str | None = None, **context):
@@ -26,7 +25,7 @@ def render_item(block, item: dict, form=None, status: int = 200):
     context["page_url"] = block_url(block)
     if form is None:
         return _response(render_template("blocks/gallery/_item.html", **context), status)
-    if not request.headers.get("HX-Request"):
+    if not is_htmx():
         return _response(render_template("images/edit_item.html", **context), status)
     response = _response(render_template("blocks/gallery/_item_edit.html", **context), status)
     if status == 422:

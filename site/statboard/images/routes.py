@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from statboard.auth.access import admin_required
 from statboard.extensions import db
+from statboard.htmx import is_htmx
 from statboard.images import bp, services
 from statboard.images.forms import ALT_HELP, GalleryItemForm
 from statboard.images.rendering import render_block, render_item
@@ -23,10 +24,6 @@ CONFLICT_MESSAGE = (
 )
 
 
-def _is_htmx() -> bool:
-    return bool(request.headers.get("HX-Request"))
-
-
 def _version() -> int:
     try:
         return int(request.form.get("version", ""))
@@ -37,7 +34,7 @@ def _version() -> int:
 def _done(block):
     """Commit and answer: the block for htmx, back to the page for a plain form."""
     commit_block(block)
-    if _is_htmx():
+    if is_htmx():
         return render_block(block)
     return redirect(block_url(block), 303)
 
@@ -46,14 +43,14 @@ def _done(block):
 def _conflict(conflict: Conflict):
     """A stale version: nothing is kept, and htmx gets the block as saved now."""
     db.session.rollback()
-    if _is_htmx():
+    if is_htmx():
         return render_block(conflict.block, status=409, error=CONFLICT_MESSAGE)
     abort(409, CONFLICT_MESSAGE)
 
 
 def _rejected(block, message: str, **context):
     db.session.rollback()
-    if _is_htmx():
+    if is_htmx():
         return render_block(block, status=422, error=message, **context)
     abort(400, message)
 
@@ -122,7 +119,7 @@ def edit_item(block_id: int, item_id: str):
     item = services.find_item(block, item_id)
     form = GalleryItemForm(meta={"csrf": False})
     if not form.validate():
-        if _is_htmx():
+        if is_htmx():
             return render_item(block, item, form=form, status=422)
         abort(400, " ".join(e for errors in form.errors.values() for e in errors))
     title, caption = form.title.data or "", form.caption.data or ""

@@ -1,19 +1,12 @@
 """Pages of blocks, edited in place."""
 
-from flask import Blueprint, request
+from flask import Blueprint
+
+from statboard.htmx import vary_on_htmx
 
 bp = Blueprint("pages", __name__)
-
-
-def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-@bp.after_request
-def vary_on_htmx(response):
-    # Most URLs here answer a page or a fragment depending on HX-Request.
-    response.vary.add("HX-Request")
-    return response
+# Most URLs here answer a page or a fragment depending on HX-Request.
+bp.after_request(vary_on_htmx)
 
 
 def init_app(app):

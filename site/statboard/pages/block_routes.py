@@ -8,7 +8,8 @@ from flask import abort, redirect, render_template, request
 from flask_login import current_user
 
 from statboard.auth.access import require_admin, require_login
-from statboard.pages import bp, is_htmx, registry, services
+from statboard.htmx import is_htmx
+from statboard.pages import bp, registry, services
 from statboard.pages.services import Conflict
 
 CONFLICT_MESSAGE = (

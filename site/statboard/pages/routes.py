@@ -4,7 +4,8 @@ from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from statboard.auth.access import require_admin, require_login
-from statboard.pages import bp, is_htmx, services
+from statboard.htmx import is_htmx
+from statboard.pages import bp, services
 from statboard.pages.forms import PageForm
 
 

@@ -6,6 +6,7 @@ from flask_login import current_user
 from statboard import tasks
 from statboard.auth.access import admin_required, require_login
 from statboard.extensions import db
+from statboard.htmx import is_htmx, vary_on_htmx
 from statboard.notify import after_commit
 from statboard.pages.models import Block
 from statboard.series import accounts, bp
@@ -14,10 +15,6 @@ from statboard.series.forms import AccountEditForm, AccountForm
 from statboard.series.models import Account
 from statboard.series.uploads import UploadRefused, save_upload
 from statboard.tasks.routes import progress_response
-
-
-def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def get_chart_block(block_id: int) -> Block:
@@ -36,21 +33,16 @@ def render_block(block: Block, status: int = 200, add_form=None):
     return render_template(template, block=block, ctx=ctx, add_form=add_form), status
 
 
-def varies(response):
-    response.vary.add("HX-Request")
-    return response
-
-
 @bp.get("/series/blocks/<int:block_id>")
 def chart(block_id: int):
     """A range swap (htmx: the chart body) or the block alone on a page (no JavaScript)."""
     block = get_chart_block(block_id)
     ctx = chart_context(block, request.args.get("range"))
     if is_htmx():
-        return varies(
+        return vary_on_htmx(
             make_response(render_template("series/_chart_body.html", block=block, ctx=ctx))
         )
-    return varies(make_response(render_template("series/block.html", block=block, ctx=ctx)))
+    return vary_on_htmx(make_response(render_template("series/block.html", block=block, ctx=ctx)))
 
 
 def back_to(block: Block):

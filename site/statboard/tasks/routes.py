@@ -5,20 +5,18 @@ it polls itself every 500 ms while the task runs, and the answer that finds the 
 finished carries `HX-Trigger: done`.
 """
 
-from flask import make_response, redirect, render_template, request, url_for
+from flask import make_response, redirect, render_template, url_for
 
 from statboard import tasks
+from statboard.htmx import is_htmx, vary_on_htmx
 from statboard.tasks import bp
 from statboard.tasks.access import task_or_abort
 
 
 def progress_response(task, status=200):
     """The partial for htmx, the task page otherwise; features answer task starts with it."""
-    if request.headers.get("HX-Request"):
-        response = make_response(render_template("tasks/_progress.html", task=task), status)
-    else:
-        response = make_response(render_template("tasks/task.html", task=task), status)
-    response.vary.add("HX-Request")
+    template = "tasks/_progress.html" if is_htmx() else "tasks/task.html"
+    response = vary_on_htmx(make_response(render_template(template, task=task), status))
     if task.finished:
         response.headers["HX-Trigger"] = "done"
     return response
@@ -33,6 +31,6 @@ def show(task_id):
 def cancel(task_id):
     task_or_abort(task_id)
     tasks.cancel(task_id)
-    if not request.headers.get("HX-Request"):
+    if not is_htmx():
         return redirect(url_for("tasks.show", task_id=task_id), 303)
     return progress_response(tasks.get(task_id))
