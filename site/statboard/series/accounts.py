@@ -7,6 +7,7 @@ from statboard import notify
 from statboard.auth.models import User
 from statboard.extensions import db
 from statboard.pages.models import Block
+from statboard.pages.services import block_url
 from statboard.series.models import Account, AccountGrant, Sample
 
 
@@ -53,7 +54,7 @@ def add_to_block(block: Block, platform: str, handle: str, is_public: bool) -> A
         "added",
         f"{account.label} to chart block {block.id}",
         page=block.page,
-        url=f"/{block.page.slug}#block-{block.id}",
+        url=block_url(block),
     )
     return account
 

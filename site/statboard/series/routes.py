@@ -9,6 +9,7 @@ from statboard.extensions import db
 from statboard.htmx import is_htmx, vary_on_htmx
 from statboard.notify import after_commit
 from statboard.pages.models import Block
+from statboard.pages.services import block_url
 from statboard.series import accounts, bp
 from statboard.series.charts import chart_context
 from statboard.series.forms import AccountEditForm, AccountForm
@@ -46,7 +47,7 @@ def chart(block_id: int):
 
 
 def back_to(block: Block):
-    return redirect(f"/{block.page.slug}#block-{block.id}" if block.page else "/", 303)
+    return redirect(block_url(block), 303)
 
 
 @bp.post("/series/blocks/<int:block_id>/accounts")
