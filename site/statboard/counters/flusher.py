@@ -29,7 +29,6 @@ class Flusher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
-        self._closed = False
 
     def start(self) -> None:
         with self._start_lock:
