@@ -10,21 +10,6 @@ from flask import Flask
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Feature packages, each with an init_app(app) that registers its blueprint,
-# its block kinds and its CLI commands. Order matters only for the demo page.
-FEATURES = [
-    "statboard.errors",
-    "statboard.notify",
-    "statboard.tasks",
-    "statboard.storage",
-    "statboard.auth",
-    "statboard.pages",
-    "statboard.images",
-    "statboard.series",
-    "statboard.hosts",
-    "statboard.counters",
-]
-
 
 def load_config_classes():
     """The Config and TestConfig classes of the top-level config.py."""
@@ -57,10 +42,11 @@ def create_app(test_config=None):
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
     from statboard.extensions import init_extensions
+    from statboard.features import FEATURES
 
     init_extensions(app)
-    for name in FEATURES:
-        importlib.import_module(name).init_app(app)
+    for feature in FEATURES:
+        feature.init_app(app)
     return app
 
 
