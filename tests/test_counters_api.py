@@ -142,7 +142,7 @@ def test_other_methods_get_405_with_allow(client):
 
 def test_paths_beside_counters_stay_with_the_site(client):
     assert client.get("/countersx").status_code == 404
-    assert client.get("/counters-block/999").status_code == 404
+    assert client.get("/blocks/999/values").status_code == 404
     assert all_counters(client) == {}
 
 

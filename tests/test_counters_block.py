@@ -3,7 +3,7 @@
 import pytest
 from flask import render_template
 from sqlalchemy import select
-from statboard.counters.block import CounterBlockForm, counter_context
+from statboard.counters.blocks import CounterBlockForm, counter_context
 from statboard.counters.models import CounterHistory
 from statboard.extensions import db
 from statboard.pages import registry
@@ -46,14 +46,14 @@ def test_the_fragment_shows_the_value_and_polls_itself(app, client):
     block_id = make_block(app)
     for _ in range(3):
         client.post("/counters/song/1")
-    response = client.get(f"/counters-block/{block_id}", headers={"HX-Request": "true"})
+    response = client.get(f"/blocks/{block_id}/values", headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in html
     assert html.lstrip().startswith('<div class="counter-values"')
-    assert f'hx-get="/counters-block/{block_id}"' in html and 'hx-trigger="every 2s"' in html
+    assert f'hx-get="/blocks/{block_id}/values"' in html and 'hx-trigger="every 2s"' in html
     assert '<data value="3">3</data>' in html
     client.post("/counters/song/1?by=1000")
-    assert '<data value="1003">1,003</data>' in client.get(f"/counters-block/{block_id}").text
+    assert '<data value="1003">1,003</data>' in client.get(f"/blocks/{block_id}/values").text
 
 
 def test_the_flusher_keeps_minute_and_hour_totals_that_feed_the_rates(app, client):
@@ -86,9 +86,10 @@ def test_the_view_partial_shows_title_value_rates_and_chart(app, client):
 
 def test_a_private_page_counter_needs_a_login(app, client, auth):
     block_id = make_block(app, public=False)
-    assert client.get(f"/counters-block/{block_id}").status_code == 401
+    poll = {"HX-Request": "true"}  # what the block's self-refresh sends
+    assert client.get(f"/blocks/{block_id}/values", headers=poll).status_code == 401
     auth.login_user()
-    assert client.get(f"/counters-block/{block_id}").status_code == 200
+    assert client.get(f"/blocks/{block_id}/values").status_code == 200
 
 
 def test_other_blocks_are_not_counter_fragments(app, client):
@@ -98,8 +99,8 @@ def test_other_blocks_are_not_counter_fragments(app, client):
         db.session.add(page)
         db.session.commit()
         block_id = page.blocks[0].id
-    assert client.get(f"/counters-block/{block_id}").status_code == 404
-    assert client.get("/counters-block/12345").status_code == 404
+    assert client.get(f"/blocks/{block_id}/values").status_code == 404
+    assert client.get("/blocks/12345/values").status_code == 404
 
 
 @pytest.mark.parametrize(

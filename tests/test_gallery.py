@@ -27,7 +27,7 @@ def gallery(app):
 
 def add(client, block_id, files, headers, version=1):
     data = {"version": str(version), "files": [(io.BytesIO(d), n) for d, n in files]}
-    return client.post(f"/images/blocks/{block_id}/items", data=data, headers=headers)
+    return client.post(f"/blocks/{block_id}/items", data=data, headers=headers)
 
 
 def item_ids(app, block_id) -> list[str]:
@@ -64,12 +64,12 @@ def test_one_bad_file_adds_nothing(app, client, gallery, admin):
 
 def test_edit_an_items_title_and_caption(app, client, gallery, admin):
     first, *_ = three(app, client, gallery, admin)
-    form = client.get(f"/images/blocks/{gallery}/items/{first}/edit", headers=admin)
+    form = client.get(f"/blocks/{gallery}/items/{first}/edit", headers=admin)
     assert form.status_code == 200 and '<li class="gallery-item is-editing"' in form.get_data(
         as_text=True
     )
     response = client.put(
-        f"/images/blocks/{gallery}/items/{first}",
+        f"/blocks/{gallery}/items/{first}",
         data={"version": "2", "title": " Rome ", "caption": "The Forum at noon."},
         headers=admin,
     )
@@ -82,7 +82,7 @@ def test_edit_an_items_title_and_caption(app, client, gallery, admin):
 def test_invalid_item_edit_answers_the_form_with_422(app, client, gallery, admin):
     first, *_ = three(app, client, gallery, admin)
     response = client.put(
-        f"/images/blocks/{gallery}/items/{first}",
+        f"/blocks/{gallery}/items/{first}",
         data={"version": "2", "title": "x" * 300, "caption": ""},
         headers=admin,
     )
@@ -99,7 +99,7 @@ def test_remove_an_item_deletes_its_files_after_the_commit(app, client, gallery,
     root = Path(app.config["STORAGE_URL"])
     assert (root / key).is_dir()
     response = client.delete(
-        f"/images/blocks/{gallery}/items/{second}", data={"version": "2"}, headers=admin
+        f"/blocks/{gallery}/items/{second}", data={"version": "2"}, headers=admin
     )
     assert response.status_code == 200
     assert item_ids(app, gallery) == [first, third]
@@ -113,7 +113,7 @@ def test_remove_an_item_deletes_its_files_after_the_commit(app, client, gallery,
 def test_move_an_item_up_or_down(app, client, gallery, admin, moved, direction, expected):
     ids = three(app, client, gallery, admin)
     response = client.post(
-        f"/images/blocks/{gallery}/items/{ids[moved]}/move",
+        f"/blocks/{gallery}/items/{ids[moved]}/move",
         data={"version": "2", "direction": direction},
         headers=admin,
     )
@@ -124,7 +124,7 @@ def test_move_an_item_up_or_down(app, client, gallery, admin, moved, direction, 
 def test_reorder_by_drag_and_drop(app, client, gallery, admin):
     a, b, c = three(app, client, gallery, admin)
     response = client.put(
-        f"/images/blocks/{gallery}/items/order",
+        f"/blocks/{gallery}/items/order",
         data={"version": "2", "order": [c, a, b]},
         headers=admin,
     )
@@ -138,7 +138,7 @@ def test_reorder_must_name_every_item_once(app, client, gallery, admin, order):
     a, b, c = three(app, client, gallery, admin)
     order = [a, a, b] if order == "dup" else order
     response = client.put(
-        f"/images/blocks/{gallery}/items/order",
+        f"/blocks/{gallery}/items/order",
         data={"version": "2", "order": order},
         headers=admin,
     )
@@ -148,7 +148,7 @@ def test_reorder_must_name_every_item_once(app, client, gallery, admin, order):
 def test_stale_gallery_write_gets_409_and_current_gallery(app, client, gallery, admin):
     a, b, c = three(app, client, gallery, admin)
     response = client.post(
-        f"/images/blocks/{gallery}/items/{a}/move",
+        f"/blocks/{gallery}/items/{a}/move",
         data={"version": "1", "direction": "down"},
         headers=admin,
     )
@@ -161,16 +161,16 @@ def test_plain_form_posts_redirect_back(app, client, gallery, admin):
     a, b, _ = three(app, client, gallery, admin)
     plain = {"X-CSRFToken": admin["X-CSRFToken"]}
     moved = client.post(
-        f"/images/blocks/{gallery}/items/{a}/move",
+        f"/blocks/{gallery}/items/{a}/move",
         data={"version": "2", "direction": "down"},
         headers=plain,
     )
     assert moved.status_code == 303 and moved.headers["Location"].endswith(f"#block-{gallery}")
     removed = client.post(
-        f"/images/blocks/{gallery}/items/{b}/delete", data={"version": "3"}, headers=plain
+        f"/blocks/{gallery}/items/{b}/delete", data={"version": "3"}, headers=plain
     )
     assert removed.status_code == 303
-    page = client.get(f"/images/blocks/{gallery}/items/{a}/edit")
+    page = client.get(f"/blocks/{gallery}/items/{a}/edit")
     assert page.status_code == 200 and "<html" in page.get_data(as_text=True)
 
 
@@ -187,7 +187,7 @@ def test_gallery_writes_refused_to_non_admins(app, client, auth, gallery, who):
 def test_gallery_visitor_view_has_captions_and_no_controls(app, client, gallery, admin):
     first, *_ = three(app, client, gallery, admin)
     client.put(
-        f"/images/blocks/{gallery}/items/{first}",
+        f"/blocks/{gallery}/items/{first}",
         data={"version": "2", "title": "Rome", "caption": "<b>Forum</b>"},
         headers=admin,
     )

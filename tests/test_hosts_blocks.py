@@ -43,7 +43,7 @@ def test_both_kinds_are_registered_with_demo_data(app):
 
 
 def test_tile_fragment_for_htmx(client, blocks):
-    response = client.get(f"/hosts/blocks/{blocks['host']}", headers=HTMX)
+    response = client.get(f"/blocks/{blocks['host']}/tile", headers=HTMX)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "HX-Request" in response.headers["Vary"]
@@ -56,7 +56,7 @@ def test_tile_fragment_for_htmx(client, blocks):
 
 
 def test_tile_as_a_full_page_without_htmx(client, blocks):
-    response = client.get(f"/hosts/blocks/{blocks['host']}")
+    response = client.get(f"/blocks/{blocks['host']}/tile")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "HX-Request" in response.headers["Vary"]
@@ -65,12 +65,12 @@ def test_tile_as_a_full_page_without_htmx(client, blocks):
 
 @pytest.mark.parametrize("range_name", ["1h", "24h", "30d"])
 def test_range_buttons_swap_the_history(client, blocks, range_name):
-    html = client.get(f"/hosts/blocks/{blocks['host']}?range={range_name}", headers=HTMX).get_data(
+    html = client.get(f"/blocks/{blocks['host']}/tile?range={range_name}", headers=HTMX).get_data(
         as_text=True
     )
     current = html.split('aria-current="true"')[0].rsplit("<a ", 1)[1]
     assert f"range={range_name}" in current
-    assert f'hx-get="/hosts/blocks/{blocks["host"]}?range={range_name}"' in html  # polls it
+    assert f'hx-get="/blocks/{blocks["host"]}/tile?range={range_name}"' in html  # polls it
 
 
 def test_sparklines_draw_the_samples(app, client, blocks):
@@ -79,7 +79,7 @@ def test_sparklines_draw_the_samples(app, client, blocks):
         for n in range(30):
             db.session.add(HostSample(at=now - timedelta(seconds=10 * n), cpu=n, mem=40))
         db.session.commit()
-    html = client.get(f"/hosts/blocks/{blocks['host']}", headers=HTMX).get_data(as_text=True)
+    html = client.get(f"/blocks/{blocks['host']}/tile", headers=HTMX).get_data(as_text=True)
     assert html.count('<polyline class="spark-line"') == 5
     assert "History fills in" not in html
 
@@ -91,14 +91,14 @@ def test_other_kinds_and_missing_blocks_are_404(app, client, blocks):
         db.session.add(text)
         db.session.commit()
         text_id = text.id
-    assert client.get(f"/hosts/blocks/{text_id}", headers=HTMX).status_code == 404
-    assert client.get("/hosts/blocks/999", headers=HTMX).status_code == 404
+    assert client.get(f"/blocks/{text_id}/tile", headers=HTMX).status_code == 404
+    assert client.get("/blocks/999/tile", headers=HTMX).status_code == 404
 
 
 def test_private_page_needs_a_login(client, auth, blocks):
-    assert client.get(f"/hosts/blocks/{blocks['private']}", headers=HTMX).status_code == 401
+    assert client.get(f"/blocks/{blocks['private']}/tile", headers=HTMX).status_code == 401
     auth.login_user()
-    assert client.get(f"/hosts/blocks/{blocks['private']}", headers=HTMX).status_code == 200
+    assert client.get(f"/blocks/{blocks['private']}/tile", headers=HTMX).status_code == 200
 
 
 def remote_count(app) -> int:
@@ -110,7 +110,7 @@ def test_admin_adds_and_removes_a_host_in_place(app, client, auth, blocks):
     headers = {**HTMX, **auth.csrf()}  # the token outlives the login
     auth.login_admin()
     form = {"url": "http://127.0.0.1:9/v1/uptime/", "name": "db1", "block_id": blocks["remote"]}
-    response = client.post("/hosts/remote", data=form, headers=headers)
+    response = client.post(f"/blocks/{blocks['remote']}/hosts", data=form, headers=headers)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert html.lstrip().startswith('<section class="host-tile hosts-remote"')
@@ -119,9 +119,7 @@ def test_admin_adds_and_removes_a_host_in_place(app, client, auth, blocks):
 
     with app.app_context():
         host_id = db.session.scalar(db.select(RemoteHost.id))
-    response = client.delete(
-        f"/hosts/remote/{host_id}?block_id={blocks['remote']}", headers=headers
-    )
+    response = client.delete(f"/blocks/{blocks['remote']}/hosts/{host_id}", headers=headers)
     assert response.status_code == 200
     assert "db1" not in response.get_data(as_text=True)
     assert remote_count(app) == 0
@@ -132,7 +130,7 @@ def test_a_bad_url_returns_the_form_with_422(app, client, auth, blocks, url):
     headers = {**HTMX, **auth.csrf()}
     auth.login_admin()
     form = {"url": url, "name": "x", "block_id": blocks["remote"]}
-    response = client.post("/hosts/remote", data=form, headers=headers)
+    response = client.post(f"/blocks/{blocks['remote']}/hosts", data=form, headers=headers)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'role="alert"' in html and "http://" in html
@@ -144,7 +142,7 @@ def test_adding_without_javascript_redirects_back(app, client, auth, blocks):
     auth.login_admin()
     form = {"url": "http://127.0.0.1:9/", "block_id": blocks["remote"], "next": "/ops"}
     form["csrf_token"] = token
-    response = client.post("/hosts/remote", data=form)
+    response = client.post(f"/blocks/{blocks['remote']}/hosts", data=form)
     assert response.status_code == 303
     assert response.headers["Location"] == f"/ops#block-{blocks['remote']}"
     assert remote_count(app) == 1
@@ -153,25 +151,30 @@ def test_adding_without_javascript_redirects_back(app, client, auth, blocks):
 def test_visitors_and_users_cannot_add_hosts(app, client, auth, blocks):
     form = {"url": "http://127.0.0.1:9/", "block_id": blocks["remote"]}
     headers = {**HTMX, **auth.csrf()}
-    assert client.post("/hosts/remote", data=form, headers=headers).status_code == 401
+    assert (
+        client.post(f"/blocks/{blocks['remote']}/hosts", data=form, headers=headers).status_code
+        == 401
+    )
     auth.login_user()
-    response = client.post("/hosts/remote", data=form, headers=headers)
+    response = client.post(f"/blocks/{blocks['remote']}/hosts", data=form, headers=headers)
     assert response.status_code == 403
     assert remote_count(app) == 0
-    html = client.get(f"/hosts/blocks/{blocks['remote']}", headers=HTMX).get_data(as_text=True)
+    html = client.get(f"/blocks/{blocks['remote']}/tile", headers=HTMX).get_data(as_text=True)
     assert "remote-add" not in html and "host-remove" not in html
 
 
 def test_adding_needs_the_csrf_token(app, client, auth, blocks):
     auth.login_admin()
     form = {"url": "http://127.0.0.1:9/", "block_id": blocks["remote"]}
-    assert client.post("/hosts/remote", data=form, headers=HTMX).status_code == 400
+    assert (
+        client.post(f"/blocks/{blocks['remote']}/hosts", data=form, headers=HTMX).status_code == 400
+    )
     assert remote_count(app) == 0
 
 
 def test_the_host_list_refreshes_alone(client, auth, blocks):
     auth.login_admin()
-    response = client.get(f"/hosts/blocks/{blocks['remote']}?part=rows", headers=HTMX)
+    response = client.get(f"/blocks/{blocks['remote']}/tile?part=rows", headers=HTMX)
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith('<ul class="remote-list"')
     assert "remote-add" not in html  # the form being typed in is not replaced

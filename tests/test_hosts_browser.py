@@ -28,11 +28,11 @@ def block_id(site, kind: str) -> int:
 
 
 def test_the_tile_refreshes_itself_and_swaps_ranges(quick_site, page):
-    url = f"{quick_site.url}/hosts/blocks/{block_id(quick_site, 'host')}"
+    url = f"{quick_site.url}/blocks/{block_id(quick_site, 'host')}/tile"
     page.goto(url)
     tile = page.locator(".host-tile")
     assert tile.locator("dt").first.inner_text().upper() == "CPU"
-    with page.expect_response(lambda r: "/hosts/blocks/" in r.url and "range=1h" in r.url):
+    with page.expect_response(lambda r: "/tile" in r.url and "range=1h" in r.url):
         pass  # the tile asked for itself again without anyone clicking
     page.get_by_role("link", name="24h").click()
     page.wait_for_selector('.host-ranges a[aria-current="true"]:text("24h")')
@@ -42,7 +42,7 @@ def test_the_tile_refreshes_itself_and_swaps_ranges(quick_site, page):
 
 
 def test_the_demo_remote_host_is_seen_up(quick_site, page):
-    page.goto(f"{quick_site.url}/hosts/blocks/{block_id(quick_site, 'remote_hosts')}")
+    page.goto(f"{quick_site.url}/blocks/{block_id(quick_site, 'remote_hosts')}/tile")
     # The demo entry is the site's own /v1/uptime/, checked every second here.
     page.wait_for_selector(".remote-up .remote-title:text('this site')", timeout=15_000)
     assert "up ·" in page.locator(".remote-up small").first.inner_text()

@@ -65,10 +65,17 @@ def announced(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name == "statboard.changes"]
 
 
+def add_host(*args):
+    """Add a host as the site's route does: the service stages it, the caller commits."""
+    host = remote.add_host(*args)
+    db.session.commit()
+    return host
+
+
 def test_down_and_back_up_are_announced_once_each(app, other_host, caplog):
     caplog.set_level(logging.INFO, logger="statboard.changes")
     with app.app_context():
-        host = remote.add_host(other_host.url, "db1")
+        host = add_host(other_host.url, "db1")
         caplog.clear()
         assert host.state == UNKNOWN
 
@@ -100,7 +107,7 @@ def test_an_error_status_is_down(app):
     server.start()
     try:
         with app.app_context():
-            host = remote.add_host(server.url)
+            host = add_host(server.url)
             remote.check_all()
             assert host.state == DOWN
             assert host.last_error == "HTTP 503"
@@ -116,7 +123,7 @@ def test_a_host_that_does_not_answer_in_time_is_down(app):
         silent.listen()
         port = silent.getsockname()[1]
         with app.app_context():
-            host = remote.add_host(f"http://127.0.0.1:{port}/")
+            host = add_host(f"http://127.0.0.1:{port}/")
             remote.check_all()
             assert host.state == DOWN
             assert host.last_error == "no answer within the timeout"
@@ -128,13 +135,14 @@ def test_a_host_that_does_not_answer_in_time_is_down(app):
 def test_bad_urls_are_refused_with_a_message(app, url):
     with app.app_context():
         with pytest.raises(remote.InvalidHost, match="http"):
-            remote.add_host(url)
+            add_host(url)
         assert db.session.scalar(db.select(db.func.count()).select_from(RemoteHost)) == 0
 
 
 def test_removing_a_host_removes_its_history(app, other_host):
     with app.app_context():
-        host = remote.add_host(other_host.url, "gone")
+        host = add_host(other_host.url, "gone")
         remote.check_all()
         remote.remove_host(host)
+        db.session.commit()
         assert db.session.scalar(db.select(db.func.count()).select_from(RemoteCheck)) == 0

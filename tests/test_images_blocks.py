@@ -29,7 +29,7 @@ def without_tokens(html: str) -> str:
 def add_three(client, gallery, headers, version=1):
     files = [(io.BytesIO(picture(color=c)), f"{c}.png") for c in ("red", "green", "blue")]
     data = {"version": str(version), "files": files}
-    response = client.post(f"/images/blocks/{gallery}/items", data=data, headers=headers)
+    response = client.post(f"/blocks/{gallery}/items", data=data, headers=headers)
     assert response.status_code == 200
     return [item["id"] for item in block_state(client.application, gallery)[0]["items"]]
 
@@ -50,11 +50,11 @@ def test_image_routes_answer_the_block_as_the_pages_engine_renders_it(app, clien
 @pytest.mark.parametrize(
     ("method", "url", "form"),
     [
-        ("post", "/images/blocks/{g}/items", {"files": "upload"}),
-        ("put", "/images/blocks/{g}/items/{a}", {"title": "T", "caption": "C"}),
-        ("delete", "/images/blocks/{g}/items/{a}", {}),
-        ("post", "/images/blocks/{g}/items/{a}/move", {"direction": "down"}),
-        ("put", "/images/blocks/{g}/items/order", {"order": "reversed"}),
+        ("post", "/blocks/{g}/items", {"files": "upload"}),
+        ("put", "/blocks/{g}/items/{a}", {"title": "T", "caption": "C"}),
+        ("delete", "/blocks/{g}/items/{a}", {}),
+        ("post", "/blocks/{g}/items/{a}/move", {"direction": "down"}),
+        ("put", "/blocks/{g}/items/order", {"order": "reversed"}),
     ],
     ids=["add", "edit", "remove", "move", "reorder"],
 )
@@ -81,13 +81,13 @@ def test_each_write_bumps_the_version_once_and_a_no_op_not_at_all(app, client, a
     gallery = make_block(app, "gallery", {"title": "Trips", "items": []})
     a, b, _ = add_three(client, gallery, admin)
     assert block_state(app, gallery)[1] == 2
-    move = f"/images/blocks/{gallery}/items/{a}/move"
+    move = f"/blocks/{gallery}/items/{a}/move"
     moved = client.post(move, data={"version": "2", "direction": "down"}, headers=admin)
     assert moved.status_code == 200
     assert block_state(app, gallery)[1] == 3
     caplog.clear()
     caplog.set_level("INFO", "statboard.changes")
-    top = f"/images/blocks/{gallery}/items/{b}/move"  # b is first now: up moves nothing
+    top = f"/blocks/{gallery}/items/{b}/move"  # b is first now: up moves nothing
     response = client.post(top, data={"version": "3", "direction": "up"}, headers=admin)
     assert response.status_code == 200 and block_state(app, gallery)[1] == 3
     assert "reordered" not in caplog.text
@@ -115,7 +115,7 @@ def test_the_generic_editor_and_uploads_share_one_version(app, client, admin):
 def test_a_write_without_a_version_is_refused(app, client, admin):
     gallery = make_block(app, "gallery", {"title": "Trips", "items": []})
     files = [(io.BytesIO(picture()), "a.png")]
-    response = client.post(f"/images/blocks/{gallery}/items", data={"files": files}, headers=admin)
+    response = client.post(f"/blocks/{gallery}/items", data={"files": files}, headers=admin)
     assert response.status_code == 400 and "reload the page" in response.get_data(as_text=True)
     assert stored_files(app) == []
 

@@ -90,7 +90,7 @@ def test_bad_uploads_are_refused_with_a_message_and_nothing_kept(
 def test_a_png_named_jpg_is_kept_as_png(app, client, admin):
     block_id = make_block(app, "image", {"alt": "A view", "caption": ""})
     response = client.post(
-        f"/images/blocks/{block_id}/image",
+        f"/blocks/{block_id}/image",
         data={"version": "1", "file": (io.BytesIO(picture("PNG")), "holiday.jpg", "image/jpeg")},
         headers=admin,
     )

@@ -38,14 +38,14 @@ def test_lttb_caps_points_and_keeps_peaks_and_dips():
 def test_range_swap_returns_the_chart_body_fragment(app, client):
     account_id = gen_account(app, "github", "octocat", public=True, samples=daily(400))
     block_id = gen_chart(app, [account_id])
-    response = client.get(f"/series/blocks/{block_id}?range=7d", headers={"HX-Request": "true"})
+    response = client.get(f"/blocks/{block_id}/chart?range=7d", headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "HX-Request" in response.headers["Vary"]
     assert "<html" not in html
     assert html.lstrip().startswith(f'<div class="chart-body" id="chart-body-{block_id}"')
     assert 'aria-current="true">7 days' in html
-    page = client.get(f"/series/blocks/{block_id}?range=7d")
+    page = client.get(f"/blocks/{block_id}/chart?range=7d")
     assert "<html" in page.get_data(as_text=True)
     assert "HX-Request" in page.headers["Vary"]
 
@@ -57,8 +57,8 @@ def test_each_range_shows_its_own_window_latest_value_and_change(app, client):
     )
     block_id = gen_chart(app, [account_id])
     hx = {"HX-Request": "true"}
-    week = client.get(f"/series/blocks/{block_id}?range=7d", headers=hx).get_data(as_text=True)
-    year = client.get(f"/series/blocks/{block_id}?range=1y", headers=hx).get_data(as_text=True)
+    week = client.get(f"/blocks/{block_id}/chart?range=7d", headers=hx).get_data(as_text=True)
+    year = client.get(f"/blocks/{block_id}/chart?range=1y", headers=hx).get_data(as_text=True)
     assert len(chart_series(week)[0]["x"]) in (7, 8)
     assert len(chart_series(year)[0]["x"]) in (365, 366)
     assert "898" in week  # the latest count, 100 + 399 * 2
@@ -70,7 +70,7 @@ def test_long_series_send_at_most_the_point_cap_and_keep_gaps(app, client):
     rows = [(start + timedelta(days=d), 10 + d) for d in range(3650) if not 500 <= d < 510]
     account_id = gen_account(app, "github", "long", public=True, samples=rows)
     block_id = gen_chart(app, [account_id], range_key="all")
-    html = client.get(f"/series/blocks/{block_id}", headers={"HX-Request": "true"}).get_data(
+    html = client.get(f"/blocks/{block_id}/chart", headers={"HX-Request": "true"}).get_data(
         as_text=True
     )
     series = chart_series(html)[0]
@@ -85,7 +85,7 @@ def test_visitors_see_public_series_only_and_no_admin_controls(app, client):
     public_id = gen_account(app, "github", "public", public=True, samples=daily(5))
     private_id = gen_account(app, "github", "private", samples=daily(5))
     block_id = gen_chart(app, [public_id, private_id])
-    html = client.get(f"/series/blocks/{block_id}").get_data(as_text=True)
+    html = client.get(f"/blocks/{block_id}/chart").get_data(as_text=True)
     assert "public (GitHub)" in html and "private (GitHub)" not in html
     assert "Add account" not in html and "Collect now" not in html
 
@@ -94,7 +94,7 @@ def test_admin_adds_an_account_in_place_and_its_first_collection_is_queued(app, 
     block_id = gen_chart(app, [])
     headers = login_htmx(auth)
     response = client.post(
-        f"/series/blocks/{block_id}/accounts",
+        f"/blocks/{block_id}/accounts",
         data={"platform": "mastodon", "handle": "alice@mastodon.test", "is_public": "y"},
         headers=headers,
     )
@@ -120,9 +120,7 @@ def test_admin_adds_an_account_in_place_and_its_first_collection_is_queued(app, 
 )
 def test_bad_accounts_get_the_form_back_with_422(app, client, auth, form, message):
     block_id = gen_chart(app, [])
-    response = client.post(
-        f"/series/blocks/{block_id}/accounts", data=form, headers=login_htmx(auth)
-    )
+    response = client.post(f"/blocks/{block_id}/accounts", data=form, headers=login_htmx(auth))
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     with app.app_context():
@@ -148,7 +146,7 @@ def test_admin_renames_shares_and_removes_an_account(app, client, auth):
     with app.app_context():
         account = db.session.get(Account, account_id)
         assert account.handle == "octo" and [g.user.username for g in account.grants] == ["kevin"]
-    gone = client.delete(f"/series/blocks/{block_id}/accounts/{account_id}", headers=headers)
+    gone = client.delete(f"/blocks/{block_id}/accounts/{account_id}", headers=headers)
     assert gone.status_code == 200
     with app.app_context():
         assert db.session.get(Account, account_id) is None
@@ -182,9 +180,7 @@ def test_users_cannot_change_accounts(app, client, auth):
         == 403
     )
     assert (
-        client.delete(
-            f"/series/blocks/{block_id}/accounts/{account_id}", headers=headers
-        ).status_code
+        client.delete(f"/blocks/{block_id}/accounts/{account_id}", headers=headers).status_code
         == 403
     )
     assert client.post("/series/collect", headers=headers).status_code == 403
@@ -201,7 +197,7 @@ def test_admins_see_an_accounts_last_error_on_its_chart(app, client, auth):
     x_id = gen_account(app, "x", "NoToken")
     block_id = gen_chart(app, [account_id, x_id])
     login_htmx(auth)
-    html = client.get(f"/series/blocks/{block_id}").get_data(as_text=True)
+    html = client.get(f"/blocks/{block_id}/chart").get_data(as_text=True)
     assert "Failed 2024-05-01 03:50 UTC: GitHub has no such account." in html
     assert "X is not configured" in html
 
@@ -234,7 +230,7 @@ def test_demo_home_page_gets_a_chart_with_a_year_of_samples(app, client):
         count = db.session.scalar(db.select(db.func.count(Sample.id)))
         assert 330 < count <= 365
         block_id = block.id
-    html = client.get(f"/series/blocks/{block_id}?range=1y").get_data(as_text=True)
+    html = client.get(f"/blocks/{block_id}/chart?range=1y").get_data(as_text=True)
     series = chart_series(html)[0]
     assert series["label"] == "demo@example.social (Mastodon)"
     assert None in series["y"]  # the days the demo job "did not run"
@@ -244,7 +240,7 @@ def test_removing_an_account_works_without_javascript(app, client, auth):
     account_id = gen_account(app, "github", "octocat", samples=daily(3))
     block_id = gen_chart(app, [account_id])
     token = login_htmx(auth)["X-CSRFToken"]
-    url = f"/series/blocks/{block_id}/accounts/{account_id}/delete"
+    url = f"/blocks/{block_id}/accounts/{account_id}/delete"
     confirm = client.get(url)  # the Remove link's href, followed without JavaScript
     assert confirm.status_code == 200
     assert f'action="{url}"' in confirm.get_data(as_text=True)

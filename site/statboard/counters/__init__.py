@@ -41,10 +41,10 @@ def store():
 
 
 def init_app(app):
-    from statboard.counters import block, models  # noqa: F401
+    from statboard.counters import blocks, models  # noqa: F401
 
     counter_app = build_counter_app(app, fallback=app.wsgi_app)
     app.extensions["counters"] = counter_app
     app.wsgi_app = counter_app
-    block.register_kind()
+    blocks.register_kind()
     app.register_blueprint(bp)

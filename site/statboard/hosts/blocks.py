@@ -13,7 +13,7 @@ from statboard.hosts.metrics import Meter, disk_usage, uptime_seconds
 from statboard.hosts.models import RemoteHost
 from statboard.hosts.sparkline import sparkline
 from statboard.models_base import utcnow
-from statboard.pages import registry
+from statboard.pages import blocks
 
 RANGE_CHOICES = [("1h", "1 hour"), ("24h", "24 hours"), ("30d", "30 days")]
 REMOTE_RANGES = {"1h": timedelta(hours=1), "24h": timedelta(days=1)}
@@ -108,8 +108,8 @@ def _remote_demo() -> dict:
 
 
 def register_kinds() -> None:
-    registry.register(
-        registry.BlockKind(
+    blocks.register(
+        blocks.BlockKind(
             name="host",
             label="This host",
             template="blocks/host/_view.html",
@@ -119,21 +119,19 @@ def register_kinds() -> None:
             demo=lambda: {"title": "This host", "range": "1h"},
             context=host_context,
             span=2,
-            settings={"refresh_seconds_setting": "HOST_REFRESH_SECONDS"},
             styles=("css/hosts.css",),
         )
     )
-    registry.register(
-        registry.BlockKind(
+    blocks.register(
+        blocks.BlockKind(
             name="remote_hosts",
             label="Other hosts",
-            template="blocks/host/_remote_view.html",
-            edit_template="blocks/host/_edit.html",
+            template="blocks/remote_hosts/_view.html",
+            edit_template="blocks/remote_hosts/_edit.html",
             form=RemoteHostsBlockForm,
             defaults=lambda: {"title": "Other hosts", "range": "24h"},
             demo=_remote_demo,
             context=remote_context,
-            settings={"refresh_seconds_setting": "HOST_REFRESH_SECONDS"},
             styles=("css/hosts.css",),
         )
     )

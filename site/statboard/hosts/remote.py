@@ -51,7 +51,6 @@ def add_host(url: str, name: str = "", actor=None) -> RemoteHost:
     host = RemoteHost(name=name, url=url)
     db.session.add(host)
     notify.announce(actor, "added", f"host {name} ({url})")
-    db.session.commit()
     return host
 
 
@@ -59,7 +58,6 @@ def remove_host(host: RemoteHost, actor=None) -> None:
     db.session.execute(db.delete(RemoteCheck).where(RemoteCheck.host_id == host.id))
     db.session.delete(host)
     notify.announce(actor, "removed", f"host {host.name}")
-    db.session.commit()
 
 
 def probe(url: str, timeout: float) -> Probe:

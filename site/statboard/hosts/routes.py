@@ -1,91 +1,93 @@
-"""The host blocks' own URLs: their refresh and range fragments, adding and removing hosts.
+"""The host blocks' own URLs, under the block's: the tile and range fragments, and adding
+and removing the hosts a "remote_hosts" block checks.
 
-Each URL answers an htmx request with the fragment and anything else with a full
-page (or a redirect after a form post), so every action also works without JavaScript.
+    GET    /blocks/<id>/tile[?range=&part=rows]     the tile (or only its host list)
+    POST   /blocks/<id>/hosts                       add a host       (admins)
+    DELETE /blocks/<id>/hosts/<host_id>             stop checking it (admins)
+    POST   /blocks/<id>/hosts/<host_id>/delete      the same, without JavaScript
+
+Each answers an htmx request with the fragment and anything else with a full page
+(or a redirect after a form post), so every action also works without JavaScript.
 """
 
-from flask import Blueprint, abort, redirect, render_template, request
+from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 
-from statboard.auth.access import require_admin, require_login
 from statboard.extensions import db
 from statboard.hosts import remote
 from statboard.hosts.blocks import host_context, remote_context
 from statboard.hosts.models import RemoteHost
-from statboard.htmx import is_htmx, vary_on_htmx
-from statboard.pages.models import Block
+from statboard.htmx import vary_on_htmx
+from statboard.pages import blocks
 
-bp = Blueprint("hosts", __name__, url_prefix="/hosts")
+bp = Blueprint("hosts", __name__)
+bp.after_request(vary_on_htmx)
 
+KINDS = ("host", "remote_hosts")
 VIEWS = {
     "host": ("blocks/host/_view.html", host_context),
-    "remote_hosts": ("blocks/host/_remote_view.html", remote_context),
+    "remote_hosts": ("blocks/remote_hosts/_view.html", remote_context),
 }
 
 
-bp.after_request(vary_on_htmx)
-
-
-def load_block(block_id: int) -> Block:
-    """A host block the asker may see: 404 for other kinds, a login for private pages."""
-    block = db.session.get(Block, block_id)
-    if block is None or block.kind not in VIEWS:
-        abort(404, "There is no host block here; it may have been deleted.")
-    if not block.page.is_public:
-        require_login()
-    return block
-
-
-def render_block(block: Block, status: int = 200, part: str | None = None, **extra):
+def render_tile(block, status: int = 200, part: str | None = None, **extra):
     template, context = VIEWS[block.kind]
     ctx = {**context(block, request.values.get("range")), **extra}
     if part == "rows" and block.kind == "remote_hosts":
-        return render_template("blocks/host/_remote_rows.html", block=block, ctx=ctx), status
-    if is_htmx():
-        return render_template(template, block=block, ctx=ctx, fragment=True), status
-    return render_template("hosts/block.html", template=template, block=block, ctx=ctx), status
+        template = "blocks/remote_hosts/_rows.html"
+    return blocks.answer(block, template, status, ctx=ctx)
 
 
-def _back(block: Block | None):
-    target = request.form.get("next") or "/"
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    if block is not None and "#" not in target:
-        target += f"#block-{block.id}"
-    return redirect(target, 303)
+@blocks.route(bp, "/tile", kinds=KINDS)
+def block(block):
+    return render_tile(block, part=request.args.get("part"))
 
 
-@bp.get("/blocks/<int:block_id>")
-def block(block_id):
-    return render_block(load_block(block_id), part=request.args.get("part"))
-
-
-@bp.post("/remote")
-def add_remote():
-    require_admin()
-    block = load_block(request.form.get("block_id", type=int) or 0)
+@blocks.route(bp, "/hosts", kinds="remote_hosts", methods=["POST"], admin=True)
+def add_remote(block):
     url, name = request.form.get("url", ""), request.form.get("name", "")
     try:
         remote.add_host(url, name, actor=current_user)
     except remote.InvalidHost as error:
-        return render_block(block, 422, error=str(error), url=url, name=name)
-    return render_block(block) if is_htmx() else _back(block)
+        db.session.rollback()
+        return render_tile(block, 422, error=str(error), url=url, name=name)
+    db.session.commit()
+    return render_tile(block)
 
 
-def _remove(host_id: int):
-    require_admin()
-    block = load_block(request.values.get("block_id", type=int) or 0)
+@blocks.route(bp, "/hosts/<int:host_id>", kinds="remote_hosts", methods=["DELETE"], admin=True)
+@blocks.route(
+    bp,
+    "/hosts/<int:host_id>/delete",
+    kinds="remote_hosts",
+    methods=["POST"],
+    admin=True,
+    endpoint="remove_remote_form",
+)
+def remove_remote(block, host_id: int):
     host = db.session.get(RemoteHost, host_id)
     if host is not None:
         remote.remove_host(host, actor=current_user)
-    return render_block(block) if is_htmx() else _back(block)
+        db.session.commit()
+    return render_tile(block)
 
 
-@bp.delete("/remote/<int:host_id>")
-def remove_remote(host_id):
-    return _remove(host_id)
+# --- URLs of earlier versions, which open pages may still use ---------------------
+
+blocks.moved(bp, "/hosts/blocks/<int:block_id>", "hosts.block")
 
 
-@bp.post("/remote/<int:host_id>/delete")
-def remove_remote_form(host_id):
-    return _remove(host_id)
+def _old_block_id() -> int:
+    return request.values.get("block_id", type=int) or 0
+
+
+@bp.post("/hosts/remote", endpoint="moved_add_remote")
+def moved_add_remote():
+    return redirect(url_for("hosts.add_remote", block_id=_old_block_id()), 308)
+
+
+@bp.route("/hosts/remote/<int:host_id>", methods=["DELETE"], endpoint="moved_remove_remote")
+@bp.post("/hosts/remote/<int:host_id>/delete", endpoint="moved_remove_remote_form")
+def moved_remove_remote(host_id: int):
+    endpoint = "hosts.remove_remote" if request.method == "DELETE" else "hosts.remove_remote_form"
+    return redirect(url_for(endpoint, block_id=_old_block_id(), host_id=host_id), 308)

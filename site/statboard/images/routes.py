@@ -6,16 +6,16 @@ block). htmx gets the block re-rendered in the pages engine's wrapper, as the pa
 shows it; plain form posts are redirected back to the page (303).
 """
 
-from flask import abort, current_app, redirect, request
+from flask import abort, current_app, request
 from flask_login import current_user
 
-from statboard.auth.access import admin_required
 from statboard.extensions import db
 from statboard.htmx import is_htmx
 from statboard.images import bp, services
 from statboard.images.forms import ALT_HELP, GalleryItemForm
 from statboard.images.rendering import render_block, render_item
-from statboard.pages.services import Conflict, block_url, check_version, commit_block
+from statboard.pages import blocks
+from statboard.pages.blocks import Conflict, check_version, form_version
 from statboard.storage.images import ImageRejected
 
 CONFLICT_MESSAGE = (
@@ -24,19 +24,10 @@ CONFLICT_MESSAGE = (
 )
 
 
-def _version() -> int:
-    try:
-        return int(request.form.get("version", ""))
-    except ValueError:
-        abort(400, "The form did not say which version of the block it edits; reload the page.")
-
-
 def _done(block):
     """Commit and answer: the block for htmx, back to the page for a plain form."""
-    commit_block(block)
-    if is_htmx():
-        return render_block(block)
-    return redirect(block_url(block), 303)
+    blocks.commit(block)
+    return render_block(block)
 
 
 @bp.errorhandler(Conflict)
@@ -60,11 +51,9 @@ def _uploads(field: str) -> list[tuple[bytes, str]]:
     return [(f.read(), f.filename or "") for f in files]
 
 
-@bp.post("/blocks/<int:block_id>/image")
-@admin_required
-def upload_image(block_id: int):
-    block = services.load_block(block_id, "image")
-    version = _version()
+@blocks.route(bp, "/image", kinds="image", methods=["POST"], admin=True)
+def upload_image(block):
+    version = form_version()
     uploads = _uploads("file")
     if not uploads:
         return _rejected(block, "Choose an image file to upload.")
@@ -79,11 +68,9 @@ def upload_image(block_id: int):
     return _done(block)
 
 
-@bp.post("/blocks/<int:block_id>/items")
-@admin_required
-def add_items(block_id: int):
-    block = services.load_block(block_id, "gallery")
-    version = _version()
+@blocks.route(bp, "/items", kinds="gallery", methods=["POST"], admin=True)
+def add_items(block):
+    version = form_version()
     uploads = _uploads("files")
     if not uploads:
         return _rejected(block, "Choose one or more image files to add to the gallery.")
@@ -94,27 +81,21 @@ def add_items(block_id: int):
     return _done(block)
 
 
-@bp.get("/blocks/<int:block_id>/items/<item_id>")
-@admin_required
-def show_item(block_id: int, item_id: str):
-    block = services.load_block(block_id, "gallery")
+@blocks.route(bp, "/items/<item_id>", kinds="gallery", admin=True)
+def show_item(block, item_id: str):
     return render_item(block, services.find_item(block, item_id))
 
 
-@bp.get("/blocks/<int:block_id>/items/<item_id>/edit")
-@admin_required
-def edit_item_form(block_id: int, item_id: str):
-    block = services.load_block(block_id, "gallery")
+@blocks.route(bp, "/items/<item_id>/edit", kinds="gallery", admin=True)
+def edit_item_form(block, item_id: str):
     item = services.find_item(block, item_id)
     form = GalleryItemForm(meta={"csrf": False}, data=item)
     return render_item(block, item, form=form)
 
 
-@bp.route("/blocks/<int:block_id>/items/<item_id>", methods=["PUT", "POST"])
-@admin_required
-def edit_item(block_id: int, item_id: str):
-    block = services.load_block(block_id, "gallery")
-    version = _version()
+@blocks.route(bp, "/items/<item_id>", kinds="gallery", methods=["PUT", "POST"], admin=True)
+def edit_item(block, item_id: str):
+    version = form_version()
     check_version(block, version)  # a stale form gets 409, even if its item is gone
     item = services.find_item(block, item_id)
     form = GalleryItemForm(meta={"csrf": False})
@@ -127,20 +108,16 @@ def edit_item(block_id: int, item_id: str):
     return _done(block)
 
 
-@bp.route("/blocks/<int:block_id>/items/<item_id>", methods=["DELETE"])
-@bp.post("/blocks/<int:block_id>/items/<item_id>/delete")
-@admin_required
-def remove_item(block_id: int, item_id: str):
-    block = services.load_block(block_id, "gallery")
-    services.remove_item(block, _version(), item_id, current_user)
+@blocks.route(bp, "/items/<item_id>", kinds="gallery", methods=["DELETE"], admin=True)
+@blocks.route(bp, "/items/<item_id>/delete", kinds="gallery", methods=["POST"], admin=True)
+def remove_item(block, item_id: str):
+    services.remove_item(block, form_version(), item_id, current_user)
     return _done(block)
 
 
-@bp.post("/blocks/<int:block_id>/items/<item_id>/move")
-@admin_required
-def move_item(block_id: int, item_id: str):
-    block = services.load_block(block_id, "gallery")
-    version = _version()
+@blocks.route(bp, "/items/<item_id>/move", kinds="gallery", methods=["POST"], admin=True)
+def move_item(block, item_id: str):
+    version = form_version()
     offsets = {"up": -1, "down": 1}
     if request.form.get("direction") not in offsets:
         abort(400, "Say which way to move the item: direction=up or direction=down.")
@@ -149,12 +126,13 @@ def move_item(block_id: int, item_id: str):
     return _done(block)
 
 
-@bp.route("/blocks/<int:block_id>/items/order", methods=["PUT", "POST"])
-@admin_required
-def reorder_items(block_id: int):
-    block = services.load_block(block_id, "gallery")
-    services.reorder_items(block, _version(), request.form.getlist("order"), current_user)
+@blocks.route(bp, "/items/order", kinds="gallery", methods=["PUT", "POST"], admin=True)
+def reorder_items(block):
+    services.reorder_items(block, form_version(), request.form.getlist("order"), current_user)
     return _done(block)
+
+
+blocks.moved_prefix(bp, "/images/blocks")
 
 
 @bp.app_context_processor

@@ -1,9 +1,9 @@
-"""Changes to image and gallery blocks. Views call these, then commit_block().
+"""Changes to image and gallery blocks. Views call these, then blocks.commit().
 
 Each change first checks the version the form was made from (a stale one raises
 Conflict before any work, and before a "that item is gone" 404), then builds the
 block's new data (a new dict: JSON columns do not see in-place edits) and hands it
-to pages.services.change_content, which bumps the version once and announces it.
+to the door's change_content, which bumps the version once and announces it.
 """
 
 import secrets
@@ -11,17 +11,9 @@ import secrets
 from flask import abort
 
 from statboard.extensions import db
-from statboard.pages.models import Block
-from statboard.pages.services import change_content, check_version, get_block_or_404
+from statboard.pages.blocks import Block, change_content, check_version
 from statboard.storage.models import StoredFile
 from statboard.storage.uploads import discard, image_view, store_image
-
-
-def load_block(block_id: int, kind: str) -> Block:
-    block = get_block_or_404(block_id)
-    if block.kind != kind:
-        abort(400, f"Block {block_id} is a {block.kind} block, not a {kind} block.")
-    return block
 
 
 def files_by_id(ids) -> dict[int, StoredFile]:

@@ -1,28 +1,23 @@
 """Block views: click to edit, save (htmx PUT or plain POST), add, move, resize, delete.
 
 Every kind gets these for free through its registry entry: the form validates an
-edit and `to_data(old)` turns it into the block's new data.
+edit and `to_data(old)` turns it into the block's new data. The routes are the
+door's (blocks.route), as every kind's own sub-routes are.
 """
 
 from flask import abort, redirect, render_template, request
 from flask_login import current_user
 
-from statboard.auth.access import require_admin, require_login
+from statboard.auth.access import admin_required
+from statboard.extensions import db
 from statboard.htmx import is_htmx
-from statboard.pages import bp, registry, services
+from statboard.pages import blocks, bp, registry, services
 from statboard.pages.services import Conflict
 
 CONFLICT_MESSAGE = (
     "Someone saved this block meanwhile; here is their version. "
     "Make your change again on top of it, then save."
 )
-
-
-def _visible_block(block_id):
-    block = services.get_block_or_404(block_id)
-    if not block.page.is_public:
-        require_login()
-    return block
 
 
 def _edit_form(block, formdata=True):
@@ -45,25 +40,20 @@ def _back_to(page, block=None):
     return redirect(services.page_url(page), 303)
 
 
-@bp.get("/blocks/<int:block_id>")
-def block(block_id):
-    block = _visible_block(block_id)
+@blocks.route(bp)
+def block(block):
     if not is_htmx():
         return redirect(services.block_url(block))
     return render_template("pages/_block.html", block=block)
 
 
-@bp.get("/blocks/<int:block_id>/edit")
-def edit_block(block_id):
-    require_admin()
-    block = services.get_block_or_404(block_id)
+@blocks.route(bp, "/edit", admin=True)
+def edit_block(block):
     return _render_edit(block, _edit_form(block, formdata=False))
 
 
-@bp.route("/blocks/<int:block_id>", methods=["PUT", "POST"])
-def save_block(block_id):
-    require_admin()
-    block = services.get_block_or_404(block_id)
+@blocks.route(bp, methods=["PUT", "POST"], admin=True, endpoint="save_block")
+def save_block(block):
     form = _edit_form(block)
     if not form.validate():
         return _render_edit(block, form, 422)
@@ -73,7 +63,8 @@ def save_block(block_id):
         abort(400, "The edit names no block version; reload the page and edit again.")
     data = form.to_data(dict(block.data))
     try:
-        services.save_block(block, data, version, current_user)
+        if services.change_content(block, data, version, current_user):
+            services.commit_block(block)
     except Conflict as conflict:
         current = conflict.block
         mine = {k: v for k, v in request.form.items() if k not in ("csrf_token", "version")}
@@ -97,22 +88,21 @@ def _int_field(name: str, allowed: str) -> int:
 
 
 @bp.post("/pages/<slug>/blocks")
+@admin_required
 def add_block(slug):
-    require_admin()
     page = services.get_page_or_404(slug)
     kind = request.form.get("kind", "")
     position = _int_field("position", "0 for the top of the page")
     block = services.add_block(page, kind, position, current_user)
+    db.session.commit()
     if not is_htmx():
         return redirect(services.edit_url(block), 303)
     form = _edit_form(block, formdata=False)
     return render_template("pages/_grid.html", page=page, editing=block, form=form)
 
 
-@bp.post("/blocks/<int:block_id>/move")
-def move_block(block_id):
-    require_admin()
-    block = services.get_block_or_404(block_id)
+@blocks.route(bp, "/move", methods=["POST"], admin=True)
+def move_block(block):
     direction = request.form.get("direction")
     if direction in ("up", "down"):
         position = block.position + (-1 if direction == "up" else 1)
@@ -121,29 +111,26 @@ def move_block(block_id):
     else:
         abort(400, "Move a block 'up' or 'down', or give its new position.")
     services.move_block(block, position, current_user)
+    services.commit_block(block)
     return _grid_or_back(block.page, block)
 
 
-@bp.post("/blocks/<int:block_id>/span")
-def span_block(block_id):
-    require_admin()
-    block = services.get_block_or_404(block_id)
+@blocks.route(bp, "/span", methods=["POST"], admin=True)
+def span_block(block):
     services.set_span(block, _int_field("span", "1 or 2"), current_user)
+    services.commit_block(block)
     return _grid_or_back(block.page, block)
 
 
-@bp.get("/blocks/<int:block_id>/delete")
-def confirm_delete(block_id):
-    require_admin()
-    block = services.get_block_or_404(block_id)
+@blocks.route(bp, "/delete", admin=True)
+def confirm_delete(block):
     return render_template("pages/confirm_delete.html", block=block, page=block.page)
 
 
-@bp.post("/blocks/<int:block_id>/delete")
-def delete_block(block_id):
-    require_admin()
-    block = services.get_block_or_404(block_id)
+@blocks.route(bp, "/delete", methods=["POST"], admin=True)
+def delete_block(block):
     page = services.delete_block(block, current_user)
+    services.commit_block(block)
     return _grid_or_back(page)
 
 

@@ -1,15 +1,16 @@
 """The block-kind registry: how features add block kinds without pages importing them.
 
-A feature registers its kinds in its init_app:
+A feature registers its kinds, through the door (statboard.pages.blocks), from its
+`<feature>/blocks.py`, called by its init_app:
 
-    registry.register(BlockKind(
+    blocks.register(blocks.BlockKind(
         name="counter", label="Counter",
         template="blocks/counter/_view.html",       # display partial, gets `block`, `ctx`
         edit_template="blocks/counter/_edit.html",  # edit partial, gets `block`, `form`
         form=CounterBlockForm,                      # FlaskForm: validates an edit
         defaults=lambda: {"key": "demo"},           # data of a new block
         demo=lambda: {"key": "song/1"},             # data for the demo home page
-        context=counter_block_context,              # optional: block -> extra template context
+        context=counter_context,                    # optional: block -> the partial's `ctx`
         styles=("css/counters.css",),               # static files every page loads
         scripts=(), admin_scripts=("js/x.js",),     # ... and those only admins load
         on_delete=None,                             # optional: block -> None, see below
@@ -20,6 +21,10 @@ The form class takes the block's data as `data=` for editing, and its
 partial holds only the fields: pages wraps them in its own form (version, CSRF,
 Save and Cancel).
 
+`context(block)` is the one place a kind's template context is computed: the page
+hands it to the display partial as `ctx`, and the kind's own routes call the same
+function (with their own arguments, say a range) for the fragments they answer.
+
 `on_delete(block)` is called by pages.services.delete_block just before it deletes
 the block, inside the same transaction: database changes it makes are committed or
 rolled back with the deletion, and work outside the database (removing the image
@@ -27,7 +32,7 @@ files of an image block, say) belongs in notify.after_commit().
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from flask import abort
@@ -50,8 +55,6 @@ class BlockKind:
     admin_scripts: tuple[str, ...] = ()
     # Called with the block by pages.services.delete_block before it deletes the block.
     on_delete: Callable[[Any], None] | None = None
-    # Extra settings a kind may carry (e.g. whether the block polls for updates).
-    settings: dict[str, Any] = field(default_factory=dict)
 
 
 _kinds: dict[str, BlockKind] = {}

@@ -3,7 +3,8 @@
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
-from statboard.auth.access import require_admin, require_login
+from statboard.auth.access import admin_required, require_login
+from statboard.extensions import db
 from statboard.htmx import is_htmx
 from statboard.pages import bp, services
 from statboard.pages.forms import PageForm
@@ -34,8 +35,8 @@ def head(slug):
 
 
 @bp.get("/pages/<slug>/settings")
+@admin_required
 def edit_settings(slug):
-    require_admin()
     page = services.get_page_or_404(slug)
     form = _page_form(page)
     if is_htmx():
@@ -44,8 +45,8 @@ def edit_settings(slug):
 
 
 @bp.route("/pages/<slug>/settings", methods=["PUT", "POST"])
+@admin_required
 def save_settings(slug):
-    require_admin()
     page = services.get_page_or_404(slug)
     form = PageForm(page=page)
     if not form.validate():
@@ -54,6 +55,7 @@ def save_settings(slug):
         return render_template("pages/page.html", page=page, form=form, editing_head=True), 422
     old_slug = page.slug
     services.update_page(page, **form.values(), actor=current_user)
+    db.session.commit()
     target = url_for("pages.show", slug=page.slug)
     if not is_htmx():
         return redirect(target, 303)
@@ -70,8 +72,8 @@ def nav():
 
 
 @bp.get("/nav/edit")
+@admin_required
 def edit_nav():
-    require_admin()
     return _nav_editor(PageForm(formdata=None))
 
 
@@ -82,22 +84,24 @@ def _nav_editor(form, status=200):
 
 
 @bp.post("/nav/<slug>/move")
+@admin_required
 def move_in_nav(slug):
-    require_admin()
     page = services.get_page_or_404(slug)
     services.move_in_nav(page, request.form.get("direction", ""), current_user)
+    db.session.commit()
     if is_htmx():
         return _nav_editor(PageForm(formdata=None))
     return redirect(url_for("pages.edit_nav"), 303)
 
 
 @bp.post("/pages")
+@admin_required
 def create_page():
-    require_admin()
     form = PageForm()
     if not form.validate():
         return _nav_editor(form, 422)
     page = services.create_page(**form.values(), actor=current_user)
+    db.session.commit()
     target = url_for("pages.show", slug=page.slug)
     if is_htmx():
         return "", 201, {"HX-Redirect": target}

@@ -1,7 +1,8 @@
-"""What admins do to pages and blocks: each change checks, saves and announces itself.
+"""What admins do to pages and blocks: each change checks itself, stages and announces.
 
-Views call these and stay thin. Every change calls notify.announce() before the commit,
-so the log line and the admins' email go out only once the change is saved.
+Views call these and stay thin, then commit (commit_block for block changes, which
+turns a raced save into Conflict). notify.announce() queues the log line and the
+admins' email, which go out only once the view's commit has saved the change.
 """
 
 from flask import abort, url_for
@@ -23,10 +24,6 @@ class Conflict(Exception):
 
 def get_page_or_404(slug: str) -> Page:
     return db.first_or_404(db.select(Page).where(Page.slug == slug))
-
-
-def get_block_or_404(block_id: int) -> Block:
-    return db.get_or_404(Block, block_id)
 
 
 def nav_pages(include_private: bool) -> list[Page]:
@@ -69,11 +66,14 @@ def check_version(block: Block, version: int | None) -> None:
         raise Conflict(block)
 
 
-def change_content(block: Block, data: dict, version: int | None, actor, action="edited") -> bool:
+def change_content(
+    block: Block, data: dict, version: int | None, actor, action="edited", announce=True
+) -> bool:
     """Stage new content for the block, made from `version`: the one way content changes.
 
     The version goes up once and the change is announced as `actor` `action` (say,
-    "added 2 images to") the block; the caller commits with commit_block(). Unchanged
+    "added 2 images to") the block, unless announce=False (a change that is part of
+    another one, announced by it); the caller commits with commit_block(). Unchanged
     data (say, Save right after an autosave) makes no new version and no announcement:
     returns False.
     """
@@ -82,15 +82,9 @@ def change_content(block: Block, data: dict, version: int | None, actor, action=
         return False
     block.data = data
     block.version = block.version + 1
-    notify.announce(actor, action, _describe(block), page=block.page, url=block_url(block))
+    if announce:
+        notify.announce(actor, action, _describe(block), page=block.page, url=block_url(block))
     return True
-
-
-def save_block(block: Block, data: dict, version: int | None, actor) -> Block:
-    """Store new data for the block if `version` is the one the editor started from."""
-    if change_content(block, data, version, actor):
-        commit_block(block)
-    return block
 
 
 def _renumber(blocks: list[Block]) -> None:
@@ -110,7 +104,6 @@ def add_block(page: Page, kind_name: str, position: int, actor) -> Block:
     _renumber(blocks)
     db.session.flush()
     notify.announce(actor, "added", _describe(block), page=page, url=block_url(block))
-    db.session.commit()
     return block
 
 
@@ -121,7 +114,6 @@ def move_block(block: Block, position: int, actor) -> Block:
     blocks.insert(position, block)
     _renumber(blocks)
     notify.announce(actor, "moved", _describe(block), page=block.page, url=block_url(block))
-    commit_block(block)
     return block
 
 
@@ -130,7 +122,6 @@ def set_span(block: Block, span: int, actor) -> Block:
         abort(400, "A block spans 1 or 2 columns; choose one of those.")
     block.span = span
     notify.announce(actor, "resized", _describe(block), page=block.page, url=block_url(block))
-    commit_block(block)
     return block
 
 
@@ -144,7 +135,6 @@ def delete_block(block: Block, actor) -> Page:
     )
     page.blocks.remove(block)
     _renumber(list(page.blocks))
-    commit_block(block)
     return page
 
 
@@ -164,7 +154,6 @@ def create_page(title: str, slug: str, is_public: bool, in_nav: bool, actor) -> 
     db.session.flush()
     url = url_for("pages.show", slug=slug)
     notify.announce(actor, "created", f"page {title!r}", page=page, url=url)
-    db.session.commit()
     return page
 
 
@@ -177,7 +166,6 @@ def update_page(page: Page, title: str, slug: str, is_public: bool, in_nav: bool
         page.nav_position = None
     url = url_for("pages.show", slug=slug)
     notify.announce(actor, "changed", f"page {old_title!r}", page=page, url=url)
-    db.session.commit()
     return page
 
 
@@ -201,7 +189,6 @@ def move_in_nav(page: Page, direction: str, actor) -> None:
         entry.nav_position = position
     url = url_for("pages.show", slug=page.slug)
     notify.announce(actor, f"moved {direction} in the navigation", f"page {page.title!r}", url=url)
-    db.session.commit()
 
 
 def page_url(page: Page) -> str:

@@ -1,13 +1,16 @@
-"""Adding, renaming and removing tracked accounts from a chart block."""
+"""Adding, renaming and removing tracked accounts from a chart block.
 
-from flask_login import current_user
+A chart's accounts are part of its content: adding or removing one goes through the
+door's change_content like any edit, so an editor left open on the chart goes stale
+(409) instead of saving over the change. The caller commits (blocks.commit).
+"""
+
 from sqlalchemy import delete, select
 
 from statboard import notify
 from statboard.auth.models import User
 from statboard.extensions import db
-from statboard.pages.models import Block
-from statboard.pages.services import block_url
+from statboard.pages import blocks
 from statboard.series.models import Account, AccountGrant, Sample
 
 
@@ -39,7 +42,8 @@ def _check_free(platform: str, handle: str, account_id: int | None = None) -> No
         raise AccountError(f"{existing.label} is already tracked; pick it in the chart settings.")
 
 
-def add_to_block(block: Block, platform: str, handle: str, is_public: bool) -> Account:
+def add_to_block(block, platform: str, handle: str, is_public: bool, actor) -> Account:
+    """Track the account (if new) and show it on the chart, as a new version of it."""
     handle = clean_handle(platform, handle)
     if platform == "mastodon" and "@" not in handle.lstrip("@"):
         raise AccountError("A Mastodon handle needs its instance: user@mastodon.social.")
@@ -48,18 +52,11 @@ def add_to_block(block: Block, platform: str, handle: str, is_public: bool) -> A
     if account.id in data.get("accounts", []):
         raise AccountError(f"{account.label} is on this chart already.")
     data["accounts"] = [*data.get("accounts", []), account.id]
-    block.data = data
-    notify.announce(
-        current_user,
-        "added",
-        f"{account.label} to chart block {block.id}",
-        page=block.page,
-        url=block_url(block),
-    )
+    blocks.change_content(block, data, block.version, actor, f"added {account.label} to")
     return account
 
 
-def update(account: Account, handle: str, is_public: bool, readers: str) -> None:
+def update(account: Account, handle: str, is_public: bool, readers: str, actor) -> None:
     handle = clean_handle(account.platform, handle)
     _check_free(account.platform, handle, account.id)
     names = sorted({n.strip() for n in (readers or "").split(",") if n.strip()})
@@ -76,20 +73,22 @@ def update(account: Account, handle: str, is_public: bool, readers: str) -> None
     have = {g.user_id for g in account.grants}
     account.grants += [AccountGrant(user_id=uid) for uid in sorted(wanted - have)]
     subject = f"account {old}" + (f" (now {account.label})" if old != account.label else "")
-    notify.announce(current_user, "changed", subject)
+    notify.announce(actor, "changed", subject)
 
 
 def readers_text(account: Account) -> str:
     return ", ".join(sorted(g.user.username for g in account.grants))
 
 
-def remove(account: Account) -> None:
-    """Stop tracking an account: its samples go, and every chart forgets it."""
-    for block in db.session.scalars(select(Block).where(Block.kind == "chart")):
+def remove(account: Account, actor) -> None:
+    """Stop tracking an account: its samples go, and every chart forgets it (each one
+    a new version; the one announcement is this)."""
+    for block in blocks.of_kind("chart"):
         ids = (block.data or {}).get("accounts", [])
         if account.id in ids:
-            block.data = {**block.data, "accounts": [i for i in ids if i != account.id]}
-    notify.announce(current_user, "stopped tracking", f"{account.label} and deleted its samples")
+            data = {**block.data, "accounts": [i for i in ids if i != account.id]}
+            blocks.change_content(block, data, block.version, actor, announce=False)
+    notify.announce(actor, "stopped tracking", f"{account.label} and deleted its samples")
     # Explicit deletes: SQLite does not enforce ON DELETE CASCADE by default.
     db.session.execute(delete(Sample).where(Sample.account_id == account.id))
     db.session.execute(delete(AccountGrant).where(AccountGrant.account_id == account.id))

@@ -132,20 +132,21 @@ def series_view(account: Account, range_key: str) -> SeriesView:
     return view
 
 
-def chart_accounts(block) -> list[Account]:
-    """The block's accounts the current viewer may see, in the block's order."""
+def chart_accounts(block, viewer) -> list[Account]:
+    """The block's accounts `viewer` may see, in the block's order."""
     wanted = [int(i) for i in (block.data or {}).get("accounts", []) if str(i).isdigit()]
-    visible = readable_ids(current_user, wanted)
+    visible = readable_ids(viewer, wanted)
     accounts = {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(visible)))}
     return [accounts[i] for i in wanted if i in accounts]
 
 
 def chart_context(block, range_key: str | None = None) -> dict:
-    """Template context of a chart block (also the registry's `context`)."""
+    """Template context of a chart block for whoever is looking (the kind's `context`)."""
     data = block.data or {}
     if range_key not in RANGES:
         range_key = data.get("range") if data.get("range") in RANGES else DEFAULT_RANGE
-    series = [(account, series_view(account, range_key)) for account in chart_accounts(block)]
+    shown = chart_accounts(block, current_user)
+    series = [(account, series_view(account, range_key)) for account in shown]
     return {
         "range_key": range_key,
         "ranges": RANGES,

@@ -1,15 +1,14 @@
 """In-place routes of chart blocks: range swaps, accounts, collect now, imports."""
 
-from flask import abort, make_response, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from statboard import tasks
-from statboard.auth.access import admin_required, require_login
+from statboard.auth.access import admin_required
 from statboard.extensions import db
-from statboard.htmx import is_htmx, vary_on_htmx
+from statboard.htmx import is_htmx
 from statboard.notify import after_commit
-from statboard.pages.models import Block
-from statboard.pages.services import block_url
+from statboard.pages import blocks
 from statboard.series import accounts, bp
 from statboard.series.charts import chart_context
 from statboard.series.forms import AccountEditForm, AccountForm
@@ -18,47 +17,28 @@ from statboard.series.uploads import UploadRefused, save_upload
 from statboard.tasks.routes import progress_response
 
 
-def get_chart_block(block_id: int) -> Block:
-    block = db.get_or_404(Block, block_id)
-    if block.kind != "chart":
-        abort(404, "That block is not a chart.")
-    if not block.page.is_public:
-        require_login()
-    return block
-
-
-def render_block(block: Block, status: int = 200, add_form=None):
-    """The whole chart block, as a fragment (htmx) or alone on a page."""
+def render_chart(block, status: int = 200, add_form=None):
+    """The whole chart block: as a fragment (htmx), alone on a page, or back to its page."""
     ctx = chart_context(block, request.args.get("range"))
-    template = "blocks/chart/_view.html" if is_htmx() else "series/block.html"
-    return render_template(template, block=block, ctx=ctx, add_form=add_form), status
+    return blocks.answer(block, "blocks/chart/_view.html", status, ctx=ctx, add_form=add_form)
 
 
-@bp.get("/series/blocks/<int:block_id>")
-def chart(block_id: int):
+@blocks.route(bp, "/chart", kinds="chart")
+def chart(block):
     """A range swap (htmx: the chart body) or the block alone on a page (no JavaScript)."""
-    block = get_chart_block(block_id)
+    if not is_htmx():
+        return render_chart(block)
     ctx = chart_context(block, request.args.get("range"))
-    if is_htmx():
-        return vary_on_htmx(
-            make_response(render_template("series/_chart_body.html", block=block, ctx=ctx))
-        )
-    return vary_on_htmx(make_response(render_template("series/block.html", block=block, ctx=ctx)))
+    return blocks.answer(block, "series/_chart_body.html", ctx=ctx)
 
 
-def back_to(block: Block):
-    return redirect(block_url(block), 303)
-
-
-@bp.post("/series/blocks/<int:block_id>/accounts")
-@admin_required
-def add_account(block_id: int):
-    block = get_chart_block(block_id)
+@blocks.route(bp, "/accounts", kinds="chart", methods=["POST"], admin=True)
+def add_account(block):
     form = AccountForm()
     if form.validate_on_submit():
         try:
             account = accounts.add_to_block(
-                block, form.platform.data, form.handle.data, form.is_public.data
+                block, form.platform.data, form.handle.data, form.is_public.data, current_user
             )
         except accounts.AccountError as exc:
             form.handle.errors = [str(exc)]
@@ -66,10 +46,10 @@ def add_account(block_id: int):
             after_commit(
                 tasks.submit, "series.collect", owner=current_user.id, account_ids=[account.id]
             )
-            db.session.commit()
-            return render_block(block) if is_htmx() else back_to(block)
+            blocks.commit(block)
+            return render_chart(block)
     db.session.rollback()
-    return render_block(block, 422, add_form=form)
+    return render_chart(block, 422, add_form=form)
 
 
 def block_arg() -> int | None:
@@ -112,7 +92,9 @@ def update_account(account_id: int):
     form = AccountEditForm()
     if form.validate_on_submit():
         try:
-            accounts.update(account, form.handle.data, form.is_public.data, form.readers.data)
+            accounts.update(
+                account, form.handle.data, form.is_public.data, form.readers.data, current_user
+            )
         except accounts.AccountError as exc:
             form.handle.errors = [str(exc)]
         else:
@@ -127,23 +109,23 @@ def update_account(account_id: int):
     return edit, 422
 
 
-@bp.get("/series/blocks/<int:block_id>/accounts/<int:account_id>/delete")
-@admin_required
-def confirm_remove_account(block_id: int, account_id: int):
+@blocks.route(bp, "/accounts/<int:account_id>/delete", kinds="chart", admin=True)
+def confirm_remove_account(block, account_id: int):
     """Without JavaScript, Remove asks here what hx-confirm asks in the browser."""
-    block, account = get_chart_block(block_id), get_account(account_id)
+    account = get_account(account_id)
     return render_template("series/confirm_remove.html", block=block, account=account)
 
 
-@bp.delete("/series/blocks/<int:block_id>/accounts/<int:account_id>")
-@bp.post("/series/blocks/<int:block_id>/accounts/<int:account_id>/delete")
-@admin_required
-def remove_account(block_id: int, account_id: int):
-    block = get_chart_block(block_id)
-    accounts.remove(get_account(account_id))
-    db.session.commit()
-    db.session.refresh(block)
-    return render_block(block) if is_htmx() else back_to(block)
+@blocks.route(bp, "/accounts/<int:account_id>", kinds="chart", methods=["DELETE"], admin=True)
+@blocks.route(bp, "/accounts/<int:account_id>/delete", kinds="chart", methods=["POST"], admin=True)
+def remove_account(block, account_id: int):
+    accounts.remove(get_account(account_id), current_user)
+    blocks.commit(block)
+    return render_chart(block)
+
+
+blocks.moved(bp, "/series/blocks/<int:block_id>", "series.chart")
+blocks.moved_prefix(bp, "/series/blocks")
 
 
 @bp.post("/series/collect")

@@ -2,10 +2,11 @@
 
 from statboard.images import demo, services
 from statboard.images.forms import GalleryBlockForm, ImageBlockForm
-from statboard.pages.registry import BlockKind, register
+from statboard.pages.blocks import BlockKind, register
 
 
 def media_context(block) -> dict:
+    """What the <img> tags of an image or gallery block need."""
     return {"media": services.media_for(block)}
 
 

@@ -1,7 +1,5 @@
 """The counter block: value, rates and a chart, refreshed while the page is open."""
 
-from flask import abort, render_template
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Regexp
@@ -9,9 +7,7 @@ from wtforms.validators import DataRequired, Length, Regexp
 from statboard.counters import bp, history, store
 from statboard.counters.keys import KEY_CHARS, KEY_MATCH
 from statboard.counters.models import KEY_LENGTH
-from statboard.extensions import db
-from statboard.pages import registry
-from statboard.pages.models import Block
+from statboard.pages import blocks
 
 
 class CounterBlockForm(FlaskForm):
@@ -47,8 +43,8 @@ def counter_context(block) -> dict:
 
 
 def register_kind() -> None:
-    registry.register(
-        registry.BlockKind(
+    blocks.register(
+        blocks.BlockKind(
             name="counter",
             label="Counter",
             template="blocks/counter/_view.html",
@@ -57,18 +53,15 @@ def register_kind() -> None:
             defaults=lambda: {"key": "demo", "title": ""},
             demo=lambda: {"key": "song/1", "title": "Plays of song 1"},
             context=counter_context,
-            settings={"polls": True},
             styles=("css/counters.css",),
         )
     )
 
 
-@bp.get("/counters-block/<int:block_id>")
-def block_values(block_id: int):
+@blocks.route(bp, "/values", kinds="counter")
+def block_values(block):
     """The self-replacing values fragment a counter block polls."""
-    block = db.get_or_404(Block, block_id)
-    if block.kind != "counter":
-        abort(404, "That block is not a counter block.")
-    if not block.page.is_public and not current_user.is_authenticated:
-        abort(401, "Log in to see this page.")
-    return render_template("blocks/counter/_values.html", block=block, **counter_context(block))
+    return blocks.answer(block, "blocks/counter/_values.html", ctx=counter_context(block))
+
+
+blocks.moved(bp, "/counters-block/<int:block_id>", "counters.block_values")

@@ -1,0 +1,144 @@
+"""The one door from block kinds into pages: the only module of pages a feature imports.
+
+A feature's `<feature>/blocks.py` registers its kinds and adds its own routes under
+the block's URL, /blocks/<id>/...:
+
+    from statboard.pages import blocks
+
+    blocks.register(blocks.BlockKind(name="counter", ...))
+
+    @blocks.route(bp, "/values", kinds="counter")          # GET /blocks/<id>/values
+    def block_values(block): ...
+
+    @blocks.route(bp, "/items", kinds="gallery", methods=["POST"], admin=True)
+    def add_items(block):
+        blocks.change_content(block, new_data, blocks.form_version(), current_user, "added to")
+        blocks.commit(block)              # a save that raced another one raises Conflict (409)
+        return blocks.answer(block)       # the block for htmx, back to the page otherwise
+
+Every change of a block's content goes through change_content: it checks the version
+the editor started from, bumps it once and announces the change after the commit.
+"""
+
+from collections.abc import Iterable
+from functools import wraps
+
+from flask import abort, make_response, redirect, render_template, request, url_for
+
+from statboard.auth.access import require_admin, require_login
+from statboard.extensions import db
+from statboard.htmx import is_htmx, vary_on_htmx
+from statboard.pages import services
+from statboard.pages.models import Block
+from statboard.pages.registry import BlockKind, register
+from statboard.pages.services import Conflict, change_content, check_version, commit_block
+
+__all__ = [
+    "Block",
+    "BlockKind",
+    "Conflict",
+    "answer",
+    "change_content",
+    "check_version",
+    "commit",
+    "form_version",
+    "load",
+    "moved",
+    "moved_prefix",
+    "of_kind",
+    "register",
+    "route",
+    "url",
+]
+
+commit = commit_block
+url = services.block_url
+
+
+def load(block_id: int, kinds: str | Iterable[str] | None = None) -> Block:
+    """The block, for whoever may see it: 404 when missing or of another kind; a block
+    on a private page needs a login (browsers asking for a page are sent to log in)."""
+    block = db.session.get(Block, block_id)
+    wanted = (kinds,) if isinstance(kinds, str) else kinds
+    if block is None or (wanted is not None and block.kind not in wanted):
+        abort(404, "There is no such block here; it may have been deleted.")
+    if not block.page.is_public:
+        require_login()
+    return block
+
+
+def route(bp, rule: str = "", *, kinds=None, methods=("GET",), admin=False, endpoint=None):
+    """Register `view(block, **kwargs)` at /blocks/<id><rule> on the blueprint `bp`.
+
+    The door loads the block (see load); with admin=True it first turns away anybody
+    who is not an admin (401/403), before it says whether the block exists. Returns
+    the view itself, so that one view can be routed at several URLs.
+    """
+
+    def decorate(view):
+        @wraps(view)
+        def with_block(block_id: int, **kwargs):
+            if admin:
+                require_admin()
+            return view(load(block_id, kinds), **kwargs)
+
+        # One endpoint at several URLs needs one function (Flask refuses two).
+        with_block = view.__dict__.setdefault("_door_view", with_block)
+        name = endpoint or view.__name__
+        bp.add_url_rule(f"/blocks/<int:block_id>{rule}", name, with_block, methods=list(methods))
+        return view
+
+    return decorate
+
+
+def moved(bp, old_rule: str, endpoint: str, methods=("GET",)) -> None:
+    """Keep an old URL working: 308 (method and body kept) to the endpoint's new URL."""
+
+    def redirect_to_new(**values):
+        target = url_for(endpoint, **values)
+        if request.query_string:
+            target += "?" + request.query_string.decode("latin-1")
+        return redirect(target, 308)
+
+    name = "moved_" + old_rule.strip("/").replace("/", "_").replace("<", "").replace(">", "")
+    name = name.replace(":", "_")
+    bp.add_url_rule(old_rule, name, redirect_to_new, methods=list(methods))
+
+
+def moved_prefix(bp, old_prefix: str, methods=("GET", "POST", "PUT", "DELETE")) -> None:
+    """Keep a kind's old sub-URLs working: old_prefix/<id>/<rest> -> /blocks/<id>/<rest> (308)."""
+
+    def redirect_to_new(block_id: int, rest: str):
+        target = f"/blocks/{block_id}/{rest}"
+        if request.query_string:
+            target += "?" + request.query_string.decode("latin-1")
+        return redirect(target, 308)
+
+    rule = f"{old_prefix}/<int:block_id>/<path:rest>"
+    bp.add_url_rule(rule, "moved_blocks", redirect_to_new, methods=list(methods))
+
+
+def form_version() -> int:
+    """The block version a posted form was made from, or a 400 saying what to do."""
+    try:
+        return int(request.form.get("version", ""))
+    except ValueError:
+        abort(400, "The form did not say which version of the block it edits; reload the page.")
+
+
+def answer(block: Block, template: str = "pages/_block.html", status: int = 200, **context):
+    """The usual answer about a block: the fragment for htmx; after a plain form post
+    that worked, back to the block on its page (303); otherwise the block alone on a
+    page (a plain GET, or a refused form shown again with its error)."""
+    if not is_htmx() and request.method not in ("GET", "HEAD") and status < 400:
+        return redirect(url(block), 303)
+    if is_htmx():
+        html = render_template(template, block=block, **context)
+    else:
+        html = render_template("pages/block_page.html", template=template, block=block, **context)
+    return vary_on_htmx(make_response(html, status))
+
+
+def of_kind(kind: str) -> list[Block]:
+    """Every block of a kind, on any page (for changes that reach all of them)."""
+    return list(db.session.scalars(db.select(Block).where(Block.kind == kind)))

@@ -1,0 +1,57 @@
+"""The chart block: followers of chosen accounts over a range, with its admin panel."""
+
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectChoice, SelectField, SelectMultipleField, StringField
+from wtforms.validators import Length, Optional
+
+from statboard.extensions import db
+from statboard.pages import blocks
+from statboard.series.charts import DEFAULT_RANGE, RANGES, chart_context
+from statboard.series.demo import demo_block_data
+from statboard.series.models import Account
+
+UPLOT = "vendor/uplot-1.6.32"
+
+
+class ChartBlockForm(FlaskForm):
+    """The chart block's own settings, saved by the generic block edit routes."""
+
+    title = StringField("Title", validators=[Optional(), Length(max=120)])
+    accounts = SelectMultipleField("Accounts", coerce=int, validate_choice=True)
+    range = SelectField(
+        "Range shown first",
+        choices=[SelectChoice(key, label) for key, (label, *_) in RANGES.items()],
+        default=DEFAULT_RANGE,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        accounts = db.session.scalars(select(Account).order_by(Account.platform, Account.handle))
+        self.accounts.choices = [(a.id, a.label) for a in accounts]
+
+    def to_data(self, old: dict) -> dict:
+        return {
+            **(old or {}),
+            "title": (self.title.data or "").strip(),
+            "accounts": list(self.accounts.data or []),
+            "range": self.range.data,
+        }
+
+
+def register_kind() -> None:
+    blocks.register(
+        blocks.BlockKind(
+            name="chart",
+            label="Follower chart",
+            template="blocks/chart/_view.html",
+            edit_template="blocks/chart/_edit.html",
+            form=ChartBlockForm,
+            defaults=lambda: {"title": "Followers", "accounts": [], "range": "30d"},
+            demo=demo_block_data,
+            context=chart_context,
+            span=2,
+            styles=(UPLOT + "/uPlot.min.css", "css/charts.css"),
+            scripts=(UPLOT + "/uPlot.iife.min.js", "js/charts.js"),
+        )
+    )
