@@ -10,13 +10,18 @@ from statboard.pages import bp, services
 from statboard.pages.forms import PageForm
 
 
-@bp.get("/", defaults={"slug": "home"})
-@bp.get("/<slug>")
-def show(slug):
+def visible_page(slug):
+    """The page, for whoever may see it: a private one needs a login (as its blocks do)."""
     page = services.get_page_or_404(slug)
     if not page.is_public:
         require_login()
-    return render_template("pages/page.html", page=page)
+    return page
+
+
+@bp.get("/", defaults={"slug": "home"})
+@bp.get("/<slug>")
+def show(slug):
+    return render_template("pages/page.html", page=visible_page(slug))
 
 
 def _page_form(page) -> PageForm:
@@ -26,9 +31,7 @@ def _page_form(page) -> PageForm:
 
 @bp.get("/pages/<slug>/head")
 def head(slug):
-    page = services.get_page_or_404(slug)
-    if not page.is_public:
-        require_login()
+    page = visible_page(slug)
     if not is_htmx():
         return redirect(url_for("pages.show", slug=slug))
     return render_template("pages/_head.html", page=page)
