@@ -26,6 +26,7 @@ class Outcome:
 @dataclass
 class Report:
     outcomes: list[Outcome] = field(default_factory=list)
+    account_ids: list[int] = field(default_factory=list)  # what the charts refresh for
 
     @property
     def collected(self):
@@ -41,6 +42,7 @@ class Report:
             "failed": len(self.failed),
             "not_configured": sum(o.not_configured for o in self.outcomes),
             "accounts": [o.__dict__ for o in self.outcomes],
+            "account_ids": self.account_ids,
         }
 
 
@@ -93,6 +95,7 @@ def collect(account_ids=None, progress=None, digest=True, http=None) -> Report:
                 progress(done / max(1, len(accounts)), f"collecting {account.label}")
             before = previous.get(account.id)
             report.outcomes.append(collect_one(account, http, before[1] if before else None))
+            report.account_ids.append(account.id)
             db.session.commit()
     finally:
         http.close()

@@ -36,6 +36,7 @@ class ImportReport:
     added: int = 0
     duplicates: int = 0
     accounts: list[str] = field(default_factory=list)
+    account_ids: list[int] = field(default_factory=list)  # what the charts refresh for
     bad_lines: list[BadLine] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -44,6 +45,7 @@ class ImportReport:
             "added": self.added,
             "duplicates": self.duplicates,
             "accounts": self.accounts,
+            "account_ids": self.account_ids,
             "bad_lines": [str(b) for b in self.bad_lines[:200]],
             "bad_line_count": len(self.bad_lines),
         }
@@ -132,6 +134,7 @@ def import_text(
     known = existing_times(account.id)
     if account.label not in report.accounts:
         report.accounts.append(account.label)
+        report.account_ids.append(account.id)
     for start in range(0, len(rows), BATCH_ROWS):
         batch = rows[start : start + BATCH_ROWS]
         added = add_samples(account, batch, known)
