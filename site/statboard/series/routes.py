@@ -29,7 +29,7 @@ def chart(block):
     if not is_htmx():
         return render_chart(block)
     ctx = chart_context(block, request.args.get("range"))
-    return blocks.answer(block, "series/_chart_body.html", ctx=ctx)
+    return blocks.answer(block, "blocks/chart/_body.html", ctx=ctx)
 
 
 @blocks.route(bp, "/accounts", kinds="chart", methods=["POST"], admin=True)
@@ -65,7 +65,7 @@ def get_account(account_id: int) -> Account:
 @admin_required
 def account_row(account_id: int):
     return render_template(
-        "series/_account.html", account=get_account(account_id), block_id=block_arg()
+        "blocks/chart/_account.html", account=get_account(account_id), block_id=block_arg()
     )
 
 
@@ -81,7 +81,7 @@ def edit_account(account_id: int):
         }
     )
     return render_template(
-        "series/_account_edit.html", account=account, form=form, block_id=block_arg()
+        "blocks/chart/_account_edit.html", account=account, form=form, block_id=block_arg()
     )
 
 
@@ -101,10 +101,12 @@ def update_account(account_id: int):
             db.session.commit()
             if not is_htmx():
                 return redirect(request.referrer or "/", 303)
-            return render_template("series/_account.html", account=account, block_id=block_arg())
+            return render_template(
+                "blocks/chart/_account.html", account=account, block_id=block_arg()
+            )
     db.session.rollback()
     edit = render_template(
-        "series/_account_edit.html", account=account, form=form, block_id=block_arg()
+        "blocks/chart/_account_edit.html", account=account, form=form, block_id=block_arg()
     )
     return edit, 422
 
@@ -113,7 +115,7 @@ def update_account(account_id: int):
 def confirm_remove_account(block, account_id: int):
     """Without JavaScript, Remove asks here what hx-confirm asks in the browser."""
     account = get_account(account_id)
-    return render_template("series/confirm_remove.html", block=block, account=account)
+    return render_template("blocks/chart/confirm_remove.html", block=block, account=account)
 
 
 @blocks.route(bp, "/accounts/<int:account_id>", kinds="chart", methods=["DELETE"], admin=True)
@@ -161,7 +163,7 @@ def upload_import():
 def import_error(message: str):
     if not is_htmx():
         abort(422, message)  # the error page, for a form posted without JavaScript
-    return render_template("series/_import_error.html", message=message), 422
+    return render_template("blocks/chart/_import_error.html", message=message), 422
 
 
 def progress_fragment(task_id: str):
