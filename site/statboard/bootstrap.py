@@ -6,6 +6,7 @@ from flask import current_app
 
 from statboard.auth.models import User
 from statboard.extensions import db
+from statboard.pages.demo import seed_demo
 
 
 def ensure_admin() -> tuple[User, str] | None:
@@ -31,6 +32,4 @@ def first_run() -> None:
             f"`flask --app statboard users set-password {user.username}`).\n",
             flush=True,
         )
-    from statboard.pages.demo import seed_demo
-
     seed_demo()

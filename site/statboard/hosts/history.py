@@ -88,7 +88,6 @@ def roll_up(now: datetime | None = None) -> dict[int, int]:
             HOUR, HostRollup, lambda r: r.samples, HostRollup.resolution == MINUTE, now=now
         ),
     }
-    db.session.commit()
     return made
 
 
@@ -104,7 +103,6 @@ def prune(now: datetime | None = None) -> None:
         db.delete(HostRollup).where(HostRollup.resolution == MINUTE, HostRollup.at < minute_cutoff)
     )
     db.session.execute(db.delete(RemoteCheck).where(RemoteCheck.at < check_cutoff))
-    db.session.commit()
 
 
 def series(range_name: str, now: datetime | None = None) -> dict[str, list[float]]:

@@ -2,6 +2,7 @@
 
 import time
 
+from statboard.extensions import db
 from statboard.hosts import history, remote
 from statboard.hosts.metrics import Meter, iostat_report
 from statboard.tasks.registry import task
@@ -31,8 +32,6 @@ def iostat_task(ctx, count: int = 1, wait: int = 1):
 
 @every("HOST_SAMPLE_SECONDS", name="hosts.sample")
 def sample_this_host():
-    from statboard.extensions import db
-
     history.record(_sampler_meter.read(min_interval=0))
     db.session.commit()
 
@@ -41,8 +40,10 @@ def sample_this_host():
 def roll_up_and_prune():
     history.roll_up()
     history.prune()
+    db.session.commit()
 
 
 @every("HOST_CHECK_SECONDS", name="hosts.check")
 def check_remote_hosts():
     remote.check_all()
+    db.session.commit()  # records the checks, then announces hosts that went down or up

@@ -91,7 +91,6 @@ def check_all() -> int:
         probes = list(pool.map(lambda url: probe(url, timeout), [h.url for h in hosts]))
     for host, result in zip(hosts, probes, strict=True):
         record_check(host, result)
-    db.session.commit()
     return len(hosts)
 
 
