@@ -251,3 +251,17 @@ def test_an_old_counter_poll_still_gets_its_fragment(app, client):
     response = client.get(f"/counters-block/{block_id}", headers=HX, follow_redirects=True)
     assert response.status_code == 200
     assert 'class="counter-values"' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/blocks/9223372036854775808",
+        "/blocks/99999999999999999999/values",
+        "/blocks/9223372036854775808/edit",
+        "/counters-block/99999999999999999999",
+        "/api/series/99999999999999999999.json",
+    ],
+)
+def test_ids_past_64_bits_are_404_not_500(client, admin, url):
+    assert client.get(url, headers=admin).status_code == 404

@@ -7,8 +7,17 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in every route: ids past a 64-bit column are no route (404), not a
+    database overflow (500)."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):
+        super().__init__(url_map, fixed_digits, min, max, signed)
 
 
 def load_config_classes():
@@ -27,6 +36,7 @@ def create_app(test_config=None):
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    app.url_map.converters["int"] = DatabaseId
     config, test_config_class = load_config_classes()
     # Defaults (TestConfig's under test), then STATBOARD_* variables, then test overrides.
     app.config.from_object(test_config_class if test_config is not None else config)
