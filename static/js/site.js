@@ -23,14 +23,27 @@
     return token;
   }
 
-  // The sentence the server gave with an error (errors/_error.html), if any.
-  function errorText(html, status) {
-    const doc = new DOMParser().parseFromString(html || "", "text/html");
-    const message = doc.querySelector(".error-message, [role=alert]") || doc.body;
-    const text = message.textContent.trim().replace(/\s+/g, " ");
+  // The sentence the server gave with an error: JSON's message, or the text of
+  // errors/_error.html.
+  function errorText(xhr) {
+    let text = "";
+    if ((xhr.getResponseHeader("Content-Type") || "").includes("json")) {
+      try {
+        text = String(JSON.parse(xhr.responseText).message || "");
+      } catch (error) {
+        text = "";
+      }
+    } else {
+      const doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+      const alerts = Array.from(doc.querySelectorAll("[role=alert]"));
+      const message = doc.querySelector(".error-message") ||
+        alerts.find((el) => el.textContent.trim()) || doc.body;
+      text = message.textContent;
+    }
+    text = text.trim().replace(/\s+/g, " ");
     // A whole page (from a proxy, say) is no sentence: fall back to the status.
     if (text && text.length <= MAX_SENTENCE) return text;
-    return `That did not work (error ${status}); reload the page and try again.`;
+    return `That did not work (error ${xhr.status}); reload the page and try again.`;
   }
 
   function toast(message) {
@@ -54,8 +67,7 @@
   }
 
   document.addEventListener("htmx:responseError", (event) => {
-    const xhr = event.detail.xhr;
-    say(event.detail.elt, errorText(xhr.responseText, xhr.status));
+    say(event.detail.elt, errorText(event.detail.xhr));
   });
   document.addEventListener("htmx:sendError", (event) => say(event.detail.elt, UNREACHABLE));
 
