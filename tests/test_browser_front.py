@@ -3,6 +3,7 @@ real site: the editing keys in the gallery item editor, an autosave that meets a
 version, errors told in the toast, and the series-changed event that refreshes only
 the charts showing the series a finished task changed."""
 
+import base64
 import html
 import re
 import subprocess
@@ -17,10 +18,11 @@ from statboard.pages.models import Block, Page
 from statboard.series.samples import now_utc
 from statboard.tasks.runner import wait_for
 
+from tests.fixtures.images import picture
 from tests.fixtures.servers import ROOT, start_site, stop
 from tests.fixtures.tasks import TASK_IMPORTS
 from tests.series_helpers import gen_account
-from tests.test_browser_images import add_block, item_control, png
+from tests.test_browser_images import DATA_TRANSFER, add_block, item_control
 from tests.test_browser_pages import MAKE_ADMIN
 
 UNREACHABLE = "Could not reach the site; check your connection and try again."
@@ -70,8 +72,20 @@ def test_esc_and_ctrl_enter_in_the_gallery_item_editor(site, page):
     gallery = add_block(page, "gallery")
     page.click(f"form#{gallery} button[type=submit]")
     page.locator(f"article#{gallery}").wait_for()
-    page.set_input_files(f"#{gallery} .gallery-add input[type=file]", png("red"))
+    # A picture dropped on the gallery goes in through the gallery's own add form, by htmx.
+    page.evaluate(
+        """document.body.addEventListener('htmx:beforeRequest', (e) => {
+            if (e.detail.elt.matches('.gallery-add')) window.sentByHtmx = true
+        })"""
+    )
+    transfer = page.evaluate_handle(
+        DATA_TRANSFER, ["red.png", base64.b64encode(picture(color="red")).decode()]
+    )
+    page.dispatch_event(f"#{gallery} .gallery-block", "dragover", {"dataTransfer": transfer})
+    page.dispatch_event(f"#{gallery} .gallery-block", "drop", {"dataTransfer": transfer})
     page.wait_for_selector(f"#{gallery} .gallery-item")
+    assert page.locator(f"#{gallery} .is-busy, #{gallery} .is-drop-target").count() == 0
+    assert page.evaluate("window.sentByHtmx") is True
     item = page.get_attribute(f"#{gallery} .gallery-item", "id")
     version = page.get_attribute(f"#{gallery} .gallery-block", "data-version")
 
