@@ -68,6 +68,18 @@
   }
 
   document.addEventListener("htmx:load", function (event) { scan(event.detail.elt); });
+
+  // A finished import or collection names the accounts it changed (HX-Trigger-After-Settle:
+  // {"series-changed": {"accounts": [ids]}}): only the charts showing one of them refetch.
+  document.addEventListener("series-changed", function (event) {
+    var changed = ((event.detail && event.detail.accounts) || []).map(String);
+    document.querySelectorAll(".chart-body[data-accounts]").forEach(function (body) {
+      var shown = body.dataset.accounts.split(" ");
+      if (shown.some(function (id) { return changed.indexOf(id) >= 0; })) {
+        htmx.trigger(body, "series-refresh");
+      }
+    });
+  });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { scan(document); });
   } else {

@@ -1,16 +1,12 @@
-// In-place editing for admins: click a block to edit it, Ctrl+Enter saves, Esc
-// cancels, a pause autosaves, blocks move by drag and drop. Every action is an htmx
-// request to the same URLs that the plain forms post to without JavaScript.
+// In-place editing for admins: click a block to edit it, a pause autosaves, blocks
+// move by drag and drop (the keys and error messages are site.js's). Every action is
+// an htmx request to the same URLs that the plain forms post to without JavaScript.
 (function () {
   "use strict";
 
   const AUTOSAVE_MS = 2000;
   // Clicks meant for something else: links, controls, and forms a block kind shows inside.
   const IGNORE_CLICKS = "a, button, summary, input, select, textarea, label, details, form, .block-tools";
-
-  function csrfToken() {
-    return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"];
-  }
 
   // --- click to edit -----------------------------------------------------------
   document.addEventListener("click", (event) => {
@@ -50,59 +46,65 @@
     form._autosaveTimer = setTimeout(() => autosave(form), AUTOSAVE_MS);
   }
 
+  // The form's own PUT, marked X-Autosave: the server answers 204 with the new version
+  // (the editor stays open) or 409 with the current content, which htmx swaps in.
   function autosave(form) {
-    if (!form.isConnected) return Promise.resolve();
-    setState(form, "Saving…", "saving");
-    const request = fetch(form.getAttribute("hx-put"), {
-      method: "PUT",
-      body: new FormData(form),
-      headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true", "X-Autosave": "1" },
-      credentials: "same-origin",
-    })
-      .then(async (response) => {
-        if (response.status === 204) {
-          form.querySelector("input[name=version]").value = response.headers.get("X-Block-Version");
-          setState(form, "Saved", "saved");
-        } else if (response.status === 409) {
-          // Someone else saved: show their version instead of overwriting it.
-          const html = await response.text();
-          htmx.swap(form, html, { swapStyle: "outerHTML" });
-        } else if (response.status === 422) {
-          setState(form, "Not saved: fix the marked fields, then save.", "failed");
-        } else {
-          setState(form, `Not saved (error ${response.status}); try the Save button.`, "failed");
-        }
-      })
-      .catch(() => setState(form, "Not saved: the site did not answer; try again.", "failed"))
-      .finally(() => { form._autosaving = null; });
-    form._autosaving = request;
-    return request;
+    if (!form.isConnected) return;
+    if (form.classList.contains("htmx-request")) {
+      scheduleAutosave(form); // a save is on its way: try again after it
+      return;
+    }
+    htmx.ajax("PUT", form.getAttribute("hx-put"), {
+      source: form, target: form, swap: "outerHTML", headers: { "X-Autosave": "1" },
+    });
   }
 
-  // An explicit save waits for a running autosave, so it names the newest version.
+  function isAutosave(detail) {
+    return Boolean(detail.requestConfig && detail.requestConfig.headers["X-Autosave"]);
+  }
+
+  // An explicit save (or an autosave) stops the pending autosave. A save pressed while
+  // an autosave is on its way waits in htmx's queue for the form, so it names the
+  // version that autosave answers.
   document.addEventListener("htmx:confirm", (event) => {
     const form = event.detail.elt;
     if (!form.matches || !form.matches("form.block.editing")) return;
     clearTimeout(form._autosaveTimer);
     setState(form, "Saving…", "saving");
-    if (form._autosaving) {
-      event.preventDefault();
-      form._autosaving.then(() => event.detail.issueRequest(true));
+  });
+
+  document.addEventListener("htmx:validation:halted", (event) => {
+    const form = event.detail.elt;
+    if (form.matches && form.matches("form.block.editing")) {
+      setState(form, "Not saved: fill in the marked fields, then save.", "failed");
     }
   });
 
-  document.addEventListener("keydown", (event) => {
-    const form = event.target.closest && event.target.closest("form.editing");
-    if (!form) return;
-    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
-      event.preventDefault();
-      form.requestSubmit();
-    } else if (event.key === "Escape") {
-      event.preventDefault();
-      clearTimeout(form._autosaveTimer);
-      form.querySelector("[data-cancel]").click();
+  // An autosave's 422 keeps what is being typed: say so instead of swapping the form.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (isAutosave(event.detail) && event.detail.xhr.status === 422) {
+      event.detail.shouldSwap = false;
     }
   });
+
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const detail = event.detail;
+    const form = detail.elt;
+    if (!isAutosave(detail) || !form.isConnected) return;
+    const status = detail.xhr.status;
+    if (status === 204) {
+      form.querySelector("input[name=version]").value = detail.xhr.getResponseHeader("X-Block-Version");
+      setState(form, "Saved", "saved");
+    } else if (status === 422) {
+      setState(form, "Not saved: fix the marked fields, then save.", "failed");
+    }
+  });
+
+  // Cancel, by Esc or by hand, drops the pending autosave.
+  document.addEventListener("click", (event) => {
+    const cancel = event.target.closest && event.target.closest("form.editing [data-cancel]");
+    if (cancel) clearTimeout(cancel.closest("form")._autosaveTimer);
+  }, true);
 
   document.addEventListener("htmx:load", (event) => {
     const root = event.detail.elt;
@@ -110,30 +112,6 @@
     const forms = root.matches("form.editing") ? [root] : root.querySelectorAll("form.editing");
     forms.forEach(initForm);
   });
-
-  // --- errors the server explains -------------------------------------------------
-  document.addEventListener("htmx:responseError", (event) => {
-    const doc = new DOMParser().parseFromString(event.detail.xhr.responseText, "text/html");
-    const message = doc.body.textContent.trim() || "Something went wrong; reload the page.";
-    const form = event.detail.elt.closest && event.detail.elt.closest("form.editing");
-    if (form) setState(form, message, "failed");
-    else showToast(message);
-  });
-  document.addEventListener("htmx:sendError", () => showToast("The site did not answer; check the connection and try again."));
-
-  function showToast(message) {
-    let toast = document.getElementById("toast");
-    if (!toast) {
-      toast = document.createElement("div");
-      toast.id = "toast";
-      toast.setAttribute("role", "alert");
-      document.body.appendChild(toast);
-    }
-    toast.textContent = message;
-    toast.hidden = false;
-    clearTimeout(toast._timer);
-    toast._timer = setTimeout(() => { toast.hidden = true; }, 6000);
-  }
 
   // --- drag and drop ----------------------------------------------------------------
   let dragged = null;
@@ -173,7 +151,6 @@
       target: "#blocks",
       swap: "outerHTML",
       values: { position: String(position) },
-      headers: { "X-CSRFToken": csrfToken() },
     });
   });
 })();

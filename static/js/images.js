@@ -4,19 +4,11 @@
 (function () {
   "use strict";
 
-  function csrfToken() {
-    try {
-      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
-    } catch (error) {
-      return "";
-    }
-  }
-
   function say(root, message, isError) {
     const status = root.querySelector(".image-status");
     if (!status) return;
     status.textContent = message;
-    status.classList.toggle("is-error", Boolean(isError));
+    status.dataset.state = isError ? "failed" : "";
   }
 
   function megabytes(bytes) {
@@ -32,48 +24,6 @@
       return true;
     }
     return false;
-  }
-
-  function errorText(html) {
-    const doc = new DOMParser().parseFromString(html, "text/html");
-    const message = doc.querySelector(".error-message, [role=alert]");
-    return message ? message.textContent.trim() : "";
-  }
-
-  // The server answers the whole block (the pages engine's wrapper): swap it for ours.
-  function swap(root, html) {
-    const template = document.createElement("template");
-    template.innerHTML = html.trim();
-    const fresh = template.content.firstElementChild;
-    if (!fresh) return;
-    (root.closest(".block") || root).replaceWith(fresh);
-    if (window.htmx) window.htmx.process(fresh);
-  }
-
-  // Send a form body the way htmx would, and swap the block the server answers.
-  async function send(root, url, method, body, busy) {
-    say(root, busy);
-    root.classList.add("is-busy");
-    let response;
-    try {
-      response = await fetch(url, {
-        method: method,
-        body: body,
-        credentials: "same-origin",
-        headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true" },
-      });
-    } catch (error) {
-      root.classList.remove("is-busy");
-      say(root, "The site could not be reached; check the connection and try again.", true);
-      return;
-    }
-    const html = await response.text();
-    root.classList.remove("is-busy");
-    if (response.ok || response.status === 409 || response.status === 422) {
-      swap(root, html);
-    } else {
-      say(root, errorText(html) || `That did not work (error ${response.status}); try again.`, true);
-    }
   }
 
   function hasFiles(event) {
@@ -99,6 +49,9 @@
     if (root && !root.contains(event.relatedTarget)) root.classList.remove("is-drop-target");
   });
 
+  // A dropped file goes into the block's own upload form, which htmx sends as it
+  // sends a file chosen by hand; the server's answer (the block again, 409 or 422
+  // with the reason) is swapped by htmx.
   document.addEventListener("drop", (event) => {
     const root = dropTarget(event);
     if (!root || !hasFiles(event)) return;
@@ -106,23 +59,15 @@
     root.classList.remove("is-drop-target");
     const files = event.dataTransfer.files;
     if (!files.length || tooLarge(root, files)) return;
-    const body = new FormData();
-    body.append("version", root.dataset.version);
-    if (root.matches(".image-block")) {
-      if (root.dataset.needsAlt === "1") {
-        // An image needs its alt text first: keep the file in the form and ask for it.
-        const form = root.querySelector(".image-upload");
-        form.querySelector("input[type=file]").files = files;
-        form.querySelector("input[name=alt]").focus();
-        say(root, "Describe the image in the alt text field, then press Upload.");
-        return;
-      }
-      body.append("file", files[0]);
-      send(root, root.dataset.uploadUrl, "POST", body, "Uploading…");
-    } else {
-      Array.from(files).forEach((file) => body.append("files", file));
-      send(root, root.dataset.addUrl, "POST", body, `Adding ${files.length} image(s)…`);
+    const form = root.querySelector(".image-upload, .gallery-add");
+    form.querySelector("input[type=file]").files = files;
+    if (root.dataset.needsAlt === "1") {
+      // An image needs its alt text first: keep the file in the form and ask for it.
+      form.querySelector("input[name=alt]").focus();
+      say(root, "Describe the image in the alt text field, then press Upload.");
+      return;
     }
+    form.requestSubmit();
   });
 
   // Choosing a file uploads it at once when the form is otherwise complete.
@@ -138,12 +83,24 @@
     if (form.checkValidity()) form.requestSubmit();
   });
 
-  // Forms posted by htmx that fail with an error htmx does not swap: say why.
-  document.addEventListener("htmx:responseError", (event) => {
-    const root = event.detail.elt.closest(".image-block, .gallery-block");
+  // While htmx sends an upload: say what is happening and dim the block.
+  function uploading(event) {
+    const form = event.detail.elt;
+    if (!form.matches || !form.matches(".image-upload, .gallery-add")) return null;
+    return form.closest(".image-block, .gallery-block");
+  }
+
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const root = uploading(event);
     if (!root) return;
-    const xhr = event.detail.xhr;
-    say(root, errorText(xhr.responseText) || `That did not work (error ${xhr.status}); try again.`, true);
+    const count = event.detail.elt.querySelector("input[type=file]").files.length;
+    say(root, root.matches(".image-block") ? "Uploading…" : `Adding ${count} image(s)…`);
+    root.classList.add("is-busy");
+  });
+
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const root = uploading(event);
+    if (root) root.classList.remove("is-busy");
   });
 
   // --- Reordering gallery items ------------------------------------------------------
@@ -175,24 +132,13 @@
     dragged = null;
     item.classList.remove("is-dragged");
     const root = item.closest(".gallery-block");
-    const body = new URLSearchParams({ version: root.dataset.version });
-    root.querySelectorAll(".gallery-item[data-item-id]").forEach((li) => {
-      body.append("order", li.dataset.itemId);
+    const order = Array.from(root.querySelectorAll(".gallery-item[data-item-id]"), (li) => li.dataset.itemId);
+    say(root, "Saving the new order…");
+    htmx.ajax("PUT", root.dataset.orderUrl, {
+      source: root,
+      target: root.closest(".block") || root,
+      swap: "outerHTML",
+      values: { version: root.dataset.version, order: order },
     });
-    send(root, root.dataset.orderUrl, "PUT", body, "Saving the new order…");
-  });
-
-  // --- Keyboard in an item's edit form: Esc cancels, Ctrl+Enter saves ------------------
-
-  document.addEventListener("keydown", (event) => {
-    const form = event.target.closest && event.target.closest(".gallery-item-edit");
-    if (!form) return;
-    if (event.key === "Escape") {
-      event.preventDefault();
-      form.querySelector(".cancel").click();
-    } else if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
-      event.preventDefault();
-      form.requestSubmit();
-    }
   });
 })();

@@ -2,8 +2,12 @@
 
 GET /tasks/<id> and POST /tasks/<id>/cancel both answer templates/tasks/_progress.html;
 it polls itself every 500 ms while the task runs, and the answer that finds the task
-finished carries `HX-Trigger: done`.
+finished carries `HX-Trigger: done`. A task whose result names events for the page
+(`{"events": {"series-changed": {"accounts": [3]}}}`) has them sent as well, in
+`HX-Trigger-After-Settle`, so that only the parts of the page they concern refresh.
 """
+
+import json
 
 from flask import make_response, redirect, render_template, url_for
 
@@ -19,6 +23,9 @@ def progress_response(task, status=200):
     response = vary_on_htmx(make_response(render_template(template, task=task), status))
     if task.finished:
         response.headers["HX-Trigger"] = "done"
+        events = task.result.get("events") if isinstance(task.result, dict) else None
+        if events:
+            response.headers["HX-Trigger-After-Settle"] = json.dumps(events)
     return response
 
 

@@ -1,0 +1,89 @@
+// What every page shares, loaded before the other scripts:
+// - the CSRF token, for the few requests a script builds itself;
+// - the editing keys: in a form marked data-edit-keys, Ctrl/Cmd+Enter saves and Esc
+//   presses its [data-cancel];
+// - errors: an htmx request that fails says why, in the status line ([data-status]) of
+//   the block it came from, or else in the page's one toast (#toast).
+(function () {
+  "use strict";
+
+  const UNREACHABLE = "Could not reach the site; check your connection and try again.";
+  const TOAST_MS = 8000;
+  const MAX_SENTENCE = 300;
+  let token = null;
+
+  function csrfToken() {
+    if (token === null) {
+      try {
+        token = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+      } catch (error) {
+        token = "";
+      }
+    }
+    return token;
+  }
+
+  // The sentence the server gave with an error: JSON's message, or the text of
+  // errors/_error.html.
+  function errorText(xhr) {
+    let text = "";
+    if ((xhr.getResponseHeader("Content-Type") || "").includes("json")) {
+      try {
+        text = String(JSON.parse(xhr.responseText).message || "");
+      } catch (error) {
+        text = "";
+      }
+    } else {
+      const doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+      const alerts = Array.from(doc.querySelectorAll("[role=alert]"));
+      const message = doc.querySelector(".error-message") ||
+        alerts.find((el) => el.textContent.trim()) || doc.body;
+      text = message.textContent;
+    }
+    text = text.trim().replace(/\s+/g, " ");
+    // A whole page (from a proxy, say) is no sentence: fall back to the status.
+    if (text && text.length <= MAX_SENTENCE) return text;
+    return `That did not work (error ${xhr.status}); reload the page and try again.`;
+  }
+
+  function toast(message) {
+    const region = document.getElementById("toast");
+    if (!region) return;
+    region.textContent = message;
+    clearTimeout(region._timer);
+    region._timer = setTimeout(() => { region.textContent = ""; }, TOAST_MS);
+  }
+
+  // Where an error about `elt`'s request is said: its block's status line, else the toast.
+  function say(elt, message) {
+    const scope = elt && elt.closest && elt.closest(".block");
+    const status = scope && scope.querySelector("[data-status]");
+    if (status) {
+      status.textContent = message;
+      status.dataset.state = "failed";
+    } else {
+      toast(message);
+    }
+  }
+
+  document.addEventListener("htmx:responseError", (event) => {
+    say(event.detail.elt, errorText(event.detail.xhr));
+  });
+  document.addEventListener("htmx:sendError", (event) => say(event.detail.elt, UNREACHABLE));
+
+  document.addEventListener("keydown", (event) => {
+    const form = event.target.closest && event.target.closest("form[data-edit-keys]");
+    if (!form) return;
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      form.requestSubmit();
+    } else if (event.key === "Escape") {
+      const cancel = form.querySelector("[data-cancel]");
+      if (!cancel) return;
+      event.preventDefault();
+      cancel.click();
+    }
+  });
+
+  window.Statboard = { csrfToken, errorText, say, toast, UNREACHABLE };
+})();
