@@ -259,11 +259,6 @@ def test_a_finished_task_refreshes_only_the_charts_of_its_series(site, page, cha
     assert page.locator(f"#chart-body-{beta_block}[data-old]").count() == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="series.import's result does not name the accounts it changed yet: it needs "
-    '{"events": {"series-changed": {"accounts": [ids]}}} (series/jobs.py, importer.py)',
-)
 def test_a_finished_import_refreshes_only_the_charts_of_its_series(site, page, charts):
     alpha_block, beta_block = charts["blocks"]
     log_in(page, site.url)
@@ -276,7 +271,7 @@ def test_a_finished_import_refreshes_only_the_charts_of_its_series(site, page, c
     importer.locator("input[type=file]").set_input_files(
         {"name": "Alpha-followers.csv", "mimeType": "text/csv", "buffer": csv}
     )
-    importer.get_by_role("button", name="Import").click()
+    importer.get_by_role("button", name="Import", exact=True).click()
     page.locator(f"#series-tasks-{alpha_block} .task-progress[data-state=SUCCESS]").wait_for()
 
     chart_refreshed(page, alpha_block, timeout=5_000)

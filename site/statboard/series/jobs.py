@@ -20,7 +20,7 @@ def collect_task(ctx, account_ids=None):
         ctx.progress(fraction, message)
 
     report = collect(account_ids=account_ids, progress=progress, digest=not account_ids)
-    return report.as_dict()
+    return with_chart_refresh(report.as_dict())
 
 
 @tasks.task("series.import")
@@ -46,7 +46,13 @@ def import_task(ctx, path: str, name: str, platform: str = "x"):
         report = import_files(files, platform=platform, progress=progress)
     finally:
         upload.unlink(missing_ok=True)
-    return report.as_dict()
+    return with_chart_refresh(report.as_dict())
+
+
+def with_chart_refresh(result: dict) -> dict:
+    """The task's result, naming the event that makes charts of these accounts redraw
+    once the page sees the task finish (tasks/routes.py sends it)."""
+    return {**result, "events": {"series-changed": {"accounts": result["account_ids"]}}}
 
 
 @daily("COLLECT_AT", name="series.collect")
