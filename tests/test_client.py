@@ -5,7 +5,7 @@ import time
 import httpx
 import pytest
 from statboard.auth.models import ApiToken, User
-from statboard.client import CounterClient, CounterError, CounterServerDown, pick_server
+from statboard.counters.client import CounterClient, CounterError, CounterServerDown, pick_server
 
 from tests.fixtures.counters import serve
 from tests.fixtures.servers import free_port, stop

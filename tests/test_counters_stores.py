@@ -7,7 +7,7 @@ import psycopg
 import pytest
 from sqlalchemy import create_engine, select
 from statboard.counters.models import Counter, CounterHistory
-from statboard.counters.stores import MemoryStore
+from statboard.counters.stores.memory import MemoryStore
 from statboard.extensions import db
 
 

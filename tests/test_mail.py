@@ -10,7 +10,8 @@ from statboard import create_app
 from statboard.auth.models import User
 from statboard.extensions import db
 from statboard.notify import announce
-from statboard.notify.mailer import parse_mail_url, send_mail
+from statboard.notify.mailer import send_mail
+from statboard.notify.smtp import parse_mail_url
 from statboard.tasks import Task
 from statboard.tasks.runner import wait_for
 

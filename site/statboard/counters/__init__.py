@@ -11,18 +11,21 @@ bp = Blueprint("counters", __name__)
 
 def build_counter_app(app, fallback=None):
     """The counter API for `app`'s settings and database, with `fallback` for other paths."""
+    from statboard.counters import stores
     from statboard.counters.access import WriteAccess
     from statboard.counters.api import CounterApp
     from statboard.counters.ratelimit import IncrementLimit
-    from statboard.counters.stores import store_from_url
     from statboard.extensions import db
 
     config = app.config
     with app.app_context():
         engine = db.engine
     url = config["COUNTERS_URL"]
-    store = store_from_url(
-        url, engine, config["COUNTER_REDIS_NAMESPACE"], float(config["COUNTER_FLUSH_SECONDS"])
+    store = stores.from_url(
+        url,
+        engine,
+        namespace=config["COUNTER_REDIS_NAMESPACE"],
+        interval=float(config["COUNTER_FLUSH_SECONDS"]),
     )
     limit = config["COUNTER_RATE_LIMIT"]
     return CounterApp(

@@ -3,6 +3,7 @@
 from flask import Blueprint, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from statboard.errors.too_large import too_large
 from statboard.extensions import db
 from statboard.htmx import is_htmx
 
@@ -20,6 +21,11 @@ def http_error(error: HTTPException):
         return jsonify(message=error.description), error.code
     template = "errors/_error.html" if is_htmx() else "errors/error.html"
     return render_template(template, error=error), error.code
+
+
+@bp.app_errorhandler(413)
+def request_too_large(error):
+    return http_error(too_large())
 
 
 @bp.app_errorhandler(500)

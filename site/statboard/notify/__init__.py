@@ -1,8 +1,17 @@
-"""Notifications: the after-commit queue, the change log line and the admins' email."""
+"""Notifications: transaction hooks, the change log line and the admins' email.
 
-from statboard.notify.queue import after_commit
+after_commit(func, *args)      after the current transaction commits (notify/queue.py)
+after_rollback(func, *args)    if it does not commit
+batch(name, flush) -> list     one list per transaction, flushed after its commit
+announce(actor, action, subject, page=None, url=None)
+"""
 
-__all__ = ["after_commit", "announce", "init_app"]
+from statboard.extensions import db
+from statboard.notify import mailer
+from statboard.notify.changes import queue_change
+from statboard.notify.queue import after_commit, after_rollback, batch, init_queue
+
+__all__ = ["after_commit", "after_rollback", "announce", "batch", "init_app"]
 
 
 def announce(actor, action: str, subject: str, page=None, url: str | None = None) -> None:
@@ -10,16 +19,11 @@ def announce(actor, action: str, subject: str, page=None, url: str | None = None
 
     announce(current_user, "edited", "text block 12", page=page, url="/about#block-12")
     """
-    from statboard.notify.changes import queue_change
-
     queue_change(actor, action, subject, page=page, url=url)
 
 
 def init_app(app):
-    from statboard.extensions import db
-    from statboard.notify.mailer import parse_mail_url
-    from statboard.notify.queue import init_queue
+    from statboard.notify import jobs  # noqa: F401  the mail job
 
-    if app.config.get("MAIL_URL"):
-        parse_mail_url(app.config["MAIL_URL"])  # a wrong URL stops the start, saying why
+    mailer.for_app(app)  # a wrong STATBOARD_MAIL_URL stops the start, saying why
     init_queue(app, db.session)

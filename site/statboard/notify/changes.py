@@ -6,9 +6,10 @@ which sends them in the order the changes were made.
 
 import logging
 
-from flask import current_app, g
+from flask import current_app
 
-from statboard.notify.queue import after_commit
+from statboard import tasks
+from statboard.notify.queue import after_commit, batch
 
 log = logging.getLogger("statboard.changes")
 
@@ -20,25 +21,9 @@ def queue_change(actor, action, subject, page=None, url=None) -> None:
     link = current_app.config["SITE_URL"].rstrip("/") + url if url else None
     after_commit(log.info, "%s%s", line, f" ({link})" if link else "")
     body = line + (f"\n\n{link}\n" if link else "\n")
-    _pending_mail().append({"subject": f"[{current_app.config['SITE_NAME']}] {line}", "body": body})
-
-
-def _pending_mail() -> list:
-    """The mail batch of the current transaction, queued to go after its commit.
-
-    A batch whose call is no longer waiting in the queue has been sent, or dropped
-    by a rollback: the next change starts a new one.
-    """
-    batch = g.get("pending_admin_mail")
-    waiting = g.get("after_commit_queue") or ()
-    if batch is None or not any(args and args[0] is batch for _, args, _ in waiting):
-        batch = []
-        g.pending_admin_mail = batch
-        after_commit(_mail_admins, batch)
-    return batch
+    mail = {"subject": f"[{current_app.config['SITE_NAME']}] {line}", "body": body}
+    batch("admin mail", _mail_admins).append(mail)
 
 
 def _mail_admins(messages: list) -> None:
-    from statboard import tasks
-
     tasks.submit("mail.admins", messages=list(messages))

@@ -3,20 +3,23 @@
 from statboard import storage
 storage.current()                    # the storage new uploads go to (STORAGE_URL)
 storage.storage_for(stored.storage)  # the storage that holds a given StoredFile
+
+Both are a `Storage` (storage/engines/): save, read, delete, url, local_path.
 """
 
 from flask import Blueprint, current_app
 
+from statboard.storage import engines
+from statboard.storage.engines import Storage
+
 bp = Blueprint("storage", __name__)
 
 
-def storage_for(url: str):
+def storage_for(url: str) -> Storage:
     """The storage named by `url`, made once per app and kept."""
-    from statboard.storage.engines import make_storage
-
     made = current_app.extensions.setdefault("statboard_storages", {})
     if url not in made:
-        made[url] = make_storage(
+        made[url] = engines.from_url(
             url,
             presigned=current_app.config["STORAGE_PRESIGNED"],
             url_seconds=current_app.config["STORAGE_URL_SECONDS"],
@@ -24,7 +27,7 @@ def storage_for(url: str):
     return made[url]
 
 
-def current():
+def current() -> Storage:
     """The storage new uploads go to."""
     return storage_for(current_app.config["STORAGE_URL"])
 
@@ -32,10 +35,8 @@ def current():
 def init_app(app):
     from PIL import Image
 
-    from statboard.storage import errors, models, routes, uploads  # noqa: F401
+    from statboard.storage import models, routes  # noqa: F401
 
     # Pillow's own guard, as a second line behind the explicit check in images.py.
     Image.MAX_IMAGE_PIXELS = app.config["MAX_IMAGE_PIXELS"]
-    errors.init_errors(app)
-    uploads.init_cleanup(app)
     app.register_blueprint(bp)

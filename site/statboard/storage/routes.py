@@ -6,7 +6,7 @@ from flask import abort, send_file
 
 from statboard.extensions import db
 from statboard.storage import bp, storage_for
-from statboard.storage.engines import CACHE_CONTROL, LocalStorage
+from statboard.storage.engines import CACHE_CONTROL
 from statboard.storage.models import StoredFile
 
 
@@ -17,13 +17,12 @@ def uploaded(name: str):
     stored = db.session.scalar(db.select(StoredFile).where(StoredFile.key == key))
     if stored is None:
         abort(404, "There is no such upload; it may have been replaced or deleted.")
-    storage = storage_for(stored.storage)
-    if not isinstance(storage, LocalStorage):
-        abort(404, "This upload is kept elsewhere; reload the page to get its address.")
     try:
-        path = storage.path(name)
+        path = storage_for(stored.storage).local_path(name)
     except KeyError:
         abort(404, "There is no such upload.")
+    if path is None:
+        abort(404, "This upload is kept elsewhere; reload the page to get its address.")
     if not path.is_file():
         abort(404, "There is no such upload; it may have been replaced or deleted.")
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"

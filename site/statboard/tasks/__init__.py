@@ -1,11 +1,12 @@
-"""One task runner for the whole site: mail, imports, collections, samplings.
+"""One task runner for the whole site: background jobs that features register with @task.
 
     task_id = tasks.submit("series.import", owner=current_user, path="...")
     tasks.cancel(task_id)
     tasks.get(task_id)   # the Task record, or None
 
 The engine is chosen by STATBOARD_TASKS_URL: threads:// (worker threads inside
-the site's process, the default) or redis://... (Celery workers, a Redis broker).
+the site's process, the default) or redis://... (Celery workers, a Redis broker);
+see tasks/engines/. The runner knows nothing of what its jobs do.
 """
 
 import importlib
@@ -60,14 +61,14 @@ def wait_for(task_id: str, timeout: float = 10.0) -> Task:
 
 
 def init_app(app):
-    from statboard.tasks import mail, routes  # noqa: F401  the mail tasks, the routes
+    from statboard.tasks import engines, routes  # noqa: F401  the routes
     from statboard.tasks.access import can_manage
-    from statboard.tasks.engines import engine_for
     from statboard.tasks.runner import Runner
 
     for module in app.config["TASK_IMPORTS"]:
         importlib.import_module(module)  # more @task functions, e.g. from plugins
-    runner = Runner(app, engine_for(app))
+    engine = engines.from_url(app.config["TASKS_URL"], app, threads=int(app.config["TASK_THREADS"]))
+    runner = Runner(app, engine)
     app.extensions["statboard.tasks"] = runner
     app.register_blueprint(bp)
     app.add_template_global(can_manage, "can_manage_task")

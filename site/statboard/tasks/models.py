@@ -12,7 +12,7 @@ FINISHED = (SUCCESS, FAILURE, REVOKED)
 
 
 class Task(db.Model):
-    """A background job: mail, imports, collections, samplings."""
+    """A background job: one call of a function registered with @task."""
 
     __tablename__ = "tasks"
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from statboard.extensions import db
 from statboard.models_base import utcnow
 from statboard.tasks import workers
+from statboard.tasks.engines import TaskEngine
 from statboard.tasks.models import FAILURE, FINISHED, QUEUED, REVOKED, STARTED, SUCCESS, Task
 from statboard.tasks.registry import TaskCancelled, get_kind
 
@@ -54,7 +55,7 @@ class TaskContext:
 
 
 class Runner:
-    def __init__(self, app, engine):
+    def __init__(self, app, engine: TaskEngine):
         self.app = app
         self.engine = engine
         self.backoff = float(app.config["TASK_RETRY_BACKOFF"])

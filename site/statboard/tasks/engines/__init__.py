@@ -1,24 +1,36 @@
-"""Engines carry task ids to a worker that calls `Runner.run(id)`.
+"""Task engines carry task ids to a worker that calls `Runner.run(id)`.
 
-An engine has three methods:
-    start(runner)             once per process, before the first task
-    enqueue(task_id, delay)   run the task (after `delay` seconds, for retries)
-    revoke(task_id)           a queued task was cancelled: do not bother running it
+    engine = from_url("threads://", app)              worker threads inside this process
+    engine = from_url("redis://localhost:6379/0", app)  Celery workers, a Redis broker
+
+Everything else (records, states, progress, cancel, retries) is the Runner's, so
+both engines behave alike.
 """
 
+from typing import Protocol
 from urllib.parse import urlsplit
 
 
-def engine_for(app):
-    """The engine STATBOARD_TASKS_URL names: threads:// or redis://... (Celery)."""
-    url = app.config["TASKS_URL"]
+class TaskEngine(Protocol):
+    def start(self, runner) -> None:
+        """Once per process, before the first task."""
+
+    def enqueue(self, task_id: str, delay: float = 0.0) -> None:
+        """Have a worker run the task (after `delay` seconds, for retries)."""
+
+    def revoke(self, task_id: str) -> None:
+        """A queued task was cancelled: do not bother running it."""
+
+
+def from_url(url: str, app, *, threads: int = 4) -> TaskEngine:
+    """The engine a STATBOARD_TASKS_URL names; ValueError saying what to use otherwise."""
     scheme = urlsplit(url).scheme
     if scheme == "threads":
         from statboard.tasks.engines.threads import ThreadEngine
 
-        return ThreadEngine(int(app.config["TASK_THREADS"]))
+        return ThreadEngine(threads)
     if scheme in ("redis", "rediss"):
-        from statboard.tasks.engines.celery import CeleryEngine
+        from statboard.tasks.engines.celery import CeleryEngine  # Celery stays optional
 
         return CeleryEngine(app, url)
     raise ValueError(

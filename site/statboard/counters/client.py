@@ -1,6 +1,6 @@
 """A client for Statboard counter servers, spreading keys over them.
 
-    from statboard.client import CounterClient
+    from statboard.counters.client import CounterClient
 
     counters = CounterClient(["http://10.0.0.1:8001", "http://10.0.0.2:8001"])
     counters.increment("song/1")          # -> the new value

@@ -1,21 +1,14 @@
-"""A 413 that tells people what to do, in whatever form the client reads."""
+"""The 413 for a body over MAX_CONTENT_LENGTH: how large a file may be, and what to do."""
 
+from flask import current_app
 from werkzeug.exceptions import RequestEntityTooLarge
 
 
-def too_large(error):
-    from flask import current_app
-
-    from statboard.errors import http_error
-
+def too_large() -> RequestEntityTooLarge:
+    """The 413 to answer when a request body is over the site's MAX_CONTENT_LENGTH."""
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     size = f"{limit / 2**20:.3g} MB" if limit >= 2**20 else f"{limit / 2**10:.0f} kB"
-    friendly = RequestEntityTooLarge(
+    return RequestEntityTooLarge(
         f"That upload is larger than the {size} this site accepts; "
         "choose a smaller file or shrink the image first."
     )
-    return http_error(friendly)
-
-
-def init_errors(app):
-    app.register_error_handler(413, too_large)

@@ -1,61 +1,12 @@
-"""Two places to keep uploaded files, behind one small interface.
+"""Uploads in an S3 bucket (AWS or any S3-compatible endpoint): s3://bucket/prefix?..."""
 
-    storage.save(name, data, content_type)   # store bytes under an object name
-    storage.read(name) -> bytes               # KeyError when there is no such object
-    storage.delete(name)                      # the object `name` and everything under `name/`
-    storage.url(name) -> str                  # where a browser fetches it
-
-`make_storage(url)` picks the engine: a folder path (the default uploads/) or
-s3://bucket/prefix?region=..&endpoint=.. for any S3-compatible service.
-"""
-
-import shutil
 import time
-from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
-from werkzeug.security import safe_join
+import boto3
+from botocore.config import Config
 
-# Object names are random, so a stored object never changes: browsers may keep it.
-CACHE_CONTROL = "public, max-age=31536000, immutable"
-
-
-class LocalStorage:
-    """Files in a folder on the site's disk, served by the site at /uploads/<name>."""
-
-    def __init__(self, url: str):
-        self.url_id = url
-        self.root = Path(url)
-
-    def path(self, name: str) -> Path:
-        """The file of an object name; names that would leave the folder raise KeyError."""
-        joined = safe_join(str(self.root), name)
-        if joined is None:
-            raise KeyError(name)
-        return Path(joined)
-
-    def save(self, name: str, data: bytes, content_type: str) -> None:
-        path = self.path(name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-
-    def read(self, name: str) -> bytes:
-        path = self.path(name)
-        if not path.is_file():
-            raise KeyError(name)
-        return path.read_bytes()
-
-    def delete(self, name: str) -> None:
-        path = self.path(name)
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-
-    def url(self, name: str) -> str:
-        return "/uploads/" + quote(name)
+from statboard.storage.engines import CACHE_CONTROL
 
 
 class S3Storage:
@@ -66,9 +17,6 @@ class S3Storage:
     """
 
     def __init__(self, url: str, presigned: bool = True, url_seconds: int = 86400):
-        import boto3
-        from botocore.config import Config
-
         parts = urlsplit(url)
         options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         self.url_id = url
@@ -134,20 +82,13 @@ class S3Storage:
             self._signed[name] = (now, url)
         return url
 
+    def local_path(self, name: str) -> None:
+        """None: browsers fetch objects from S3, never from the site."""
+        return None
+
     def _public_url(self, name: str) -> str:
         key = quote(self.key(name))
         if self.endpoint:
             return f"{self.endpoint.rstrip('/')}/{self.bucket}/{key}"
         region = self.region or "us-east-1"
         return f"https://{self.bucket}.s3.{region}.amazonaws.com/{key}"
-
-
-def make_storage(url: str, presigned: bool = True, url_seconds: int = 86400):
-    if url.startswith("s3://"):
-        return S3Storage(url, presigned=presigned, url_seconds=url_seconds)
-    if "://" in url:
-        raise ValueError(
-            f"STATBOARD_STORAGE_URL {url!r} is neither a folder nor s3://bucket/prefix; "
-            "set it to one of those."
-        )
-    return LocalStorage(url)

@@ -1,0 +1,60 @@
+"""redis://: every value in Redis (atomic INCRBY), the history written behind to SQL."""
+
+import redis
+
+from statboard.counters import sql
+from statboard.counters.stores import MAX_VALUE, ValueTooLarge
+from statboard.counters.stores.writebehind import WriteBehind
+
+
+class RedisStore(WriteBehind):
+    writes_values = False  # the values live in Redis; the database gets the history
+
+    def __init__(self, url: str, engine, namespace: str, interval: float = 1.0):
+        super().__init__(engine, interval)
+        self.redis = redis.Redis.from_url(url)
+        self.ns = namespace
+
+    def incr(self, key: str, by: int) -> int:
+        self._start_flusher()
+        total = self.redis.incrby(self.ns + key, by)
+        if total > MAX_VALUE:
+            self.redis.decrby(self.ns + key, by)
+            raise ValueTooLarge(key)
+        with self._lock:
+            self._gather(key, by)
+        return total
+
+    def get(self, key: str) -> int:
+        return int(self.redis.get(self.ns + key) or 0)
+
+    def _keys(self, prefix: str) -> list[bytes]:
+        return list(self.redis.scan_iter(match=self.ns + prefix + "*", count=1000))
+
+    def all(self, prefix: str = "") -> dict[str, int]:
+        keys = self._keys(prefix)
+        start = len(self.ns)
+        values = {}
+        for i in range(0, len(keys), 1000):
+            chunk = keys[i : i + 1000]
+            for name, value in zip(chunk, self.redis.mget(chunk), strict=True):
+                if value is not None:
+                    values[name.decode()[start:]] = int(value)
+        return dict(sorted(values.items()))
+
+    def set(self, key: str, value: int) -> None:
+        self.redis.set(self.ns + key, value)
+
+    def delete(self, key: str) -> None:
+        self.redis.delete(self.ns + key)
+        with self.engine.begin() as conn:
+            sql.delete_keys(conn, key=key)
+
+    def clear(self, prefix: str = "") -> None:
+        keys = self._keys(prefix)
+        with self.redis.pipeline(transaction=False) as pipe:
+            for i in range(0, len(keys), 1000):
+                pipe.delete(*keys[i : i + 1000])
+            pipe.execute()
+        with self.engine.begin() as conn:
+            sql.delete_keys(conn, prefix=prefix)

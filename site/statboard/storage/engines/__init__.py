@@ -1,0 +1,49 @@
+"""Two places to keep uploaded files, behind one small interface.
+
+`from_url(url)` picks the engine: a folder path (the default uploads/, see local.py)
+or s3://bucket/prefix?region=..&endpoint=.. for any S3-compatible service (s3.py).
+"""
+
+from pathlib import Path
+from typing import Protocol
+
+# Object names are random, so a stored object never changes: browsers may keep it.
+CACHE_CONTROL = "public, max-age=31536000, immutable"
+
+
+class Storage(Protocol):
+    url_id: str  # the URL the storage was made from; a StoredFile keeps it
+
+    def save(self, name: str, data: bytes, content_type: str) -> None:
+        """Store bytes under an object name."""
+
+    def read(self, name: str) -> bytes:
+        """The object's bytes; KeyError when there is no such object."""
+
+    def delete(self, name: str) -> None:
+        """Delete the object `name` and every object under `name/`."""
+
+    def url(self, name: str) -> str:
+        """Where a browser fetches the object."""
+
+    def local_path(self, name: str) -> Path | None:
+        """The file the site serves the object from, or None when it is kept elsewhere.
+
+        KeyError for a name that would leave the storage's folder.
+        """
+
+
+def from_url(url: str, *, presigned: bool = True, url_seconds: int = 86400) -> Storage:
+    """The storage of a STATBOARD_STORAGE_URL; ValueError saying what to set otherwise."""
+    if url.startswith("s3://"):
+        from statboard.storage.engines.s3 import S3Storage  # boto3 stays optional
+
+        return S3Storage(url, presigned=presigned, url_seconds=url_seconds)
+    if "://" in url:
+        raise ValueError(
+            f"STATBOARD_STORAGE_URL {url!r} is neither a folder nor s3://bucket/prefix; "
+            "set it to one of those."
+        )
+    from statboard.storage.engines.local import LocalStorage
+
+    return LocalStorage(url)

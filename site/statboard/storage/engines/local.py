@@ -1,0 +1,45 @@
+"""Uploads in a folder on the site's disk (the default: uploads/)."""
+
+import shutil
+from pathlib import Path
+from urllib.parse import quote
+
+from werkzeug.security import safe_join
+
+
+class LocalStorage:
+    """Files in a folder on the site's disk, served by the site at /uploads/<name>."""
+
+    def __init__(self, url: str):
+        self.url_id = url
+        self.root = Path(url)
+
+    def local_path(self, name: str) -> Path:
+        """The file of an object name; names that would leave the folder raise KeyError."""
+        joined = safe_join(str(self.root), name)
+        if joined is None:
+            raise KeyError(name)
+        return Path(joined)
+
+    def save(self, name: str, data: bytes, content_type: str) -> None:
+        path = self.local_path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+
+    def read(self, name: str) -> bytes:
+        path = self.local_path(name)
+        if not path.is_file():
+            raise KeyError(name)
+        return path.read_bytes()
+
+    def delete(self, name: str) -> None:
+        path = self.local_path(name)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+    def url(self, name: str) -> str:
+        return "/uploads/" + quote(name)
