@@ -122,9 +122,9 @@ def _on_transaction_end(session, transaction) -> None:
         frames = g.get(_KEY) or ()
         if len(frames) > 1 and frames[-1].savepoint is transaction:
             _roll_back([frames.pop()])
-    elif transaction.parent is None:  # the outermost (a flush opens inner ones of its own)
-        if g.pop(_COMMITTED, None) is not transaction and _KEY in g:
-            _roll_back(g.pop(_KEY))
+    # The outermost transaction only: a flush opens inner ones of its own.
+    elif transaction.parent is None and g.pop(_COMMITTED, None) is not transaction and _KEY in g:
+        _roll_back(g.pop(_KEY))
 
 
 def _on_context_end(*_) -> None:
