@@ -4,14 +4,15 @@ after_commit(func, *args)      after the current transaction commits (notify/que
 after_rollback(func, *args)    if it does not commit
 batch(name, flush) -> list     one list per transaction, flushed after its commit
 announce(actor, action, subject, page=None, url=None)
+mail_admins(subject, body)     one email of its own to the admins, after the commit
 """
 
 from statboard.extensions import db
 from statboard.notify import mailer
-from statboard.notify.changes import queue_change
+from statboard.notify.changes import mail_admins, queue_change
 from statboard.notify.queue import after_commit, after_rollback, batch, init_queue
 
-__all__ = ["after_commit", "after_rollback", "announce", "batch", "init_app"]
+__all__ = ["after_commit", "after_rollback", "announce", "batch", "init_app", "mail_admins"]
 
 
 def announce(actor, action: str, subject: str, page=None, url: str | None = None) -> None:

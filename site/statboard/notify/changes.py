@@ -27,3 +27,8 @@ def queue_change(actor, action, subject, page=None, url=None) -> None:
 
 def _mail_admins(messages: list) -> None:
     tasks.submit("mail.admins", messages=list(messages))
+
+
+def mail_admins(subject: str, body: str) -> None:
+    """Queue one email of its own to the admins (a digest, say), sent after the commit."""
+    after_commit(tasks.submit, "mail.admins", subject=subject, body=body)

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import select
 
+from statboard import notify
 from statboard.extensions import db
-from statboard.notify import after_commit
 from statboard.series.collectors import COLLECTORS
 from statboard.series.http import CollectError, NotConfigured, PlatformHttp
 from statboard.series.models import Account
@@ -106,13 +106,11 @@ def collect(account_ids=None, progress=None, digest=True, http=None) -> Report:
 
 
 def queue_digest(report: Report) -> None:
-    from statboard import tasks
-
     name = current_app.config["SITE_NAME"]
     subject = f"[{name}] follower collection: {len(report.collected)} collected"
     if report.failed:
         subject += f", {len(report.failed)} failed"
-    after_commit(tasks.submit, "mail.admins", subject=subject, body=digest_body(report))
+    notify.mail_admins(subject, digest_body(report))
 
 
 def digest_body(report: Report) -> str:
