@@ -68,7 +68,7 @@ def grants(token: ApiToken, scope_name: str) -> bool:
 def token_owner(plain: str | None, scope_name: str | None) -> User:
     """The owner of a live token that grants `scope_name`; CredentialError otherwise
     (401: no token, unknown or revoked; 403: the token or its owner lacks the scope).
-    With scope_name None, any live token will do (for listing, not for acting)."""
+    With scope_name None, only that the token is live is checked."""
     if not plain:
         raise CredentialError(401, f"This needs an API token: {BEARER_HELP}.")
     with db.session.no_autoflush:  # what the caller staged stays unflushed

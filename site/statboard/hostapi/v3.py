@@ -31,7 +31,7 @@ def api_error(error: HTTPException):
 
 
 @bp.before_request
-def authenticate():
+def require_basic_auth():
     """Every /v3 request names a user and password with HTTP Basic auth (throttled
     like the login form); the views find that user in g.api_user."""
     g.api_user = basic_user()
