@@ -193,3 +193,16 @@ def test_the_last_admin_can_be_neither_deleted_nor_demoted(http):
 def test_users_api_sets_no_cookie(http):
     response = http.get("/v3/users/", auth=CAROL)
     assert "set-cookie" not in response.headers
+
+
+@pytest.mark.parametrize("name", ["ann@example.org", "ann+1", "-ann", "ann b"])
+def test_usernames_follow_the_same_rules_as_everywhere(http, name):
+    """The CLI's rules (auth/users.py): letters, digits, dots, dashes, underscores."""
+    body = {"username": name, "fullname": "Ann", "password": "ann-pw"}
+    response = http.post("/v3/users/", data=body, auth=ADMIN)
+    assert response.status_code == 400
+    assert list(response.json()["message"]) == ["username"]
+    assert "letters, digits" in response.json()["message"]["username"]
+    put = http.put(f"/v3/users/{name}", data={"fullname": "Ann", "password": "pw"}, auth=ADMIN)
+    assert put.status_code == 400 and list(put.json()["message"]) == ["username"]
+    assert name not in http.get("/v3/users/", auth=ADMIN).json()["users"]

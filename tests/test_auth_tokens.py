@@ -3,8 +3,8 @@
 import re
 
 import pytest
+from statboard.auth.credentials import user_for_token
 from statboard.auth.models import ApiToken
-from statboard.auth.tokens import user_for_token
 from statboard.extensions import db
 
 from tests.conftest import gen_user
@@ -39,13 +39,13 @@ def test_the_panel_is_a_page_or_a_fragment(app, client, auth):
 
 def test_a_new_token_is_shown_once_and_stored_only_hashed(app, client, auth):
     auth.login_user("alice")
-    response = create(client, auth, scopes=["series", "tasks"])
+    response = create(client, auth, scopes=["series"])
     assert response.status_code == 201
     plain = PLAIN_RE.search(response.get_data(as_text=True)).group(1)
     assert 'value="backup script"' not in response.get_data(as_text=True)  # a blank form again
     [token] = stored(app)
     assert token.token_hash == ApiToken.hash(plain) and plain not in token.token_hash
-    assert token.scopes == "series tasks" and token.name == "backup script"
+    assert token.scopes == "series" and token.name == "backup script"
     with app.app_context():
         dump = "\n".join(
             str(row) for row in db.session.execute(db.text("SELECT * FROM api_tokens"))
@@ -88,7 +88,7 @@ def test_without_javascript_create_shows_the_page_and_revoke_redirects(app, clie
         ("", ["series"], "Give the token a name."),
         ("   ", ["series"], "Give the token a name"),
         ("x" * 101, ["series"], "Field cannot be longer than 100 characters."),
-        ("ok", [], "Choose at least one scope among counters, series, tasks."),
+        ("ok", [], "Choose at least one scope among series."),
         ("ok", ["root"], "is not a valid choice"),
     ],
 )

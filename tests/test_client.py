@@ -17,7 +17,7 @@ TOKEN = "sb_client-test-token"
 
 
 def make_token(tmp_path) -> None:
-    """A counters token in the database of the server serving from tmp (migrated)."""
+    """An admin's counters token in the database of the server serving from tmp (migrated)."""
     from statboard import create_app
     from statboard.extensions import db
 
@@ -25,7 +25,7 @@ def make_token(tmp_path) -> None:
 
     app = create_app(make_settings(tmp_path))
     with app.app_context():
-        user = User(username="robot", fullname="Robot", email="")
+        user = User(username="robot", fullname="Robot", email="", is_admin=True)
         user.set_password("x")
         token = ApiToken(user=user, name="client", scopes="counters")
         token.token_hash = ApiToken.hash(TOKEN)

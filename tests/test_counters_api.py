@@ -24,7 +24,8 @@ def app(app):
     app.extensions["counters"].store.close()  # stop its flusher thread
 
 
-def issue_token(app, username="robot", scopes="counters", admin=False, revoked=False) -> str:
+def issue_token(app, username="robot", scopes="counters", admin=True, revoked=False) -> str:
+    """A token of `username`: an admin's robot unless admin=False (counters are admins')."""
     gen_user(app, username, admin=admin)
     with app.app_context():
         user = db.session.scalar(db.select(User).where(User.username == username))
@@ -207,10 +208,23 @@ def test_tokens_without_counter_rights_change_nothing(
         "unknown": lambda: "sb_not-a-token",
         "revoked": lambda: issue_token(app, revoked=True),
         "other scope": lambda: issue_token(app, scopes="series"),
-        "no scope, not admin": lambda: issue_token(app, scopes=""),
+        "no scope, not admin": lambda: issue_token(app, scopes="", admin=False),
     }[token_kind]()
     response = client.open(path, method=method, headers=bearer(plain))
     assert response.status_code == status
+    assert all_counters(client) == seeded
+
+
+@pytest.mark.parametrize("scopes", ["counters", "series counters", ""])
+@pytest.mark.parametrize("method, path", [*WRITES, ("POST", "/counters/private/x")])
+def test_a_non_admins_token_changes_no_counter(
+    private_settings, app, client, seeded, method, path, scopes
+):
+    # Such tokens could be made at /tokens before only admins were offered the scope.
+    headers = bearer(issue_token(app, scopes=scopes, admin=False))
+    response = client.open(path, method=method, headers=headers)
+    assert response.status_code == 403
+    assert "admin" in response.get_data(as_text=True)
     assert all_counters(client) == seeded
 
 
@@ -224,7 +238,7 @@ def test_an_admin_with_the_csrf_header_sets_and_deletes(client, auth, seeded):
 
 
 @pytest.mark.parametrize(
-    "scopes, admin", [("counters", False), ("series counters", False), ("", True)]
+    "scopes, admin", [("counters", True), ("series counters", True), ("", True)]
 )
 def test_a_token_with_counter_rights_sets_and_clears(app, client, seeded, scopes, admin):
     headers = bearer(issue_token(app, scopes=scopes, admin=admin))

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from statboard import create_app
+from statboard.auth.models import ApiToken, User
 from statboard.extensions import db
 from statboard.series.models import Account
 
@@ -98,8 +99,18 @@ def friend_setup(site):
         "account_id": account_id,
         "kevin": new_token(site, "kevin", "kevin-pw"),
         "other": new_token(site, "other", "other-pw"),
-        "kevin_no_scope": new_token(site, "kevin", "kevin-pw", scopes=("counters",)),
+        "kevin_no_scope": old_token(app, "kevin", "tasks"),
     }
+
+
+def old_token(app, username: str, scopes: str) -> str:
+    """A token the panel no longer offers (here: only the retired tasks scope)."""
+    with app.app_context():
+        user = db.session.scalar(db.select(User).where(User.username == username))
+        token, plain = ApiToken.issue(user, "old script", scopes)
+        db.session.add(token)
+        db.session.commit()
+    return plain
 
 
 def bearer(token: str) -> dict:

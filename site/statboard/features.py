@@ -4,6 +4,18 @@ Each has an init_app(app) that registers its blueprint, its block kinds and its
 CLI commands. Order matters only for the demo page (kinds appear in this order).
 """
 
-from statboard import auth, counters, errors, hosts, images, notify, pages, series, storage, tasks
+from statboard import (
+    auth,
+    counters,
+    errors,
+    hostapi,
+    hosts,
+    images,
+    notify,
+    pages,
+    series,
+    storage,
+    tasks,
+)
 
-FEATURES = [errors, notify, tasks, storage, auth, pages, images, series, hosts, counters]
+FEATURES = [errors, notify, tasks, storage, auth, pages, images, series, hosts, hostapi, counters]

@@ -10,15 +10,14 @@ from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
 from statboard.htmx import is_htmx
+from statboard.negotiation import wants_json
 
 
 def _wants_redirect() -> bool:
+    """Only a browser loading a page (it ranks HTML above JSON) is sent to log in."""
     if request.method not in ("GET", "HEAD") or is_htmx():
         return False
-    best = request.accept_mimetypes.best_match(
-        ["text/html", "application/json", "text/event-stream"]
-    )
-    return best == "text/html"
+    return not wants_json(request.headers.get("Accept"), default=True)
 
 
 def require_login():

@@ -46,7 +46,8 @@ class ApiToken(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    # Space-separated rights, e.g. "series counters". Empty: the user's own rights.
+    # Space-separated scopes, e.g. "series counters". Empty: the owner's own rights.
+    # What a token grants is decided by statboard.auth.credentials.grants.
     scopes: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
@@ -63,6 +64,3 @@ class ApiToken(db.Model):
         """A new token record and the plain token, which is never stored."""
         plain = "sb_" + secrets.token_urlsafe(32)
         return cls(user=user, name=name, scopes=scopes, token_hash=cls.hash(plain)), plain
-
-    def allows(self, scope: str) -> bool:
-        return self.revoked_at is None and (not self.scopes or scope in self.scopes.split())

@@ -1,18 +1,10 @@
-import math
-
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
-from werkzeug.security import check_password_hash
 
 from statboard.auth import bp
 from statboard.auth.forms import LoginForm
-from statboard.auth.models import User
-from statboard.auth.throttle import login_throttle
-from statboard.extensions import db
-
-# Checked when the username is unknown, so that a wrong name takes as long as a
-# wrong password and does not tell which usernames exist.
-_DUMMY_HASH = "scrypt:32768:8:1$statboard$" + "0" * 128
+from statboard.auth.throttle import login_throttle, too_many_message
+from statboard.auth.users import authenticate
 
 
 def _safe_next(target: str | None) -> str:
@@ -23,8 +15,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def _too_many(form, wait: int):
-    minutes = f"{math.ceil(wait / 60)} minutes" if wait > 90 else f"{wait} seconds"
-    message = f"Too many failed logins: wait {minutes}, then try again."
+    message = too_many_message(wait)
     response = make_response(render_template("auth/login.html", form=form, error=message), 429)
     response.headers["Retry-After"] = str(wait)
     return response
@@ -40,10 +31,8 @@ def login():
         wait = throttle.retry_after(form.username.data)
         if wait:
             return _too_many(form, wait)
-        user = db.session.scalar(db.select(User).where(User.username == form.username.data))
-        if user is None:
-            check_password_hash(_DUMMY_HASH, form.password.data)
-        elif user.check_password(form.password.data):
+        user = authenticate(form.username.data, form.password.data)
+        if user is not None:
             login_user(user)
             return redirect(_safe_next(request.args.get("next")), 303)
         throttle.failed(form.username.data)

@@ -1,19 +1,47 @@
 """The rights an API token can carry. A feature registers its own at import:
 
 register_scope("series", "Post follower samples and import CSV files.")
+
+A scope registered with admin_only=True is offered to admins only, and a token
+carrying it grants it only while its owner is an admin: a token never grants more
+than its owner may do (statboard.auth.credentials applies that rule).
 """
 
-_scopes: dict[str, str] = {}
+from dataclasses import dataclass
 
 
-def register_scope(name: str, description: str) -> None:
-    _scopes[name] = description
+@dataclass(frozen=True)
+class Scope:
+    name: str
+    description: str
+    admin_only: bool = False
+
+    def usable_by(self, user) -> bool:
+        return user.is_admin or not self.admin_only
+
+
+_scopes: dict[str, Scope] = {}
+
+
+def register_scope(name: str, description: str, admin_only: bool = False) -> None:
+    _scopes[name] = Scope(name, description, admin_only)
 
 
 def all_scopes() -> dict[str, str]:
-    return dict(sorted(_scopes.items()))
+    """Every registered scope: name -> description."""
+    return {name: scope.description for name, scope in sorted(_scopes.items())}
+
+
+def find_scope(name: str) -> Scope | None:
+    return _scopes.get(name)
+
+
+def scopes_for(user) -> dict[str, str]:
+    """The scopes `user` may put on a token: name -> description."""
+    return {
+        name: scope.description for name, scope in sorted(_scopes.items()) if scope.usable_by(user)
+    }
 
 
 register_scope("series", "Send follower samples and CSV imports.")
-register_scope("counters", "Create and bump counters.")
-register_scope("tasks", "Start background tasks, follow and cancel them.")
+register_scope("counters", "Create and bump counters.", admin_only=True)

@@ -36,5 +36,11 @@ class LoginThrottle:
             self.limiter.hit(self.limit, "login", kind, key)
 
 
+def too_many_message(wait: int) -> str:
+    """What a throttled client reads: how long to wait."""
+    minutes = f"{math.ceil(wait / 60)} minutes" if wait > 90 else f"{wait} seconds"
+    return f"Too many failed logins: wait {minutes}, then try again."
+
+
 def login_throttle() -> LoginThrottle:
     return current_app.extensions["statboard.login_throttle"]

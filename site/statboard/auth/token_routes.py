@@ -9,7 +9,7 @@ from statboard.auth import bp
 from statboard.auth.access import login_required
 from statboard.auth.forms import TokenForm
 from statboard.auth.models import ApiToken, User
-from statboard.auth.scopes import all_scopes
+from statboard.auth.scopes import scopes_for
 from statboard.auth.tokens import (
     TokenError,
     can_manage_token,
@@ -23,8 +23,9 @@ from statboard.htmx import is_htmx, vary_on_htmx
 
 def _form(blank: bool = False) -> TokenForm:
     form = TokenForm(formdata=None) if blank else TokenForm()
-    form.scopes.choices = [(name, f"{name} — {text}") for name, text in all_scopes().items()]
     me = current_user._get_current_object()
+    # Only the scopes the viewer may use are offered (admin-only ones to admins).
+    form.scopes.choices = [(name, f"{name} — {text}") for name, text in scopes_for(me).items()]
     users = db.session.scalars(db.select(User).order_by(User.username)) if me.is_admin else [me]
     form.owner.choices = [(u.id, u.username) for u in users]
     if not form.owner.data:

@@ -1,40 +1,11 @@
-"""API tokens: `Authorization: Bearer <token>` for machines, checked against the hash."""
+"""API tokens: issuing, listing and revoking them (the token panel).
 
-from flask import request
-from flask_login import current_user
+Checking a token a machine sends is statboard.auth.credentials' job."""
 
 from statboard.auth.models import ApiToken, User
+from statboard.auth.scopes import find_scope, scopes_for
 from statboard.extensions import db
 from statboard.models_base import utcnow
-
-
-def bearer_token() -> str | None:
-    """The token of an `Authorization: Bearer` header, if the request has one."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
-
-
-def user_for_token(plain: str, scope: str | None = None) -> User | None:
-    """The user a live token belongs to, if it grants `scope`; marks the token used."""
-    token = db.session.scalar(
-        db.select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(plain))
-    )
-    if token is None or token.revoked_at is not None or (scope and not token.allows(scope)):
-        return None
-    token.last_used_at = utcnow()
-    db.session.commit()
-    return token.user
-
-
-def api_user(scope: str | None = None) -> User | None:
-    """Who is asking: the logged-in user, else the owner of a valid bearer token."""
-    if current_user.is_authenticated:
-        return current_user._get_current_object()
-    plain = bearer_token()
-    return user_for_token(plain, scope) if plain else None
-
-
-# --- issuing, listing and revoking (the token panel) ----------------------------
 
 
 class TokenError(ValueError):
@@ -47,19 +18,25 @@ class TokenError(ValueError):
 
 def issue_token(user: User, name: str, scopes: list[str]) -> tuple[ApiToken, str]:
     """A new token for `user` (added to the session) and its plain value, shown once."""
-    from statboard.auth.scopes import all_scopes
-
     name = " ".join((name or "").split())
     if not name or len(name) > 100:
         raise TokenError(
             "name", "Give the token a name of 1 to 100 characters, e.g. 'backup script'."
         )
-    known = ", ".join(all_scopes())
+    usable = scopes_for(user)
+    known = ", ".join(usable)
     if not scopes:
         raise TokenError("scopes", f"Choose at least one scope among {known}.")
-    unknown = sorted(set(scopes) - set(all_scopes()))
+    unknown = sorted(scope for scope in set(scopes) if find_scope(scope) is None)
     if unknown:
         raise TokenError("scopes", f"Unknown scope {', '.join(unknown)}: choose among {known}.")
+    refused = sorted(set(scopes) - set(usable))
+    if refused:
+        raise TokenError(
+            "scopes",
+            f"Only admins' tokens may carry {', '.join(refused)}, and {user.username} is not "
+            f"an admin: choose among {known}.",
+        )
     token, plain = ApiToken.issue(user, name, " ".join(sorted(set(scopes))))
     db.session.add(token)
     return token, plain

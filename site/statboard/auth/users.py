@@ -1,6 +1,10 @@
 """Creating users and changing passwords, with the checks every entry point shares."""
 
 import re
+import secrets
+from functools import cache
+
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from statboard.auth.models import User
 from statboard.extensions import db
@@ -30,6 +34,14 @@ def check_password(password: str) -> str:
     return password
 
 
+def check_fullname(fullname: str) -> str:
+    """The full name with its whitespace tidied."""
+    fullname = " ".join((fullname or "").split())
+    if len(fullname) > 200:
+        raise UserError("The full name is too long: use at most 200 characters.")
+    return fullname
+
+
 def check_email(email: str) -> str:
     email = (email or "").strip()
     if email and not re.fullmatch(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+", email):
@@ -41,6 +53,25 @@ def find_user(username: str) -> User | None:
     return db.session.scalar(db.select(User).where(User.username == username))
 
 
+@cache
+def _dummy_hash() -> str:
+    """A hash made like every user's, checked when the username is unknown."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The user with this name and password, or None.
+
+    An unknown name costs one password check too, so that a wrong name takes as
+    long as a wrong password and the timing does not tell which usernames exist.
+    """
+    user = find_user(username) if username else None
+    if user is None:
+        check_password_hash(_dummy_hash(), password or "")
+        return None
+    return user if user.check_password(password or "") else None
+
+
 def create_user(
     username: str, password: str, fullname: str = "", email: str = "", admin: bool = False
 ) -> User:
@@ -49,10 +80,12 @@ def create_user(
     check_password(password)
     if find_user(username) is not None:
         raise UserError(f"A user named {username!r} exists already: choose another name.")
-    fullname = " ".join((fullname or "").split())
-    if len(fullname) > 200:
-        raise UserError("The full name is too long: use at most 200 characters.")
-    user = User(username=username, fullname=fullname, email=check_email(email), is_admin=admin)
+    user = User(
+        username=username,
+        fullname=check_fullname(fullname),
+        email=check_email(email),
+        is_admin=admin,
+    )
     user.set_password(password)
     db.session.add(user)
     return user

@@ -1,12 +1,16 @@
-"""Who may write counters: an admin's session (with its CSRF header) or a bearer token.
+"""Who may write counters: an admin's session (with its CSRF header) or a bearer token
+that grants the counters scope (statboard.auth.credentials decides; the scope is
+for admins' tokens only).
 
 Only write paths come here. The Flask app's session interface, Flask-Login and
-the token model are loaded lazily, inside a request context built from the WSGI
-environ, so reads and anonymous increments never pay for them.
+the database are used only inside a context built for the check,
+so reads and anonymous increments never pay for them. A token's answer is
+remembered for TOKEN_CACHE_SECONDS, so that trusted increments skip the database.
 """
 
 import time
 
+from statboard.auth.credentials import CredentialError, bearer_token, token_owner
 from statboard.counters.keys import ApiError
 
 SCOPE = "counters"
@@ -27,8 +31,7 @@ def forbidden(message: str) -> ApiError:
 
 
 def bearer(environ) -> str | None:
-    scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+    return bearer_token(environ.get("HTTP_AUTHORIZATION"))
 
 
 class WriteAccess:
@@ -60,22 +63,14 @@ class WriteAccess:
         return True
 
     def _check_token(self, plain: str) -> None:
-        from statboard.auth.models import ApiToken
-        from statboard.auth.tokens import user_for_token
-        from statboard.extensions import db
-
+        """The credential layer's answer for this token, remembered for a short while."""
         with self.flask_app.app_context():
-            user = user_for_token(plain)
-            if user is None:
-                raise unauthorized(
-                    "The API token is unknown or revoked; ask an admin for a new one."
-                )
-            token = db.session.scalar(
-                db.select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(plain))
-            )
-            explicit = SCOPE in token.scopes.split()
-            if not (explicit or (not token.scopes and user.is_admin)):
-                raise forbidden("This API token has no counters scope; use a token made with it.")
+            try:
+                token_owner(plain, SCOPE)
+            except CredentialError as error:
+                if error.status == 401:
+                    raise unauthorized(error.message) from None
+                raise forbidden(error.message) from None
         if len(self._trusted) > 10_000:
             self._trusted.clear()
         self._trusted[plain] = time.monotonic() + TOKEN_CACHE_SECONDS

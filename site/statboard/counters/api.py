@@ -11,9 +11,6 @@ DELETE /counters/?prefix=   delete all, or those under the prefix     admin or t
 import json
 from urllib.parse import parse_qs
 
-from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header
-
 from statboard.counters.keys import (
     KEY_MATCH,
     PREFIX_MATCH,
@@ -25,6 +22,7 @@ from statboard.counters.keys import (
 )
 from statboard.counters.models import KEY_LENGTH
 from statboard.counters.stores import MAX_VALUE, ValueTooLarge
+from statboard.negotiation import wants_json
 
 BASE = "/counters"
 TEXT = ("Content-Type", "text/plain; charset=utf-8")
@@ -33,13 +31,8 @@ KEY_ALLOWS = "GET, HEAD, POST, PUT, DELETE"
 LIST_ALLOWS = "GET, HEAD, DELETE"
 
 
-def wants_json(environ, default: bool) -> bool:
-    accept = environ.get("HTTP_ACCEPT")
-    if not accept or (not default and "json" not in accept):
-        return default
-    offers = ["application/json", "text/plain"] if default else ["text/plain", "application/json"]
-    best = parse_accept_header(accept, MIMEAccept).best_match(offers)
-    return default if best is None else best == "application/json"
+def _json(environ, default: bool) -> bool:
+    return wants_json(environ.get("HTTP_ACCEPT"), default, other="text/plain")
 
 
 class CounterApp:
@@ -90,7 +83,7 @@ class CounterApp:
         return self._value(environ, start_response, key, value, extra)
 
     def _value(self, environ, start_response, key, value, extra=None):
-        if "HTTP_ACCEPT" in environ and wants_json(environ, default=False):
+        if _json(environ, default=False):
             body, kind = json.dumps({"key": key, "value": value}).encode(), JSON
         else:
             body, kind = b"%d" % value, TEXT
@@ -126,7 +119,7 @@ class CounterApp:
                 "405 Method Not Allowed", f"Use {LIST_ALLOWS}.", [("Allow", LIST_ALLOWS)]
             )
         values = self.store.all(prefix)
-        if wants_json(environ, default=True):
+        if _json(environ, default=True):
             body, kind = json.dumps(values).encode(), JSON
         else:
             body, kind = ",".join(f"{k}={v}" for k, v in values.items()).encode(), TEXT
@@ -142,7 +135,7 @@ class CounterApp:
         return self._error(environ, start_response, error)
 
     def _error(self, environ, start_response, error: ApiError):
-        if wants_json(environ, default=False):
+        if _json(environ, default=False):
             body, kind = json.dumps({"message": error.message}).encode(), JSON
         else:
             body, kind = (error.message + "\n").encode(), TEXT

@@ -6,18 +6,19 @@ from werkzeug.exceptions import HTTPException
 from statboard.errors.too_large import too_large
 from statboard.extensions import db
 from statboard.htmx import is_htmx
+from statboard.negotiation import wants_json
 
 bp = Blueprint("errors", __name__)
 
 
-def wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" or request.path.startswith("/api/")
+def json_error() -> bool:
+    """JSON for machines (and always under /api/); the error page for browsers."""
+    return request.path.startswith("/api/") or wants_json(request.headers.get("Accept"), True)
 
 
 @bp.app_errorhandler(HTTPException)
 def http_error(error: HTTPException):
-    if wants_json():
+    if json_error():
         return jsonify(message=error.description), error.code
     template = "errors/_error.html" if is_htmx() else "errors/error.html"
     return render_template(template, error=error), error.code
@@ -31,7 +32,7 @@ def request_too_large(error):
 @bp.app_errorhandler(500)
 def internal_error(error):
     db.session.rollback()
-    if wants_json():
+    if json_error():
         return jsonify(message="Something went wrong on the server; please try again."), 500
     return render_template("errors/error.html", error=error), 500
 

@@ -4,13 +4,10 @@ from datetime import datetime
 
 from flask import Response, abort, jsonify, request
 from flask_login import current_user
-from sqlalchemy import select
 
 from statboard import notify
-from statboard.auth.models import ApiToken
-from statboard.auth.tokens import bearer_token
+from statboard.auth.credentials import bearer_user, token_required
 from statboard.extensions import db
-from statboard.models_base import utcnow
 from statboard.series import api_bp
 from statboard.series.export import parse_bound, series_csv, series_json, twitstats_csv
 from statboard.series.models import Account
@@ -20,24 +17,9 @@ SCOPE = "series"
 TOKEN_HELP = "send `Authorization: Bearer <token>` with a token that has the series scope"
 
 
-def token_user():
-    """The owner of the request's bearer token: 401 if missing or dead, 403 without the scope."""
-    plain = bearer_token()
-    token = plain and db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(plain))
-    )
-    if not token or token.revoked_at is not None:
-        abort(401, f"That API token is unknown or revoked; {TOKEN_HELP}.")
-    if not token.allows(SCOPE):
-        abort(403, "That API token lacks the series scope; ask an admin for one that has it.")
-    token.last_used_at = utcnow()
-    db.session.commit()
-    return token.user
-
-
 def reader():
     if request.headers.get("Authorization"):
-        return token_user()
+        return bearer_user(SCOPE)
     return current_user if current_user.is_authenticated else None
 
 
@@ -106,13 +88,13 @@ def parse_sample(item, index: int) -> tuple[datetime, int]:
 
 
 @api_bp.post("/api/series/<int:account_id>/samples")
-def push_samples(account_id: int):
+@token_required(SCOPE)
+def push_samples(account_id: int, actor):
     """JSON {"count": N, "taken_at": ISO (optional)} or a list of them. Bearer tokens only."""
-    user = token_user()
     account = db.session.get(Account, account_id)
     if account is None:
         abort(404, "No such series; check the id.")
-    if not (user.is_admin or is_granted(user, account)):
+    if not (actor.is_admin or is_granted(actor, account)):
         abort(403, "You may not add samples to this series; ask an admin to share it with you.")
     body = request.get_json(silent=True)
     if body is None:
@@ -125,6 +107,6 @@ def push_samples(account_id: int):
     ]
     added = add_samples(account, rows)
     if added:
-        notify.announce(user, f"pushed {added} samples to", f"series {account.label}")
+        notify.announce(actor, f"pushed {added} samples to", f"series {account.label}")
     db.session.commit()
     return jsonify(added=added, duplicates=len(rows) - added), 201 if added else 200

@@ -1,17 +1,19 @@
-"""/v3/: the v2 host API behind HTTP Basic auth with Statboard's users, plus users.
+"""/v3/: the v2 host API behind HTTP Basic auth with Statboard's users.
+
+The /v3/users/ routes live in v3_users.py, on this module's blueprint.
 
 Errors answer `{"message": ...}`; field errors `{"message": {"<field>": "..."}}`.
 """
 
-from flask import Blueprint, abort, current_app, g, jsonify, request
+from flask import Blueprint, abort, current_app, g, jsonify
 from werkzeug.exceptions import HTTPException
 
-from statboard.auth.models import User
+from statboard.auth.credentials import basic_user
 from statboard.extensions import db
-from statboard.hosts.api_common import cancel_task, find_task, links, start_iostat, task_body
+from statboard.hostapi.common import cancel_task, find_task, links, start_iostat, task_body
 from statboard.hosts.metrics import uptime_line
 
-bp = Blueprint("hosts_v3", __name__, url_prefix="/v3")
+bp = Blueprint("hostapi_v3", __name__, url_prefix="/v3")
 
 
 @bp.errorhandler(HTTPException)
@@ -23,21 +25,16 @@ def api_error(error: HTTPException):
     if error.code == 401:
         realm = current_app.config["SITE_NAME"].replace('"', "")
         response.headers["WWW-Authenticate"] = f'Basic realm="{realm}"'
+    if getattr(error, "retry_after", None) is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
     return response
 
 
 @bp.before_request
-def authenticate():
-    """Every /v3 request names a user and password with HTTP Basic auth."""
-    credentials = request.authorization
-    user = None
-    if credentials is not None and credentials.type == "basic" and credentials.username:
-        user = db.session.scalar(db.select(User).where(User.username == credentials.username))
-        if user is not None and not user.check_password(credentials.password or ""):
-            user = None
-    if user is None:
-        abort(401, "Send a valid username and password with HTTP Basic auth.")
-    g.api_user = user
+def require_basic_auth():
+    """Every /v3 request names a user and password with HTTP Basic auth (throttled
+    like the login form); the views find that user in g.api_user."""
+    g.api_user = basic_user()
 
 
 def require_api_admin() -> None:
@@ -68,6 +65,3 @@ def task_status(task_id):
 @bp.delete("/task/<task_id>")
 def task_cancel(task_id):
     return cancel_task(find_task(task_id, owner_id=g.api_user.id))
-
-
-from statboard.hosts import api_users  # noqa: E402, F401  the /v3/users/ routes

@@ -1,19 +1,25 @@
 """/v3/users/: list, create, read, replace, update and delete Statboard's users.
 
 Writes are for admins (403 before the body is even read). Bodies are forms or JSON.
+Usernames, passwords and full names follow auth/users.py's rules, as everywhere.
 The last admin can be neither deleted nor demoted (409).
 """
-
-import re
 
 from flask import abort, g, request, url_for
 
 from statboard import notify
 from statboard.auth.models import User
+from statboard.auth.users import (
+    UserError,
+    check_fullname,
+    check_password,
+    check_username,
+    find_user,
+)
+from statboard.auth.users import create_user as new_user
 from statboard.extensions import db
-from statboard.hosts.api_v3 import bp, require_api_admin
+from statboard.hostapi.v3 import bp, require_api_admin
 
-USERNAME = re.compile(r"^[A-Za-z0-9_.@+-]{1,64}$")
 TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
 
 
@@ -22,7 +28,7 @@ def user_body(user: User) -> dict:
         "username": user.username,
         "fullname": user.fullname,
         "admin": user.is_admin,
-        "links": [{"rel": "self", "href": url_for("hosts_v3.user", name=user.username)}],
+        "links": [{"rel": "self", "href": url_for("hostapi_v3.user", name=user.username)}],
     }
 
 
@@ -46,26 +52,26 @@ def read_body() -> dict:
     return request.form.to_dict()
 
 
+CHECKS = {"username": check_username, "fullname": check_fullname, "password": check_password}
+
+
 def clean_fields(body: dict, required: tuple[str, ...]) -> dict:
     """The user fields of a body, checked; a 400 naming every field to fix otherwise."""
     fields, errors = {}, {}
     for name in required:
         if body.get(name) in (None, ""):
             errors[name] = f"Missing required parameter {name}."
-    for name, limit in (("username", 64), ("fullname", 200), ("password", 200)):
+    for name, check in CHECKS.items():
         value = body.get(name)
         if value is None or name in errors:
             continue
         if not isinstance(value, str):
             errors[name] = f"{name} must be text."
-        elif len(value) > limit:
-            errors[name] = f"{name} must be at most {limit} characters."
-        elif name == "username" and not USERNAME.match(value):
-            errors[name] = "Use 1-64 letters, digits or . _ @ + - for the username."
-        elif name == "password" and not value:
-            errors[name] = "The password cannot be empty."
-        else:
-            fields[name] = value
+            continue
+        try:
+            fields[name] = check(value)
+        except UserError as error:
+            errors[name] = str(error)
     if "admin" in body:
         admin = parse_bool(body["admin"])
         if admin is None:
@@ -77,12 +83,8 @@ def clean_fields(body: dict, required: tuple[str, ...]) -> dict:
     return fields
 
 
-def _get_user(name: str) -> User | None:
-    return db.session.scalar(db.select(User).where(User.username == name))
-
-
 def get_user_or_404(name: str) -> User:
-    user = _get_user(name)
+    user = find_user(name)
     if user is None:
         abort(404, f"There is no user {name}; GET /v3/users/ lists them.")
     return user
@@ -95,7 +97,7 @@ def _is_last_admin(user: User) -> bool:
 
 def apply_fields(user: User, fields: dict) -> None:
     new_name = fields.get("username", user.username)
-    if new_name != user.username and _get_user(new_name) is not None:
+    if new_name != user.username and find_user(new_name) is not None:
         abort(409, f"A user named {new_name} already exists; choose another name.")
     if user.id is not None and fields.get("admin") is False and _is_last_admin(user):
         abort(409, f"{user.username} is the last admin; make another admin first.")
@@ -106,6 +108,18 @@ def apply_fields(user: User, fields: dict) -> None:
         user.set_password(fields["password"])
     if "admin" in fields:
         user.is_admin = fields["admin"]
+
+
+def _create(fields: dict):
+    """A new user, made where every user is made (auth/users.py): the 201 answer."""
+    if find_user(fields["username"]) is not None:
+        abort(409, f"A user named {fields['username']} already exists; choose another name.")
+    user = new_user(
+        fields["username"], fields["password"], fields["fullname"], admin=fields.get("admin", False)
+    )
+    _save(user, "created")
+    body = user_body(user)
+    return body, 201, {"Location": body["links"][0]["href"]}
 
 
 def _save(user: User, action: str):
@@ -131,14 +145,7 @@ def users():
 @bp.post("/users/")
 def create_user():
     require_api_admin()
-    fields = clean_fields(read_body(), required=("username", "fullname", "password"))
-    if _get_user(fields["username"]) is not None:
-        abort(409, f"A user named {fields['username']} already exists; choose another name.")
-    user = User(username=fields["username"], is_admin=False)
-    apply_fields(user, fields)
-    _save(user, "created")
-    body = user_body(user)
-    return body, 201, {"Location": body["links"][0]["href"]}
+    return _create(clean_fields(read_body(), required=("username", "fullname", "password")))
 
 
 @bp.get("/users/<name>")
@@ -151,16 +158,11 @@ def replace_user(name):
     require_api_admin()
     fields = clean_fields(read_body(), required=("fullname", "password"))
     fields.setdefault("admin", False)  # a replacement names everything it keeps
-    existing = _get_user(name)
+    existing = find_user(name)
     if existing is None:
-        fields.setdefault("username", name)
-        if _get_user(fields["username"]) is not None:
-            abort(409, f"A user named {fields['username']} already exists; choose another name.")
-        user = User(username=fields["username"], is_admin=False)
-        apply_fields(user, fields)
-        _save(user, "created")
-        body = user_body(user)
-        return body, 201, {"Location": body["links"][0]["href"]}
+        if "username" not in fields:
+            fields.update(clean_fields({"username": name}, required=()))
+        return _create(fields)
     apply_fields(existing, fields)
     _save(existing, "replaced")
     return user_body(existing)

@@ -1,0 +1,65 @@
+"""The host API, wire-compatible with its original clients: /v1/ and /v2/.
+
+Errors answer `{"msg": ...}` as those clients expect; v3 (v3.py) says `message`.
+"""
+
+from flask import Blueprint, jsonify
+from werkzeug.exceptions import HTTPException
+
+from statboard.extensions import db
+from statboard.hostapi.common import (
+    cancel_task,
+    find_task,
+    iostat_params,
+    links,
+    request_values,
+    start_iostat,
+    task_body,
+)
+from statboard.hosts.metrics import iostat_report, uptime_line
+
+bp = Blueprint("hostapi", __name__)
+
+
+@bp.errorhandler(HTTPException)
+def api_error(error: HTTPException):
+    if error.code >= 500:
+        db.session.rollback()
+    return jsonify(msg=error.description), error.code
+
+
+@bp.get("/v1/")
+def v1_index():
+    return links(("uptime", "/v1/uptime/"), ("iostat", "/v1/iostat/"))
+
+
+@bp.get("/v2/")
+def v2_index():
+    return links(("uptime", "/v2/uptime/"), ("iostat", "/v2/iostat/"))
+
+
+@bp.get("/v1/uptime/")
+@bp.get("/v2/uptime/")
+def uptime():
+    return {"uptime": uptime_line()}
+
+
+@bp.get("/v1/iostat/")
+def v1_iostat():
+    count, wait = iostat_params(request_values())
+    return {"iostat": iostat_report(count, wait)}
+
+
+@bp.route("/v2/iostat/", methods=["GET", "POST"])
+def v2_iostat():
+    return start_iostat("/v2")
+
+
+@bp.get("/v2/task/<task_id>")
+def v2_task(task_id):
+    return task_body(find_task(task_id, owner_id=None), "/v2")
+
+
+@bp.delete("/v2/task/<task_id>")
+def v2_cancel(task_id):
+    return cancel_task(find_task(task_id, owner_id=None))
