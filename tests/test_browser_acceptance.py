@@ -308,7 +308,7 @@ def test_chart_ranges_swap_in_place_with_hover_values(admin):
 
 def test_host_tiles_show_this_host_and_the_demo_host_up(admin):
     tile = admin.locator("#blocks > article.block--host .host-tile").first
-    tile_url = f"/hosts/blocks/{tile.get_attribute('id').removeprefix('host-tile-')}?"
+    tile_url = f"/blocks/{tile.get_attribute('id').removeprefix('host-tile-')}/tile?"
     terms = [t.upper() for t in tile.locator(".host-metric dt").all_inner_texts()]
     for metric in ["CPU", "MEMORY", "LOAD", "DISK READ", "DISK WRITE"]:
         assert any(t.startswith(metric) for t in terms), terms

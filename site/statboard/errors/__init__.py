@@ -12,8 +12,11 @@ bp = Blueprint("errors", __name__)
 
 
 def json_error() -> bool:
-    """JSON for machines (and always under /api/); the error page for browsers."""
-    return request.path.startswith("/api/") or wants_json(request.headers.get("Accept"), True)
+    """JSON for machines (and always under /api/); the error page for browsers, and its
+    fragment for htmx (which sends Accept: */*, like curl)."""
+    if request.path.startswith("/api/"):
+        return True
+    return not is_htmx() and wants_json(request.headers.get("Accept"), True)
 
 
 @bp.app_errorhandler(HTTPException)
