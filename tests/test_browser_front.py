@@ -22,6 +22,7 @@ from tests.fixtures.images import picture
 from tests.fixtures.servers import ROOT, start_site, stop
 from tests.fixtures.tasks import TASK_IMPORTS
 from tests.series_helpers import gen_account
+from tests.test_browser_acceptance import log_in
 from tests.test_browser_images import DATA_TRANSFER, add_block, item_control
 from tests.test_browser_pages import MAKE_ADMIN
 
@@ -35,14 +36,6 @@ def site(tmp_path):
     subprocess.run([sys.executable, "-c", MAKE_ADMIN], env=site.env, cwd=ROOT, check=True)
     yield site
     stop(site.proc)
-
-
-def log_in(pg, url):
-    pg.goto(url + "/login")
-    pg.fill("input[name=username]", "boss")
-    pg.fill("input[name=password]", "boss-password")
-    pg.click("button[type=submit]")
-    pg.wait_for_url(url + "/")
 
 
 def open_text_editor(pg, block_id: str):

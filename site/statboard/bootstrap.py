@@ -5,6 +5,7 @@ import secrets
 from flask import current_app
 
 from statboard.auth.models import User
+from statboard.auth.users import create_user
 from statboard.extensions import db
 from statboard.pages.demo import seed_demo
 
@@ -14,10 +15,8 @@ def ensure_admin() -> tuple[User, str] | None:
     if db.session.scalar(db.select(User).where(User.is_admin).limit(1)):
         return None
     password = secrets.token_urlsafe(12)
-    user = User(username="admin", fullname="Administrator", is_admin=True)
-    user.email = current_app.config["ADMIN_EMAIL"]
-    user.set_password(password)
-    db.session.add(user)
+    email = current_app.config["ADMIN_EMAIL"]
+    user = create_user("admin", password, "Administrator", email, admin=True)
     db.session.commit()
     return user, password
 

@@ -44,7 +44,8 @@ def check_fullname(fullname: str) -> str:
 
 def check_email(email: str) -> str:
     email = (email or "").strip()
-    if email and not re.fullmatch(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+", email):
+    # A dotless domain is allowed: admin@localhost is the first admin's default.
+    if email and not re.fullmatch(r"[^@\s<>,;\"]+@[^@\s<>,;\".][^@\s<>,;\"]*", email):
         raise UserError(f"The email address {email!r} does not look right: use name@example.org.")
     return email
 

@@ -5,6 +5,8 @@ The /v3/users/ routes live in v3_users.py, on this module's blueprint.
 Errors answer `{"message": ...}`; field errors `{"message": {"<field>": "..."}}`.
 """
 
+from functools import wraps
+
 from flask import Blueprint, abort, current_app, g, jsonify
 from werkzeug.exceptions import HTTPException
 
@@ -37,9 +39,16 @@ def require_basic_auth():
     g.api_user = basic_user()
 
 
-def require_api_admin() -> None:
-    if not g.api_user.is_admin:
-        abort(403, "Only admins can change users.")
+def api_admin_required(view):
+    """Only admins may do this (403 before the body is even read)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not g.api_user.is_admin:
+            abort(403, "Only admins can change users.")
+        return view(*args, **kwargs)
+
+    return wrapped
 
 
 @bp.get("/")

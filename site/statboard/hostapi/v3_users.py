@@ -18,7 +18,7 @@ from statboard.auth.users import (
 )
 from statboard.auth.users import create_user as new_user
 from statboard.extensions import db
-from statboard.hostapi.v3 import bp, require_api_admin
+from statboard.hostapi.v3 import api_admin_required, bp
 
 TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
 
@@ -143,8 +143,8 @@ def users():
 
 
 @bp.post("/users/")
+@api_admin_required
 def create_user():
-    require_api_admin()
     return _create(clean_fields(read_body(), required=("username", "fullname", "password")))
 
 
@@ -154,8 +154,8 @@ def user(name):
 
 
 @bp.put("/users/<name>")
+@api_admin_required
 def replace_user(name):
-    require_api_admin()
     fields = clean_fields(read_body(), required=("fullname", "password"))
     fields.setdefault("admin", False)  # a replacement names everything it keeps
     existing = find_user(name)
@@ -169,8 +169,8 @@ def replace_user(name):
 
 
 @bp.patch("/users/<name>")
+@api_admin_required
 def update_user(name):
-    require_api_admin()
     user = get_user_or_404(name)
     apply_fields(user, clean_fields(read_body(), required=()))
     _save(user, "updated")
@@ -178,8 +178,8 @@ def update_user(name):
 
 
 @bp.delete("/users/<name>")
+@api_admin_required
 def delete_user(name):
-    require_api_admin()
     user = get_user_or_404(name)
     if _is_last_admin(user):
         abort(409, f"{user.username} is the last admin; make another admin first.")
