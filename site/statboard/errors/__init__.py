@@ -13,10 +13,10 @@ bp = Blueprint("errors", __name__)
 
 def json_error() -> bool:
     """JSON for machines (and always under /api/); the error page for browsers, and its
-    fragment for htmx (which sends Accept: */*, like curl)."""
+    fragment for htmx, which sends Accept: */* like curl does, unless it asks for JSON."""
     if request.path.startswith("/api/"):
         return True
-    return not is_htmx() and wants_json(request.headers.get("Accept"), True)
+    return wants_json(request.headers.get("Accept"), default=not is_htmx())
 
 
 @bp.app_errorhandler(HTTPException)
