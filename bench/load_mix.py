@@ -1,6 +1,6 @@
 """The served site under a mix of concurrent load, on the embedded engines.
 
-    .venv/bin/python bench/load_mix.py [--seconds 20] [--editors 20]
+    .venv/bin/python bench/load_mix.py [--seconds 15] [--editors 20] [--threads N]
 
 Serves the site with `python run.py` (SQLite, threads://, memory:// counters) in a
 temporary folder, then runs, over real HTTP:
@@ -181,7 +181,7 @@ def run(site, seconds: float, editors: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--editors", type=int, default=20)
     parser.add_argument("--threads", type=int, help="STATBOARD_SERVER_THREADS (default: config)")
     args = parser.parse_args()
@@ -190,11 +190,13 @@ def main() -> None:
         if args.threads:
             env["STATBOARD_SERVER_THREADS"] = str(args.threads)
         site = start_site(Path(tmp), env=env)
+        failed = 1
         try:
             failed = run(site, args.seconds, args.editors)
         finally:
             stop(site.proc)
-            Path("/tmp/load-site.log").write_text(site.proc.stdout.read())
+            if failed:  # what the site said about it
+                print("".join(site.proc.stdout.readlines()[-40:]), end="")
     sys.exit(1 if failed else 0)
 
 
