@@ -45,9 +45,9 @@ def pool_options(config) -> dict:
     """Engine options of the site's pool: one connection for every thread that may hold one.
 
     A request (SERVER_THREADS of them at once) and a task (TASK_THREADS and
-    TASK_ANONYMOUS_THREADS) each hold at most
-    one connection of this pool, and never wait for a second one from it: the task
-    runner's records and the counter store have pools of their own (`side_engine`).
+    TASK_ANONYMOUS_THREADS) each hold at most one connection of this pool, and never
+    wait for a second one from it: the task runner's records and the counter store
+    have pools of their own (`side_engine`).
     An in-memory SQLite database is one shared connection and takes no pool options.
     """
     url = make_url(config["SQLALCHEMY_DATABASE_URI"])
