@@ -17,7 +17,7 @@ class Config:
     HOST = "127.0.0.1"
     PORT = 5000
     WORKERS = 1
-    SERVER_THREADS = None  # WSGI threads per worker (None: the server's default)
+    SERVER_THREADS = 32  # WSGI threads per worker
     # The address people use to reach the site, for links in emails.
     SITE_URL = "http://127.0.0.1:5000"
     SITE_NAME = "Statboard"
@@ -33,6 +33,11 @@ class Config:
 
     # Engines (see the README): the embedded default, or the URL of a real server.
     DATABASE_URL = None  # None: sqlite:///instance/statboard.db
+    # The site's pool holds SERVER_THREADS + TASK_THREADS + TASK_ANONYMOUS_THREADS
+    # connections per process (one for each thread that may hold one), and up
+    # to DB_POOL_SPARE more (the scheduler, a CLI command); the task runner's records and
+    # the counter store have small pools of their own. See the README's Performance.
+    DB_POOL_SPARE = 4
     STORAGE_URL = "uploads"  # a folder, or s3://bucket/prefix?region=..&endpoint=..
     STORAGE_PRESIGNED = True  # S3: presigned URLs (True) or public object URLs (False)
     STORAGE_URL_SECONDS = 86400  # S3: how long a presigned URL works (at most 7 days)
@@ -44,6 +49,11 @@ class Config:
     COUNTERS_URL = "memory://"  # or redis://host:port/db
     TASKS_URL = "threads://"  # or redis://host:port/db (Celery with a Redis broker)
     TASK_THREADS = 4  # worker threads of the threads:// engine
+    # The anonymous lane: tasks anyone may start (POST /v2/iostat/) run on threads of
+    # their own, and at most TASK_ANONYMOUS_QUEUE of them wait; more are refused (503).
+    # With Celery they go to the queue statboard.anonymous.
+    TASK_ANONYMOUS_THREADS = 2
+    TASK_ANONYMOUS_QUEUE = 8
     TASK_RETRY_BACKOFF = 2.0  # seconds before a failed task's first retry; doubled each time
     TASK_IMPORTS = []  # extra modules whose @task functions the runner and workers load
     SCHEDULER = True  # periodic jobs (samplings, collections) in the served site
@@ -94,6 +104,11 @@ class Config:
     # The host API: limits of one iostat sampling (count reports, count x wait seconds).
     IOSTAT_MAX_COUNT = 60
     IOSTAT_MAX_SECONDS = 300
+    # The anonymous /v1 and /v2 iostat: smaller limits (a /v1 call holds a server thread
+    # for count x wait seconds), and samplings per client address (limits' syntax).
+    IOSTAT_ANONYMOUS_MAX_COUNT = 10
+    IOSTAT_ANONYMOUS_MAX_SECONDS = 20
+    IOSTAT_RATE_LIMIT = "20/minute"
 
     # Counters (the /counters API): write-behind interval of the memory store, the
     # largest ?by= a single increment may add, the per-IP limit on anonymous

@@ -51,9 +51,10 @@ def create_app(test_config=None):
     for chatty in ("httpx", "alembic.runtime.plugins"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
-    from statboard.extensions import init_extensions
+    from statboard.extensions import init_extensions, pool_options
     from statboard.features import FEATURES
 
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", pool_options(app.config))
     init_extensions(app)
     for feature in FEATURES:
         feature.init_app(app)

@@ -4,8 +4,9 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from statboard import ROOT
 
@@ -34,3 +35,56 @@ def init_extensions(app):
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login.init_app(app)
     csrf.init_app(app)
+
+
+SQLITE_BUSY_SECONDS = 15  # how long a SQLite writer waits for the one before it
+THREADS_HOLDING_A_CONNECTION = ("SERVER_THREADS", "TASK_THREADS", "TASK_ANONYMOUS_THREADS")
+
+
+def pool_options(config) -> dict:
+    """Engine options of the site's pool: one connection for every thread that may hold one.
+
+    A request (SERVER_THREADS of them at once) and a task (TASK_THREADS and
+    TASK_ANONYMOUS_THREADS) each hold at most one connection of this pool, and never
+    wait for a second one from it: the task runner's records and the counter store
+    have pools of their own (`side_engine`).
+    An in-memory SQLite database is one shared connection and takes no pool options.
+    """
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return {}
+    threads = sum(int(config[name]) for name in THREADS_HOLDING_A_CONNECTION)
+    options = {"pool_size": threads, "max_overflow": int(config["DB_POOL_SPARE"])}
+    if url.get_backend_name() == "sqlite":
+        options["connect_args"] = {"timeout": SQLITE_BUSY_SECONDS}
+    return options
+
+
+def side_engine(app, pool_size: int) -> Engine:
+    """An engine on the site's database with a small pool of its own.
+
+    For work that a request or a task does while it holds a connection of the site's
+    pool: taking a second connection from that same pool could wait for ever once every
+    connection is held by someone waiting. An in-memory SQLite database lives in its
+    one connection, so it is shared instead.
+    """
+    with app.app_context():
+        main = db.engine
+    if isinstance(main.pool, (StaticPool, SingletonThreadPool)):
+        return main
+    options = {"connect_args": {"timeout": SQLITE_BUSY_SECONDS}} if main.name == "sqlite" else {}
+    return create_engine(main.url, pool_size=pool_size, max_overflow=pool_size, **options)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_wal(dbapi_connection, _record) -> None:
+    """A SQLite file in WAL mode: readers and the one writer do not wait for each other."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        try:
+            if cursor.execute("PRAGMA database_list").fetchone()[2]:  # a file, not :memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+        except Exception:  # another connection is switching it: it will be WAL all the same
+            pass
+        finally:
+            cursor.close()

@@ -7,6 +7,7 @@ go to CounterApp, every other path to the Flask site, in the same process.
 from flask import Blueprint, current_app
 
 bp = Blueprint("counters", __name__)
+STORE_CONNECTIONS = 2  # the store's own pool (as many again on a burst): short reads, a flush
 
 
 def build_counter_app(app, fallback=None):
@@ -15,15 +16,15 @@ def build_counter_app(app, fallback=None):
     from statboard.counters.access import WriteAccess
     from statboard.counters.api import CounterApp
     from statboard.counters.ratelimit import IncrementLimit
-    from statboard.extensions import db
+    from statboard.extensions import side_engine
 
     config = app.config
-    with app.app_context():
-        engine = db.engine
     url = config["COUNTERS_URL"]
     store = stores.from_url(
         url,
-        engine,
+        # Its own small pool: a counter block reads the store while its request holds a
+        # connection of the site's pool, and the flusher writes while requests wait.
+        side_engine(app, STORE_CONNECTIONS),
         namespace=config["COUNTER_REDIS_NAMESPACE"],
         interval=float(config["COUNTER_FLUSH_SECONDS"]),
     )

@@ -8,11 +8,10 @@ from werkzeug.exceptions import HTTPException
 
 from statboard.extensions import db
 from statboard.hostapi.common import (
+    anonymous_iostat_params,
     cancel_task,
     find_task,
-    iostat_params,
     links,
-    request_values,
     start_iostat,
     task_body,
 )
@@ -25,7 +24,8 @@ bp = Blueprint("hostapi", __name__)
 def api_error(error: HTTPException):
     if error.code >= 500:
         db.session.rollback()
-    return jsonify(msg=error.description), error.code
+    retry = [(name, value) for name, value in error.get_headers() if name == "Retry-After"]
+    return jsonify(msg=error.description), error.code, retry
 
 
 @bp.get("/v1/")
@@ -46,7 +46,7 @@ def uptime():
 
 @bp.get("/v1/iostat/")
 def v1_iostat():
-    count, wait = iostat_params(request_values())
+    count, wait = anonymous_iostat_params()
     return {"iostat": iostat_report(count, wait)}
 
 

@@ -13,20 +13,23 @@ import importlib
 
 from flask import Blueprint, current_app
 
+from statboard.tasks.engines import LaneFull
 from statboard.tasks.models import FAILURE, FINISHED, QUEUED, REVOKED, STARTED, SUCCESS, Task
-from statboard.tasks.registry import TaskCancelled, task
+from statboard.tasks.registry import ANONYMOUS_LANE, TaskCancelled, anonymous_kind, task
 
 bp = Blueprint("tasks", __name__)
 
 __all__ = [
     "FAILURE",
     "FINISHED",
+    "LaneFull",
     "QUEUED",
     "REVOKED",
     "STARTED",
     "SUCCESS",
     "Task",
     "TaskCancelled",
+    "anonymous_kind",
     "cancel",
     "get",
     "submit",
@@ -40,7 +43,9 @@ def _runner():
 
 
 def submit(kind: str, *, owner=None, retries: int | None = None, **args) -> str:
-    """Queue a task of `kind` with JSON-able keyword args; returns its id."""
+    """Queue a task of `kind` with JSON-able keyword args; returns its id.
+
+    LaneFull when the task's bounded lane (anonymous work, see anonymous_kind) is full."""
     return _runner().submit(kind, owner=owner, retries=retries, args=args)
 
 
@@ -67,7 +72,11 @@ def init_app(app):
 
     for module in app.config["TASK_IMPORTS"]:
         importlib.import_module(module)  # more @task functions, e.g. from plugins
-    engine = engines.from_url(app.config["TASKS_URL"], app, threads=int(app.config["TASK_THREADS"]))
+    config = app.config
+    lanes = {ANONYMOUS_LANE: (config["TASK_ANONYMOUS_THREADS"], config["TASK_ANONYMOUS_QUEUE"])}
+    engine = engines.from_url(
+        config["TASKS_URL"], app, threads=int(config["TASK_THREADS"]), lanes=lanes
+    )
     runner = Runner(app, engine)
     app.extensions["statboard.tasks"] = runner
     app.register_blueprint(bp)

@@ -29,3 +29,4 @@ def _on_fork(**_):
     # Forked pool processes must not share the parent's database connections.
     with flask_app.app_context():
         db.engine.dispose(close=False)
+    _runner.db.dispose(close=False)

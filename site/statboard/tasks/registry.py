@@ -24,6 +24,10 @@ class TaskKind:
 
 _kinds: dict[str, TaskKind] = {}
 
+DEFAULT_LANE = "default"
+ANONYMOUS_LANE = "anonymous"  # work anonymous callers start: threads and a queue of its own
+_anonymous_kinds: set[str] = set()
+
 
 def task(name: str, retries: int = 0):
     def register(func):
@@ -41,3 +45,15 @@ def get_kind(name: str) -> TaskKind:
             f"No task kind is named {name!r}: register it with @task({name!r}) in a module "
             "that the site imports (or list the module in STATBOARD_TASK_IMPORTS)."
         ) from None
+
+
+def anonymous_kind(name: str) -> None:
+    """Ownerless tasks of this kind run in the anonymous lane (anyone may start them)."""
+    _anonymous_kinds.add(name)
+
+
+def lane_of(kind: str, owner_id: int | None) -> str:
+    """The lane a task runs in, from its record: so retries and restarts keep it."""
+    if owner_id is None and kind in _anonymous_kinds:
+        return ANONYMOUS_LANE
+    return DEFAULT_LANE

@@ -11,16 +11,16 @@ import threading
 import time
 import uuid
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from statboard.extensions import db
+from statboard.extensions import db, side_engine
 from statboard.models_base import utcnow
 from statboard.tasks import workers
-from statboard.tasks.engines import TaskEngine
+from statboard.tasks.engines import LaneFull, TaskEngine
 from statboard.tasks.models import FAILURE, FINISHED, QUEUED, REVOKED, STARTED, SUCCESS, Task
-from statboard.tasks.registry import TaskCancelled, get_kind
+from statboard.tasks.registry import TaskCancelled, get_kind, lane_of
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +58,16 @@ class Runner:
     def __init__(self, app, engine: TaskEngine):
         self.app = app
         self.engine = engine
+        # Records are written from after-commit hooks, while the request still holds its
+        # connection of the site's pool, and by task threads holding one: their own pool.
+        self.db = side_engine(app, int(app.config["TASK_THREADS"]) + 2)
         self.backoff = float(app.config["TASK_RETRY_BACKOFF"])
         self._started = False
         self._start_lock = threading.Lock()
 
     def session(self) -> Session:
         """A session of its own: tasks are submitted from after-commit hooks and threads."""
-        with self.app.app_context():
-            return Session(db.engine, expire_on_commit=False)
+        return Session(self.db, expire_on_commit=False)
 
     # --- records --------------------------------------------------------------
 
@@ -84,7 +86,12 @@ class Runner:
             s.add(task)
             s.commit()
         try:
-            self.engine.enqueue(task.id)
+            self.engine.enqueue(task.id, lane=lane_of(kind, task.owner_id))
+        except LaneFull:
+            with self.session() as s:  # refused: no record of a task that never queued
+                s.execute(delete(Task).where(Task.id == task.id))
+                s.commit()
+            raise
         except Exception as exc:  # e.g. the Redis broker is down: say so, do not hang
             log.exception("task %s (%s) could not be queued", task.id, kind)
             with self.session() as s:
@@ -189,6 +196,7 @@ class Runner:
         with self.session() as s:
             task = s.get(Task, task_id)
             attempts, retry = task.attempts, task.attempts <= task.max_retries
+            lane = lane_of(task.kind, task.owner_id)
             retry = retry and not task.cancel_requested
             if retry:
                 task.state, task.error = QUEUED, error
@@ -199,7 +207,7 @@ class Runner:
                 "task %s (%s) failed on attempt %d, retrying in %.1f s: %s",
                 task_id, kind, attempts, delay, error,
             )  # fmt: skip
-            self.engine.enqueue(task_id, delay)
+            self.engine.enqueue(task_id, delay, lane=lane)
         else:
             log.error("task %s (%s) failed after %d attempt(s): %s", task_id, kind, attempts, error)
             self._finish(task_id, FAILURE, error=error)

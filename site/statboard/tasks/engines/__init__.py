@@ -4,31 +4,43 @@
     engine = from_url("redis://localhost:6379/0", app)  Celery workers, a Redis broker
 
 Everything else (records, states, progress, cancel, retries) is the Runner's, so
-both engines behave alike.
+both engines behave alike. Each task runs in a lane (tasks.registry.lane_of): the
+default one, or the anonymous one for work that anyone may start, which has threads
+(or, with Celery, a queue) of its own, so that mail and admin tasks never wait
+behind it.
 """
 
 from typing import Protocol
 from urllib.parse import urlsplit
 
 
+class LaneFull(Exception):
+    """The lane has as many tasks waiting as it may hold: refuse new work for now."""
+
+
 class TaskEngine(Protocol):
     def start(self, runner) -> None:
         """Once per process, before the first task."""
 
-    def enqueue(self, task_id: str, delay: float = 0.0) -> None:
-        """Have a worker run the task (after `delay` seconds, for retries)."""
+    def enqueue(self, task_id: str, delay: float = 0.0, lane: str = "default") -> None:
+        """Have a worker of `lane` run the task (after `delay` seconds, for retries).
+
+        LaneFull when a new task (no delay) finds its bounded lane full."""
 
     def revoke(self, task_id: str) -> None:
         """A queued task was cancelled: do not bother running it."""
 
 
-def from_url(url: str, app, *, threads: int = 4) -> TaskEngine:
-    """The engine a STATBOARD_TASKS_URL names; ValueError saying what to use otherwise."""
+def from_url(url: str, app, *, threads: int = 4, lanes: dict | None = None) -> TaskEngine:
+    """The engine a STATBOARD_TASKS_URL names; ValueError saying what to use otherwise.
+
+    lanes: {name: (threads, most waiting)} of the threads:// engine besides the default
+    lane, whose `threads` take an unbounded queue."""
     scheme = urlsplit(url).scheme
     if scheme == "threads":
         from statboard.tasks.engines.threads import ThreadEngine
 
-        return ThreadEngine(threads)
+        return ThreadEngine(threads, lanes)
     if scheme in ("redis", "rediss"):
         from statboard.tasks.engines.celery import CeleryEngine  # Celery stays optional
 

@@ -1,0 +1,204 @@
+"""The served site under a mix of concurrent load, on the embedded engines.
+
+    .venv/bin/python bench/load_mix.py [--seconds 15] [--editors 20] [--threads N]
+
+Serves the site with `python run.py` (SQLite, threads://, memory:// counters) in a
+temporary folder, then runs, over real HTTP:
+- bursts of 100 anonymous home page loads (the demo home has a counter block) and of
+  50 counter block polls, released together, three of each;
+- for --seconds: --editors admins autosaving their own text block, 8 clients
+  incrementing a counter, 10 visitors loading the home page;
+and prints p50 / p99 / max and the errors (5xx, timeouts) per kind of request, and
+the admin emails lost (edits committed minus emails in the outbox). Stops the site
+at the end, whatever happens. Exits 1 if any request failed or a mail was lost.
+"""
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from functools import partial
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "site"), str(ROOT)]
+
+import httpx  # noqa: E402
+from statboard import create_app  # noqa: E402
+from statboard.extensions import db  # noqa: E402
+from statboard.pages.models import Block, Page  # noqa: E402
+
+from tests.conftest import CSRF_RE, make_settings  # noqa: E402
+from tests.fixtures.servers import start_site, stop  # noqa: E402
+
+TIMEOUT = 30.0
+BROWSER = {"Accept": "text/html"}
+HTMX = {"HX-Request": "true"}
+
+
+class Results:
+    def __init__(self):
+        self.times = defaultdict(list)
+        self.errors = defaultdict(lambda: defaultdict(int))
+        self.lock = threading.Lock()
+
+    def record(self, kind: str, call) -> httpx.Response | None:
+        started = time.monotonic()
+        try:
+            response = call()
+        except httpx.HTTPError as exc:
+            response, problem = None, type(exc).__name__
+        else:
+            problem = str(response.status_code) if response.status_code >= 500 else None
+        with self.lock:
+            self.times[kind].append(time.monotonic() - started)
+            if problem:
+                self.errors[kind][problem] += 1
+        return response
+
+    def print(self) -> int:
+        print(f"{'request':<28}{'count':>7}{'p50 s':>9}{'p99 s':>9}{'max s':>9}  errors")
+        failed = 0
+        for kind, times in self.times.items():
+            ordered = sorted(times)
+            p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+            errors = dict(self.errors[kind])
+            failed += sum(errors.values())
+            print(
+                f"{kind:<28}{len(ordered):>7}{statistics.median(ordered):>9.3f}"
+                f"{p99:>9.3f}{ordered[-1]:>9.3f}  {errors or 0}"
+            )
+        return failed
+
+
+def burst(count: int, call) -> None:
+    barrier = threading.Barrier(count)
+
+    def one():
+        barrier.wait()
+        call()
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def prepare(site, editors: int) -> tuple[list[int], int, str]:
+    """An admin, a private page of text blocks to edit, and the demo counter block."""
+    flask = [sys.executable, "-m", "flask", "--app", "statboard", "users", "create", "boss"]
+    flask += ["--admin", "--password-stdin", "--email", "boss@example.test"]
+    subprocess.run(flask, input="boss-password\n", text=True, env=site.env, cwd=ROOT, check=True)
+    app = create_app(make_settings(site.tmp, DATABASE_URL=site.env["STATBOARD_DATABASE_URL"]))
+    with app.app_context():
+        desk = Page(slug="desk", title="Desk", is_public=False, nav_position=9)
+        for n in range(editors):
+            desk.blocks.append(Block(kind="text", position=n, data={"html": f"<p>{n}</p>"}))
+        db.session.add(desk)
+        db.session.commit()
+        home = db.session.scalar(db.select(Page).where(Page.slug == "home"))
+        counter = next(b for b in home.blocks if b.kind == "counter")
+        return [b.id for b in desk.blocks], counter.id, counter.data["key"]
+
+
+def log_in(url: str) -> httpx.Client:
+    client = httpx.Client(base_url=url, timeout=TIMEOUT, headers=BROWSER)
+    csrf = CSRF_RE.search(client.get("/login").text).group(1)
+    form = {"username": "boss", "password": "boss-password", "csrf_token": csrf}
+    if client.post("/login", data=form).status_code != 303:
+        raise SystemExit("could not log in as the bench's admin")
+    client.headers["X-CSRFToken"] = CSRF_RE.search(client.get("/").text).group(1)
+    return client
+
+
+def run(site, seconds: float, editors: int) -> int:
+    text_blocks, counter_block, counter_key = prepare(site, editors)
+    results = Results()
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=0)
+    anonymous = httpx.Client(base_url=site.url, timeout=TIMEOUT, headers=BROWSER, limits=limits)
+    poll = f"/blocks/{counter_block}/values"
+
+    def poll_block(url):
+        return anonymous.get(url, headers=HTMX)
+
+    for _ in range(3):
+        burst(100, lambda: results.record("burst: 100 page loads", lambda: anonymous.get("/")))
+        burst(50, lambda: results.record("burst: 50 block polls", lambda: poll_block(poll)))
+
+    admin = log_in(site.url)
+    outbox = site.tmp / "outbox"
+    before = len(list(outbox.glob("*.eml")))
+    committed = [0]
+    until = time.monotonic() + seconds
+
+    def editor(block_id: int):
+        version = 1
+        with httpx.Client(base_url=site.url, timeout=TIMEOUT, cookies=admin.cookies) as client:
+            headers = {**HTMX, "X-Autosave": "1", "X-CSRFToken": admin.headers["X-CSRFToken"]}
+            while time.monotonic() < until:
+                data = {"html": f"<p>{time.monotonic()}</p>", "version": version}
+                save = partial(client.put, f"/blocks/{block_id}", data=data, headers=headers)
+                response = results.record("mix: autosave", save)
+                if response is not None and response.status_code == 204:
+                    version = int(response.headers["X-Block-Version"])
+                    with results.lock:
+                        committed[0] += 1
+
+    def increment():
+        return anonymous.post(f"/counters/{counter_key}")
+
+    def counting():
+        while time.monotonic() < until:
+            results.record("mix: counter increment", increment)
+
+    def visiting():
+        while time.monotonic() < until:
+            results.record("mix: page load", lambda: anonymous.get("/"))
+
+    workers = [threading.Thread(target=editor, args=(block_id,)) for block_id in text_blocks]
+    workers += [threading.Thread(target=counting) for _ in range(8)]
+    workers += [threading.Thread(target=visiting) for _ in range(10)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    deadline = time.monotonic() + 60
+    while len(list(outbox.glob("*.eml"))) - before < committed[0] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    lost = committed[0] - (len(list(outbox.glob("*.eml"))) - before)
+    admin.close()
+    anonymous.close()
+
+    failed = results.print()
+    print(f"edits committed: {committed[0]}, admin emails lost: {lost}")
+    return failed + max(0, lost)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--editors", type=int, default=20)
+    parser.add_argument("--threads", type=int, help="STATBOARD_SERVER_THREADS (default: config)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="statboard-load-") as tmp:
+        env = {"STATBOARD_LOG_LEVEL": "WARNING", "STATBOARD_COUNTER_RATE_LIMIT": ""}
+        if args.threads:
+            env["STATBOARD_SERVER_THREADS"] = str(args.threads)
+        site = start_site(Path(tmp), env=env)
+        failed = 1
+        try:
+            failed = run(site, args.seconds, args.editors)
+        finally:
+            stop(site.proc)
+            if failed:  # what the site said about it
+                print("".join(site.proc.stdout.readlines()[-40:]), end="")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
