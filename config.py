@@ -71,7 +71,12 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False  # set true behind HTTPS
     REMEMBER_COOKIE_HTTPONLY = True
-    LOGIN_FAILURES_ALLOWED = "5/5minute"  # failed logins per user and address
+    # Failed logins allowed per username and address, in growing windows (each tier
+    # its own limit: a guesser waits longer and longer), and per address across
+    # usernames. Failures from one address never slow the user down elsewhere.
+    LOGIN_FAILURES_ALLOWED = "5/minute;10/10minute;20/hour;50/day"
+    LOGIN_ADDRESS_FAILURES_ALLOWED = "30/10minute;100/day"
+    LOGIN_SESSION_DAYS = 30  # a login lasts this long at most (or until logout)
     # Where failed logins are counted: memory:// (per process) or redis://host:port/db.
     LOGIN_LIMITS_URL = "memory://"
 

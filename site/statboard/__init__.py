@@ -51,6 +51,7 @@ def create_app(test_config=None):
     for chatty in ("httpx", "alembic.runtime.plugins"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
+    from statboard import security
     from statboard.extensions import init_extensions, pool_options
     from statboard.features import FEATURES
 
@@ -58,6 +59,7 @@ def create_app(test_config=None):
     init_extensions(app)
     for feature in FEATURES:
         feature.init_app(app)
+    security.init_app(app)  # last: around the counter API that counters mounted in front
     return app
 
 

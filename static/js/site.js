@@ -3,7 +3,9 @@
 // - the editing keys: in a form marked data-edit-keys, Ctrl/Cmd+Enter saves and Esc
 //   presses its [data-cancel];
 // - errors: an htmx request that fails says why, in the status line ([data-status]) of
-//   the block it came from, or else in the page's one toast (#toast).
+//   the block it came from, or else in the page's one toast (#toast);
+// - polling (hx-trigger="every Ns") pauses while the page is hidden: done here, since
+//   an htmx filter ("[document.visibilityState ...]") is eval, which the CSP forbids.
 (function () {
   "use strict";
 
@@ -70,6 +72,13 @@
     say(event.detail.elt, errorText(event.detail.xhr));
   });
   document.addEventListener("htmx:sendError", (event) => say(event.detail.elt, UNREACHABLE));
+
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const trigger = (event.detail.elt.getAttribute && event.detail.elt.getAttribute("hx-trigger")) || "";
+    if (document.visibilityState !== "visible" && /^\s*every\s/.test(trigger)) {
+      event.preventDefault();
+    }
+  });
 
   document.addEventListener("keydown", (event) => {
     const form = event.target.closest && event.target.closest("form[data-edit-keys]");

@@ -1,4 +1,4 @@
-"""`flask --app statboard users create|list|set-password`."""
+"""`flask --app statboard users create|list|set-password|logout`."""
 
 import sys
 from functools import wraps
@@ -11,7 +11,7 @@ from statboard.auth.models import User
 from statboard.auth.users import UserError, create_user, find_user, set_password
 from statboard.extensions import db
 
-users_cli = AppGroup("users", help="Create users, list them, change passwords.")
+users_cli = AppGroup("users", help="Create users, list them, change passwords, log them out.")
 
 
 def _needs_tables(command):
@@ -75,7 +75,8 @@ def list_users():
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @_needs_tables
 def set_password_command(name, password_stdin):
-    """Change the password of user NAME (asked for, or read from stdin)."""
+    """Change the password of user NAME (asked for, or read from stdin); this logs
+    NAME out everywhere."""
     if find_user(name) is None:
         raise click.ClickException(f"There is no user named {name!r}: check `users list`.")
     try:
@@ -83,4 +84,18 @@ def set_password_command(name, password_stdin):
     except UserError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    click.echo(f"Changed the password of {name}.")
+    click.echo(f"Changed the password of {name} and ended their login sessions.")
+
+
+@users_cli.command("logout")
+@click.argument("name")
+@_needs_tables
+def logout_command(name):
+    """End every login session of user NAME: each browser must log in again."""
+    user = find_user(name)
+    if user is None:
+        raise click.ClickException(f"There is no user named {name!r}: check `users list`.")
+    count = len(user.sessions)
+    user.end_sessions()
+    db.session.commit()
+    click.echo(f"Ended {count} login session{'' if count == 1 else 's'} of {name}.")

@@ -26,9 +26,25 @@ class User(UserMixin, db.Model):
     tokens: Mapped[list["ApiToken"]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+    sessions: Mapped[list["LoginSession"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    # The login session this request came with (set by the user loader and at login):
+    # the cookie names it, so that logging out ends it alone.
+    session_key = None  # not a column
+
+    def get_id(self) -> str:
+        """What the session cookie holds: "<user id>:<login session key>"."""
+        return f"{self.id}:{self.session_key or ''}"
 
     def set_password(self, password: str) -> None:
+        """A new password ends every login session of the user (the caller commits)."""
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        self.sessions.clear()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -64,3 +80,19 @@ class ApiToken(db.Model):
         """A new token record and the plain token, which is never stored."""
         plain = "sb_" + secrets.token_urlsafe(32)
         return cls(user=user, name=name, scopes=scopes, token_hash=cls.hash(plain)), plain
+
+
+class LoginSession(db.Model):
+    """One logged-in browser. The session cookie names it; deleting it logs that browser out."""
+
+    __tablename__ = "login_sessions"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="sessions")
+
+    @classmethod
+    def open(cls, user: User) -> "LoginSession":
+        return cls(key=secrets.token_urlsafe(16), user=user)
