@@ -25,7 +25,7 @@ class HostBlockForm(FlaskForm):
     range = SelectField("History shown", choices=RANGE_CHOICES, default="1h")
 
     def to_data(self, old: dict) -> dict:
-        return {**old, "title": self.title.data.strip(), "range": self.range.data}
+        return {**old, "title": (self.title.data or "").strip(), "range": self.range.data}
 
 
 class RemoteHostsBlockForm(FlaskForm):
@@ -33,7 +33,7 @@ class RemoteHostsBlockForm(FlaskForm):
     range = SelectField("History shown", choices=RANGE_CHOICES[:2], default="24h")
 
     def to_data(self, old: dict) -> dict:
-        return {**old, "title": self.title.data.strip(), "range": self.range.data}
+        return {**old, "title": (self.title.data or "").strip(), "range": self.range.data}
 
 
 def chosen_range(block, requested: str | None, allowed) -> str:
