@@ -3,6 +3,7 @@ stored, JSON in pages cannot end its script, images of private pages are not cac
 publicly, JPEG metadata of every kind is stripped."""
 
 import io
+import io
 import json
 import re
 
@@ -45,3 +46,27 @@ def test_a_hostile_label_stays_inside_the_charts_json(app, client):
     script = re.search(r'<script type="application/json">(.*?)</script>', html, re.S).group(1)
     assert "<" not in script and json.loads(script)[0]["label"]
     assert f'id="block-{block}"' in html and "after the chart" in html.split(script, 1)[1]
+
+
+def jpeg_with_metadata() -> bytes:
+    from PIL import Image, ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF>xmp-secret</rdf:RDF></x:xmpmeta>'
+    out = io.BytesIO()
+    Image.new("RGB", (600, 400), (40, 120, 200)).save(
+        out, "JPEG", comment=b"com-secret", xmp=xmp, icc_profile=icc
+    )
+    data = out.getvalue()
+    assert b"com-secret" in data and b"xmp-secret" in data and b"ICC_PROFILE" in data
+    return data
+
+
+def test_jpeg_comments_and_xmp_do_not_survive_re_encoding():
+    from statboard.storage.images import process_image
+
+    processed = process_image(jpeg_with_metadata(), 10_000_000)
+    for encoded in (processed.original, *processed.thumbnails.values()):
+        assert b"com-secret" not in encoded.data and b"xmp-secret" not in encoded.data
+    # The colour profile is how to draw the image, not about who took it: it is kept.
+    assert b"ICC_PROFILE" in processed.original.data
