@@ -3,14 +3,15 @@ stored, JSON in pages cannot end its script, images of private pages are not cac
 publicly, JPEG metadata of every kind is stripped."""
 
 import io
-import io
 import json
 import re
 
-from PIL import Image
+from PIL import Image, ImageCms
 from statboard.extensions import db
+from statboard.pages.models import Page
 from statboard.series.charts import script_json
 from statboard.series.models import Account
+from statboard.storage.images import process_image
 
 from tests.fixtures.images import make_block, picture, upload
 from tests.fixtures.platforms import bluesky_profile
@@ -49,8 +50,6 @@ def test_a_hostile_label_stays_inside_the_charts_json(app, client):
 
 
 def jpeg_with_metadata() -> bytes:
-    from PIL import Image, ImageCms
-
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF>xmp-secret</rdf:RDF></x:xmpmeta>'
     out = io.BytesIO()
@@ -63,10 +62,26 @@ def jpeg_with_metadata() -> bytes:
 
 
 def test_jpeg_comments_and_xmp_do_not_survive_re_encoding():
-    from statboard.storage.images import process_image
-
     processed = process_image(jpeg_with_metadata(), 10_000_000)
     for encoded in (processed.original, *processed.thumbnails.values()):
         assert b"com-secret" not in encoded.data and b"xmp-secret" not in encoded.data
     # The colour profile is how to draw the image, not about who took it: it is kept.
     assert b"ICC_PROFILE" in processed.original.data
+
+
+def test_images_of_private_pages_are_not_cached_publicly(app, client, auth):
+    headers = auth.csrf()
+    auth.login_admin()
+    public = make_block(app, "image", {"alt": "Out"}, slug="open")
+    private = make_block(app, "image", {"alt": "In"}, slug="closed")
+    with app.app_context():
+        db.session.scalar(db.select(Page).where(Page.slug == "closed")).is_public = False
+        db.session.commit()
+    cache = {}
+    for block in (public, private):
+        assert upload(client, block, picture(), headers=headers).status_code == 303
+        page = client.get(f"/blocks/{block}", headers={"HX-Request": "true"})
+        src = re.search(r'src="(/uploads/[^"]+)"', page.get_data(as_text=True)).group(1)
+        cache[block] = client.get(src).headers["Cache-Control"]
+    assert cache[public] == "public, max-age=31536000, immutable"
+    assert cache[private].startswith("private")
