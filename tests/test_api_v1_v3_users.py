@@ -32,7 +32,7 @@ def test_list_names_with_limit_and_detail(http):
     assert all("password" not in user and "password_hash" not in user for user in detail)
 
 
-@pytest.mark.parametrize("limit", ["0", "-1", "many", "1.5"])
+@pytest.mark.parametrize("limit", ["0", "-1", "many", "1.5", "²", "9223372036854775808", "9" * 40])
 def test_bad_limit_is_a_field_error(http, limit):
     response = http.get("/v3/users/", params={"limit": limit}, auth=CAROL)
     assert response.status_code == 400

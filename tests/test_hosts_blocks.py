@@ -7,6 +7,7 @@ from statboard.extensions import db
 from statboard.hosts.models import HostSample, RemoteHost
 from statboard.models_base import utcnow
 from statboard.pages import registry
+from statboard.pages.demo import seed_demo
 from statboard.pages.models import Block, Page
 
 HTMX = {"HX-Request": "true"}
@@ -37,9 +38,11 @@ def test_both_kinds_are_registered_with_demo_data(app):
     assert kinds["host"].demo() == {"title": "This host", "range": "1h"}
     with app.test_request_context():
         assert kinds["remote_hosts"].demo()["title"] == "Other hosts"
-        db.session.commit()
+        seed_demo()  # the demo host belongs to the demo block (after_demo, issue 9)
+        demo_block = db.session.scalar(db.select(Block).where(Block.kind == "remote_hosts"))
         demo_host = db.session.scalar(db.select(RemoteHost))
         assert demo_host.url == "http://statboard.test/v1/uptime/"  # SITE_URL's own uptime
+        assert demo_host.block_id == demo_block.id
 
 
 def test_tile_fragment_for_htmx(client, blocks):

@@ -36,11 +36,11 @@ def test_the_friend_downloads_his_csv_in_the_original_format(app, client, friend
 @pytest.mark.parametrize(
     ("who", "status"),
     [
-        ("none", 401),
+        ("none", 404),  # may not see it: as if it did not exist (issue 9)
         ("wrong", 401),
         ("revoked", 401),
         ("no-scope", 403),
-        ("other", 403),
+        ("other", 404),
         ("kevin", 200),
         ("admin", 200),
     ],
@@ -170,8 +170,8 @@ def test_push_needs_a_scoped_token_of_a_granted_user(app, client, auth, friend):
     assert client.post(url, json={"count": 1}).status_code == 401
     no_scope = bearer(gen_token(app, "kevin", scopes="counters"))
     assert client.post(url, json={"count": 1}, headers=no_scope).status_code == 403
-    other = bearer(gen_token(app, "other"))
-    assert client.post(url, json={"count": 1}, headers=other).status_code == 403
+    other = bearer(gen_token(app, "other"))  # may not see the private series: 404 (issue 9)
+    assert client.post(url, json={"count": 1}, headers=other).status_code == 404
     auth.login("kevin", "secret-pw")  # a session cookie is not enough: tokens only
     assert client.post(url, json={"count": 1}).status_code == 401
     assert (

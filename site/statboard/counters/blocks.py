@@ -24,7 +24,7 @@ class CounterBlockForm(FlaskForm):
     )
 
     def to_data(self, old: dict) -> dict:
-        return {**old, "key": self.key.data.strip(), "title": self.title.data.strip()}
+        return {**old, "key": self.key.data.strip(), "title": (self.title.data or "").strip()}
 
 
 def counter_context(block) -> dict:

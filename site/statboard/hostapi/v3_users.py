@@ -133,8 +133,9 @@ def users():
     limit = request.args.get("limit")
     query = db.select(User).order_by(User.username)
     if limit is not None:
-        if not limit.isdigit() or int(limit) < 1:
-            abort(400, {"limit": "limit must be a whole number of at least 1."})
+        # ASCII digits only ("²".isdigit() is true), and no more than a 64-bit LIMIT takes.
+        if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) < 2**63:
+            abort(400, {"limit": "limit must be a whole number from 1 to 2**63 - 1."})
         query = query.limit(int(limit))
     found = db.session.scalars(query).all()
     if parse_bool(request.args.get("detail", "false")):

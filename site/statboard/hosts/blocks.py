@@ -25,7 +25,7 @@ class HostBlockForm(FlaskForm):
     range = SelectField("History shown", choices=RANGE_CHOICES, default="1h")
 
     def to_data(self, old: dict) -> dict:
-        return {**old, "title": self.title.data.strip(), "range": self.range.data}
+        return {**old, "title": (self.title.data or "").strip(), "range": self.range.data}
 
 
 class RemoteHostsBlockForm(FlaskForm):
@@ -33,7 +33,7 @@ class RemoteHostsBlockForm(FlaskForm):
     range = SelectField("History shown", choices=RANGE_CHOICES[:2], default="24h")
 
     def to_data(self, old: dict) -> dict:
-        return {**old, "title": self.title.data.strip(), "range": self.range.data}
+        return {**old, "title": (self.title.data or "").strip(), "range": self.range.data}
 
 
 def chosen_range(block, requested: str | None, allowed) -> str:
@@ -79,7 +79,7 @@ def remote_context(block, range_name: str | None = None) -> dict:
     range_name = chosen_range(block, range_name, REMOTE_RANGES)
     since = utcnow() - REMOTE_RANGES[range_name]
     rows = []
-    for host in db.session.scalars(db.select(RemoteHost).order_by(RemoteHost.name)):
+    for host in remote.hosts_of(block.id):
         checks = remote.history(host.id, since)
         rows.append(
             {
@@ -99,12 +99,10 @@ def remote_context(block, range_name: str | None = None) -> dict:
     }
 
 
-def _remote_demo() -> dict:
-    """The demo block, with the site's own uptime URL as a host that is up."""
+def _remote_demo_host(block) -> None:
+    """The demo block's host, the site's own uptime URL (up), once the block has its id."""
     url = current_app.config["SITE_URL"].rstrip("/") + "/v1/uptime/"
-    if db.session.scalar(db.select(RemoteHost).where(RemoteHost.url == url)) is None:
-        db.session.add(RemoteHost(name="this site", url=url))
-    return {"title": "Other hosts", "range": "1h"}
+    db.session.add(RemoteHost(block_id=block.id, name="this site", url=url))
 
 
 def register_kinds() -> None:
@@ -130,8 +128,10 @@ def register_kinds() -> None:
             edit_template="blocks/remote_hosts/_edit.html",
             form=RemoteHostsBlockForm,
             defaults=lambda: {"title": "Other hosts", "range": "24h"},
-            demo=_remote_demo,
+            demo=lambda: {"title": "Other hosts", "range": "1h"},
+            after_demo=_remote_demo_host,
             context=remote_context,
+            on_delete=remote.remove_block_hosts,
             styles=("css/hosts.css",),
         )
     )

@@ -49,6 +49,10 @@ class RemoteHost(db.Model):
     __tablename__ = "remote_hosts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The "remote_hosts" block it was added on: only that block lists it.
+    block_id: Mapped[int | None] = mapped_column(
+        ForeignKey("blocks.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(80))
     url: Mapped[str] = mapped_column(String(500))
     state: Mapped[str] = mapped_column(String(16), default=UNKNOWN)

@@ -43,12 +43,13 @@ def clean_url(url: str) -> str:
     return url
 
 
-def add_host(url: str, name: str = "", actor=None) -> RemoteHost:
+def add_host(url: str, name: str = "", actor=None, block_id: int | None = None) -> RemoteHost:
+    """A host of the "remote_hosts" block `block_id` (listed by that block only)."""
     url = clean_url(url)
     name = (name or "").strip() or urlsplit(url).hostname
     if len(name) > 80:
         raise InvalidHost("That name is too long; use at most 80 characters.")
-    host = RemoteHost(name=name, url=url)
+    host = RemoteHost(block_id=block_id, name=name, url=url)
     db.session.add(host)
     notify.announce(actor, "added", f"host {name} ({url})")
     return host
@@ -58,6 +59,18 @@ def remove_host(host: RemoteHost, actor=None) -> None:
     db.session.execute(db.delete(RemoteCheck).where(RemoteCheck.host_id == host.id))
     db.session.delete(host)
     notify.announce(actor, "removed", f"host {host.name}")
+
+
+def hosts_of(block_id: int) -> list[RemoteHost]:
+    query = db.select(RemoteHost).where(RemoteHost.block_id == block_id)
+    return list(db.session.scalars(query.order_by(RemoteHost.name)))
+
+
+def remove_block_hosts(block) -> None:
+    """The block is being deleted: its hosts and their checks go with it (same commit)."""
+    ids = db.select(RemoteHost.id).where(RemoteHost.block_id == block.id)
+    db.session.execute(db.delete(RemoteCheck).where(RemoteCheck.host_id.in_(ids)))
+    db.session.execute(db.delete(RemoteHost).where(RemoteHost.block_id == block.id))
 
 
 def probe(url: str, timeout: float) -> Probe:

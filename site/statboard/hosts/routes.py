@@ -47,7 +47,7 @@ def block(block):
 def add_remote(block):
     url, name = request.form.get("url", ""), request.form.get("name", "")
     try:
-        remote.add_host(url, name, actor=current_user)
+        remote.add_host(url, name, actor=current_user, block_id=block.id)
     except remote.InvalidHost as error:
         db.session.rollback()
         return render_tile(block, 422, error=str(error), url=url, name=name)
@@ -66,7 +66,7 @@ def add_remote(block):
 )
 def remove_remote(block, host_id: int):
     host = db.session.get(RemoteHost, host_id)
-    if host is not None:
+    if host is not None and host.block_id == block.id:  # another block's host is not ours
         remote.remove_host(host, actor=current_user)
         db.session.commit()
     return render_tile(block)

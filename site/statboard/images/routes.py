@@ -32,11 +32,11 @@ def _done(block):
 
 @bp.errorhandler(Conflict)
 def _conflict(conflict: Conflict):
-    """A stale version: nothing is kept, and htmx gets the block as saved now."""
+    """A stale version: nothing is kept; the answer is the block as saved now (409), as a
+    fragment for htmx and alone on a page after a plain form post. (An error handler
+    returns its answer: an abort() raised in here would be a 500.)"""
     db.session.rollback()
-    if is_htmx():
-        return render_block(conflict.block, status=409, error=CONFLICT_MESSAGE)
-    abort(409, CONFLICT_MESSAGE)
+    return render_block(conflict.block, status=409, error=CONFLICT_MESSAGE)
 
 
 def _rejected(block, message: str, **context):

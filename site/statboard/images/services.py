@@ -120,8 +120,19 @@ def reorder_items(block: Block, version: int, order: list[str], actor) -> None:
     change_content(block, new, version, actor, "reordered")
 
 
+def on_private_page(stored: StoredFile) -> bool:
+    """Whether the file is shown by an image or gallery block of a private page."""
+    query = db.select(Block).where(
+        Block.kind.in_(("image", "gallery")), Block.page.has(is_public=False)
+    )
+    return any(stored.id in block_file_ids(block) for block in db.session.scalars(query))
+
+
+def block_file_ids(block: Block) -> list:
+    return [block.data.get("file_id")] + [i.get("file_id") for i in block.data.get("items", [])]
+
+
 def discard_block_files(block: Block) -> None:
     """Delete the files of an image or gallery block that is being deleted."""
-    ids = [block.data.get("file_id")] + [i.get("file_id") for i in block.data.get("items", [])]
-    for stored in files_by_id(ids).values():
+    for stored in files_by_id(block_file_ids(block)).values():
         discard(stored)

@@ -138,8 +138,3 @@ def _grid_or_back(page, block=None):
     if is_htmx():
         return render_template("pages/_grid.html", page=page)
     return _back_to(page, block)
-
-
-@bp.errorhandler(Conflict)
-def conflict(error: Conflict):
-    abort(409, "Someone changed this block meanwhile; reload the page and try again.")

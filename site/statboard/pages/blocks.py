@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from functools import wraps
 
 from flask import abort, make_response, redirect, render_template, request, url_for
+from sqlalchemy.orm.exc import StaleDataError
 
 from statboard.auth.access import require_admin, require_login
 from statboard.extensions import db
@@ -80,7 +81,11 @@ def route(bp, rule: str = "", *, kinds=None, methods=("GET",), admin=False, endp
         def with_block(block_id: int, **kwargs):
             if admin:
                 require_admin()
-            return view(load(block_id, kinds), **kwargs)
+            try:
+                return view(load(block_id, kinds), **kwargs)
+            except StaleDataError:
+                # Another save won the race, found at a commit or at any autoflush before.
+                raise services.raced(block_id) from None
 
         # One endpoint at several URLs needs one function (Flask refuses two).
         with_block = view.__dict__.setdefault("_door_view", with_block)

@@ -16,5 +16,9 @@ def seed_demo() -> Page | None:
             Block(kind=kind.name, position=position, span=kind.span, data=kind.demo())
         )
     db.session.add(home)
+    db.session.flush()
+    for block, kind in zip(home.blocks, kinds, strict=True):
+        if kind.after_demo is not None:
+            kind.after_demo(block)
     db.session.commit()
     return home

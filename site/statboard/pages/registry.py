@@ -14,6 +14,7 @@ A feature registers its kinds, through the door (statboard.pages.blocks), from i
         styles=("css/counters.css",),               # static files every page loads
         scripts=(), admin_scripts=("js/x.js",),     # ... and those only admins load
         on_delete=None,                             # optional: block -> None, see below
+        after_demo=None,                            # optional: block -> None, see below
     ))
 
 The form class takes the block's data as `data=` for editing, and its
@@ -29,6 +30,10 @@ function (with their own arguments, say a range) for the fragments they answer.
 the block, inside the same transaction: database changes it makes are committed or
 rolled back with the deletion, and work outside the database (removing the image
 files of an image block, say) belongs in notify.after_commit().
+
+`after_demo(block)` is called by the demo seed once the demo block has its id, in the
+same transaction: demo rows that belong to the block (the demo host of an "Other
+hosts" block) are made there, since `demo()` cannot know the id yet.
 """
 
 from collections.abc import Callable
@@ -55,6 +60,8 @@ class BlockKind:
     admin_scripts: tuple[str, ...] = ()
     # Called with the block by pages.services.delete_block before it deletes the block.
     on_delete: Callable[[Any], None] | None = None
+    # Called with the demo block by pages.demo.seed_demo once the block has its id.
+    after_demo: Callable[[Any], None] | None = None
 
 
 _kinds: dict[str, BlockKind] = {}

@@ -7,6 +7,7 @@ admins' email, which go out only once the view's commit has saved the change.
 
 from flask import abort, url_for
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import Conflict as HTTPConflict
 
 from statboard import notify
 from statboard.extensions import db
@@ -14,12 +15,26 @@ from statboard.pages import registry
 from statboard.pages.models import Block, Page
 
 
-class Conflict(Exception):
-    """A save named a block version that is no longer the current one."""
+class Conflict(HTTPConflict):
+    """A save named a block version that is no longer the current one: a 409 wherever
+    it is raised. A blueprint may answer it with the block as saved (`.block`)."""
+
+    description = "Someone changed this block meanwhile; reload the page and try again."
 
     def __init__(self, block: Block):
-        super().__init__(f"block {block.id} is at version {block.version}")
+        super().__init__()
         self.block = block
+
+
+def raced(block_id: int) -> Conflict:
+    """After a StaleDataError (another save won the race, at a commit or at any flush):
+    roll back and return the Conflict carrying the block as saved now."""
+    db.session.rollback()
+    db.session.expire_all()
+    block = db.session.get(Block, block_id)
+    if block is None:
+        abort(404, "This block was deleted meanwhile; reload the page.")
+    return Conflict(block)
 
 
 def get_page_or_404(slug: str) -> Page:
@@ -52,9 +67,7 @@ def commit_block(block: Block) -> None:
         db.session.commit()
     except StaleDataError:
         # Someone saved between our read and our write: show them the current block.
-        db.session.rollback()
-        db.session.expire_all()
-        raise Conflict(db.session.get(Block, block.id)) from None
+        raise raced(block.id) from None
 
 
 # --- blocks -------------------------------------------------------------------

@@ -5,6 +5,8 @@ door's change_content like any edit, so an editor left open on the chart goes st
 (409) instead of saving over the change. The caller commits (blocks.commit).
 """
 
+import re
+
 from sqlalchemy import delete, select
 
 from statboard import notify
@@ -28,6 +30,16 @@ def account_for(handle: str, platform: str, public: bool) -> Account:
         db.session.add(account)
         db.session.flush()
     return account
+
+
+# A handle as platforms show it: user, @user, user@instance (Mastodon), a.b.c (Bluesky).
+HANDLE_PATTERN = r"^@?[A-Za-z0-9_.:-]+(@[A-Za-z0-9.-]+)?$"
+HANDLE_RE = re.compile(HANDLE_PATTERN)
+
+
+def valid_handle(handle) -> bool:
+    """Whether a handle (typed in, or reported by a platform) may be stored."""
+    return isinstance(handle, str) and len(handle) <= 200 and bool(HANDLE_RE.match(handle))
 
 
 def clean_handle(platform: str, handle: str) -> str:

@@ -11,7 +11,14 @@ from statboard.extensions import db
 from statboard.series import api_bp
 from statboard.series.export import parse_bound, series_csv, series_json, twitstats_csv
 from statboard.series.models import Account
-from statboard.series.samples import add_samples, can_read, find_by_handle, is_granted, now_utc
+from statboard.series.samples import (
+    MAX_COUNT,
+    add_samples,
+    can_read,
+    find_by_handle,
+    is_granted,
+    now_utc,
+)
 
 SCOPE = "series"
 TOKEN_HELP = "send `Authorization: Bearer <token>` with a token that has the series scope"
@@ -23,20 +30,30 @@ def reader():
     return current_user if current_user.is_authenticated else None
 
 
-def readable(account: Account | None) -> Account:
-    if account is None:
-        abort(404, "No such series; check the id or handle.")
+NOT_FOUND = (
+    "No such series for you; check the id or handle. A private series shows only to those "
+    f"it is shared with: log in or {TOKEN_HELP}."
+)
+
+
+def readable(find, key) -> Account:
+    """The series `find(key)` names, or 404 when it is unknown or the reader may not see
+    it (the same answer, so private ids and handles cannot be found out). A bad token is
+    a 401 and a token without the series scope a 403, whatever the URL names."""
     user = reader()
-    if not can_read(user, account):
-        if user is None:
-            abort(401, f"This series is private: log in or {TOKEN_HELP}.")
-        abort(403, "You may not read this series; ask an admin to share it with you.")
+    account = find(key)
+    if account is None or not can_read(user, account):
+        abort(404, NOT_FOUND)
     return account
+
+
+def account_by_id(account_id: int) -> Account | None:
+    return db.session.get(Account, account_id)
 
 
 @api_bp.get("/twitstats/<handle>")
 def twitstats(handle: str):
-    account = readable(find_by_handle(handle))
+    account = readable(find_by_handle, handle)
     return Response(twitstats_csv(account), mimetype="text/csv")
 
 
@@ -53,7 +70,7 @@ def bounds():
 
 @api_bp.get("/api/series/<int:account_id>.csv")
 def series_as_csv(account_id: int):
-    account = readable(db.session.get(Account, account_id))
+    account = readable(account_by_id, account_id)
     start, end = bounds()
     response = Response(series_csv(account, start, end), mimetype="text/csv")
     response.headers["Content-Disposition"] = (
@@ -64,7 +81,7 @@ def series_as_csv(account_id: int):
 
 @api_bp.get("/api/series/<int:account_id>.json")
 def series_as_json(account_id: int):
-    account = readable(db.session.get(Account, account_id))
+    account = readable(account_by_id, account_id)
     return jsonify(series_json(account, *bounds()))
 
 
@@ -73,13 +90,15 @@ def parse_sample(item, index: int) -> tuple[datetime, int]:
     if not isinstance(item, dict):
         abort(400, f'{where} must be an object like {{"count": 123}}.')
     count = item.get("count")
-    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_COUNT:
         abort(400, f"{where} needs a count that is a whole number of followers, 0 or more.")
     taken_at = item.get("taken_at")
     if taken_at is None:
         return now_utc(), count
+    if not isinstance(taken_at, str) or not taken_at:
+        abort(400, f"{where}: taken_at must be an ISO time such as 2024-05-01T12:00:00Z.")
     try:
-        moment = parse_bound(str(taken_at), "taken_at")
+        moment = parse_bound(taken_at, "taken_at")
     except ValueError as exc:
         abort(400, f"{where}: {exc}")
     if moment > now_utc():
@@ -92,8 +111,8 @@ def parse_sample(item, index: int) -> tuple[datetime, int]:
 def push_samples(account_id: int, actor):
     """JSON {"count": N, "taken_at": ISO (optional)} or a list of them. Bearer tokens only."""
     account = db.session.get(Account, account_id)
-    if account is None:
-        abort(404, "No such series; check the id.")
+    if account is None or not can_read(actor, account):
+        abort(404, NOT_FOUND)
     if not (actor.is_admin or is_granted(actor, account)):
         abort(403, "You may not add samples to this series; ask an admin to share it with you.")
     body = request.get_json(silent=True)

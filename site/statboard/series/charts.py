@@ -26,6 +26,15 @@ DEFAULT_RANGE = "30d"
 TABLE_ROWS = 31  # rows of the no-JavaScript table per account
 
 
+# <, > and & as JSON escapes: no text in the JSON can close or comment out its <script>.
+SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def script_json(value) -> str:
+    """JSON to embed in a page's <script type="application/json">, whatever it holds."""
+    return json.dumps(value, separators=(",", ":")).translate(SCRIPT_SAFE)
+
+
 @dataclass
 class SeriesView:
     json: str  # {"label", "x": [epoch s], "y": [count or null at gaps]}
@@ -105,9 +114,8 @@ def compute_series(account: Account, start: datetime | None, max_points: int) ->
     latest = ys[-1] if ys else None
     change = ys[-1] - ys[0] if len(ys) > 1 else None
     days = (xs[-1] - xs[0]) / 86400 if len(xs) > 1 else 0
-    body = json.dumps({"label": account.label, "x": out_x, "y": out_y}, separators=(",", ":"))
     return SeriesView(
-        json=body.replace("</", "<\\/"),  # safe inside <script type="application/json">
+        json=script_json({"label": account.label, "x": out_x, "y": out_y}),
         table=table,
         latest=latest,
         latest_at=rows[-1][0] if rows else None,

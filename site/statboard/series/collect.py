@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from statboard import notify
 from statboard.extensions import db
+from statboard.series.accounts import valid_handle
 from statboard.series.collectors import COLLECTORS
 from statboard.series.http import CollectError, NotConfigured, PlatformHttp
 from statboard.series.models import Account
@@ -61,7 +62,8 @@ def collect_one(account: Account, http: PlatformHttp, previous: int | None) -> O
     account.last_collected_at, account.last_error, account.last_error_at = now, None, None
     account.external_id = profile.external_id or account.external_id
     account.display_name = (profile.display_name or account.display_name or "")[:200]
-    if profile.handle and profile.handle != account.handle and not _taken(account, profile.handle):
+    renamed = profile.handle and profile.handle != account.handle
+    if renamed and valid_handle(profile.handle) and not _taken(account, profile.handle):
         account.handle = profile.handle  # renamed on the platform; the id kept it ours
     change = None if previous is None else profile.followers - previous
     return Outcome(account.label, count=profile.followers, change=change)

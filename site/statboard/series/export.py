@@ -22,9 +22,10 @@ def parse_bound(value: str | None, name: str, end: bool = False) -> datetime | N
             moment = datetime.combine(day, datetime.min.time())
             return moment + timedelta(days=1) if end else moment
         return naive_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a time past year 1 or 9999 in UTC
         raise ValueError(
-            f"{name}={value[:40]!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ."
+            f"{name}={value[:40]!r} is not a date between the years 1 and 9999; "
+            "use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ."
         ) from None
 
 

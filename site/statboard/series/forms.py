@@ -4,10 +4,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
+from statboard.series.accounts import HANDLE_PATTERN
 from statboard.series.collectors import COLLECTORS
 
 HANDLE = Regexp(
-    r"^@?[A-Za-z0-9_.:-]+(@[A-Za-z0-9.-]+)?$",
+    HANDLE_PATTERN,
     message="Use the handle as the platform shows it, e.g. user@mastodon.social or octocat.",
 )
 

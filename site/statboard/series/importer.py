@@ -68,9 +68,10 @@ def parse_time(text: str) -> datetime:
         pass
     try:
         return naive_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: past year 1 or 9999 in UTC
         raise ValueError(
-            f"unreadable time {text[:40]!r}; use DD-MM-YYYY HH:MM:SS or an ISO time"
+            f"unreadable time {text[:40]!r}; use DD-MM-YYYY HH:MM:SS or an ISO time "
+            "between the years 1 and 9999"
         ) from None
 
 
@@ -130,6 +131,8 @@ def import_text(
         )
         return
     rows = parse_text(text, name, report)
+    if not rows:
+        return  # nothing to keep: no account is made for a file of bad lines only
     account = account_for(handle, platform, public)
     known = existing_times(account.id)
     if account.label not in report.accounts:

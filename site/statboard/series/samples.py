@@ -11,6 +11,8 @@ from statboard.series.models import Account, AccountGrant, Sample
 
 log = logging.getLogger("statboard.series")
 
+MAX_COUNT = 2**63 - 1  # the samples' 64-bit count column
+
 
 def naive_utc(moment: datetime) -> datetime:
     """Naive UTC at whole seconds, as every sample is stored."""

@@ -5,6 +5,7 @@ ever extracted to a path taken from the archive."""
 import io
 import secrets
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from flask import current_app
@@ -54,6 +55,22 @@ def check_zip(data: bytes, max_bytes: int, max_files: int) -> list[zipfile.ZipIn
     return entries
 
 
+def check_entries_read(data: bytes, entries: list[zipfile.ZipInfo]) -> None:
+    """Read every CSV entry once, as the import will: a damaged, encrypted or oddly
+    compressed member is refused now, with a sentence, not in the task."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in entries:
+            try:
+                with archive.open(info) as entry:
+                    while entry.read(1 << 20):
+                        pass
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
+                raise UploadRefused(
+                    f"{info.filename[:100]!r} in the zip cannot be read (damaged, encrypted "
+                    "or compressed in an unusual way); zip the CSV files again and upload that."
+                ) from None
+
+
 def read_zip(path: Path, max_bytes: int):
     """(name, bytes) of each CSV in a checked zip; reads stop at max_bytes in all."""
     with zipfile.ZipFile(path) as archive:
@@ -80,7 +97,10 @@ def save_upload(filename: str, data: bytes) -> Path:
     if not data:
         raise UploadRefused("The file is empty; choose a CSV or zip file with samples.")
     if lower.endswith(".zip"):
-        check_zip(data, config["SERIES_IMPORT_MAX_BYTES"], config["SERIES_IMPORT_MAX_FILES"])
+        entries = check_zip(
+            data, config["SERIES_IMPORT_MAX_BYTES"], config["SERIES_IMPORT_MAX_FILES"]
+        )
+        check_entries_read(data, entries)
         suffix = ".zip"
     elif lower.endswith(".csv"):
         suffix = ".csv"

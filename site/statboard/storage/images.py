@@ -52,15 +52,26 @@ class ProcessedImage:
 def process_image(data: bytes, max_pixels: int) -> ProcessedImage:
     """Check an upload and return the stored original plus its thumbnails."""
     image = _open_checked(data, max_pixels)
+    image.info = _kept_info(image.info)
     if getattr(image, "n_frames", 1) > 1:
         # Animations keep every frame; thumbnails would freeze them, so none are made.
         return ProcessedImage(_encode_animation(image))
     fmt = image.format
     image = ImageOps.exif_transpose(image)
+    image.info = _kept_info(image.info)
     return ProcessedImage(
         _encode(image, fmt),
         {width: _thumbnail(image, width) for width in THUMBNAIL_WIDTHS if width < image.width},
     )
+
+
+# What a re-encoded image keeps of what its file said: how to draw it (colour profile,
+# transparency, animation timing), never who, where or with what (EXIF, XMP, comments).
+KEPT_INFO = ("icc_profile", "transparency", "duration", "loop", "background", "dpi")
+
+
+def _kept_info(info: dict) -> dict:
+    return {name: info[name] for name in KEPT_INFO if name in info}
 
 
 def _open_checked(data: bytes, max_pixels: int) -> Image.Image:

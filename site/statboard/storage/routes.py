@@ -1,6 +1,13 @@
-"""Serving files of local storages at /uploads/<key>/<file>."""
+"""Serving files of local storages at /uploads/<key>/<file>.
+
+A file is cached by anyone (public, immutable) unless a feature says it belongs to
+something private: features register such checks with `private_when(check)`, where
+`check(stored) -> bool` (images: a file of an image on a private page). Those files
+are sent with `Cache-Control: private`, so that no shared cache keeps them.
+"""
 
 import mimetypes
+from collections.abc import Callable
 
 from flask import abort, send_file
 
@@ -8,6 +15,19 @@ from statboard.extensions import db
 from statboard.storage import bp, storage_for
 from statboard.storage.engines import CACHE_CONTROL
 from statboard.storage.models import StoredFile
+
+PRIVATE_CACHE_CONTROL = "private, max-age=3600"
+_private_checks: list[Callable[[StoredFile], bool]] = []
+
+
+def private_when(check: Callable[[StoredFile], bool]) -> None:
+    if check not in _private_checks:
+        _private_checks.append(check)
+
+
+def cache_control(stored: StoredFile) -> str:
+    private = any(check(stored) for check in _private_checks)
+    return PRIVATE_CACHE_CONTROL if private else CACHE_CONTROL
 
 
 @bp.get("/uploads/<path:name>")
@@ -27,6 +47,6 @@ def uploaded(name: str):
         abort(404, "There is no such upload; it may have been replaced or deleted.")
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     response = send_file(path, mimetype=content_type, conditional=True, max_age=31536000)
-    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["Cache-Control"] = cache_control(stored)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
