@@ -1,7 +1,7 @@
 """remote hosts belong to the "remote_hosts" block they were added on
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 
 Existing hosts go to the first "remote_hosts" block (the lowest id); with no such
 block they stay without one: checked, listed nowhere.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
