@@ -86,9 +86,13 @@ def test_a_crash_loses_at_most_the_last_flush_interval(tmp_path):
 def test_the_counter_server_serves_only_counters(tmp_path):
     site = serve(tmp_path, "counters")
     try:
-        assert httpx.post(f"{site.url}/counters/a").text == "1"
+        counted = httpx.post(f"{site.url}/counters/a")
+        assert counted.text == "1"
         response = httpx.get(f"{site.url}/login")
         assert response.status_code == 404
         assert "/counters/<key>" in response.text
+        for answer in (counted, response):  # the same security headers as the site's
+            assert "frame-ancestors 'self'" in answer.headers["Content-Security-Policy"]
+            assert answer.headers["X-Content-Type-Options"] == "nosniff"
     finally:
         stop(site.proc)

@@ -16,7 +16,7 @@ import logging
 from datetime import timedelta
 from functools import wraps
 
-from flask import abort, request
+from flask import abort, current_app, request
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
@@ -26,7 +26,7 @@ from statboard.auth.models import ApiToken, User
 from statboard.auth.scopes import find_scope
 from statboard.auth.throttle import login_throttle, too_many_message
 from statboard.auth.users import authenticate
-from statboard.extensions import db
+from statboard.extensions import db, side_engine
 from statboard.models_base import utcnow
 
 log = logging.getLogger(__name__)
@@ -117,9 +117,9 @@ def _stamp_used(token: ApiToken) -> None:
     now = utcnow()
     if token.last_used_at is not None and now - token.last_used_at < STAMP_EVERY:
         return
-    engine = db.engine
-    if engine.url.get_backend_name() == "sqlite" and engine.url.database in (None, "", ":memory:"):
-        return  # its one connection is the caller's own: a commit there would be theirs
+    engine = _stamp_engine()
+    if engine is db.engine and engine.url.get_backend_name() == "sqlite":
+        return  # an in-memory database: its one connection is the caller's own
     try:
         with engine.begin() as connection:
             connection.execute(
@@ -127,6 +127,15 @@ def _stamp_used(token: ApiToken) -> None:
             )
     except SQLAlchemyError as error:
         log.warning("Could not note that token %s was used: %s", token.id, error)
+
+
+def _stamp_engine():
+    """A connection beside the request's (its own small pool): a request holding a
+    connection of the site's pool never waits for a second one from it."""
+    app = current_app._get_current_object()
+    if "auth.stamp_engine" not in app.extensions:
+        app.extensions["auth.stamp_engine"] = side_engine(app, 1)
+    return app.extensions["auth.stamp_engine"]
 
 
 def bearer_user(scope_name: str) -> User:

@@ -6,8 +6,10 @@ route here: every path but /counters answers 404.
 
 from statboard import create_app
 from statboard.counters.flusher import flush_on_signals
+from statboard.security import SecurityHeaders, security_headers
 
 flask_app = create_app()
-app = flask_app.extensions["counters"]  # the CounterApp init_app mounted
-app.fallback = None
-flush_on_signals(app.store.close)
+counter_app = flask_app.extensions["counters"]  # the CounterApp init_app mounted
+counter_app.fallback = None
+flush_on_signals(counter_app.store.close)
+app = SecurityHeaders(counter_app, security_headers(flask_app.config))
