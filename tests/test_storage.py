@@ -7,6 +7,7 @@ import httpx
 import pytest
 from statboard import create_app, storage
 from statboard.extensions import db
+from statboard.pages.models import Block
 
 from tests.conftest import make_settings
 from tests.fixtures.images import make_block, picture, s3_storage_url, stored_files, upload
@@ -86,6 +87,26 @@ def public_s3(settings, s3_endpoint):
     s3_storage_url(s3_endpoint)
     client.put_bucket_policy(Bucket="statboard-test", Policy=json.dumps(policy))
     settings.update(STORAGE_URL=s3_storage_url(s3_endpoint, "public"), STORAGE_PRESIGNED=False)
+
+
+def test_images_of_a_private_page_are_private_to_caches_on_both_engines(engine, app, client, auth):
+    """Served by the site or straight from S3 (a signed URL that names the header)."""
+    headers = auth.csrf()
+    auth.login_admin()
+    block_id = make_block(app, "image", {"alt": "In", "caption": ""}, slug="closed")
+    with app.app_context():
+        db.session.get(Block, block_id).page.is_public = False
+        db.session.commit()
+    assert upload(client, block_id, picture(), headers=headers).status_code == 303
+    [stored] = stored_files(app)
+    with app.test_request_context():
+        from statboard.storage.uploads import image_view
+
+        view = image_view(stored)
+    for url in (view.src, view.srcset.split(",")[0].split()[0]):
+        response = fetch(client, url)
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"].startswith("private"), url
 
 
 def test_public_s3_urls_when_not_presigned(public_s3, s3_endpoint, app):

@@ -13,10 +13,9 @@ from flask import abort, send_file
 
 from statboard.extensions import db
 from statboard.storage import bp, storage_for
-from statboard.storage.engines import CACHE_CONTROL
+from statboard.storage.engines import CACHE_CONTROL, PRIVATE_CACHE_CONTROL
 from statboard.storage.models import StoredFile
 
-PRIVATE_CACHE_CONTROL = "private, max-age=3600"
 _private_checks: list[Callable[[StoredFile], bool]] = []
 
 
@@ -25,9 +24,12 @@ def private_when(check: Callable[[StoredFile], bool]) -> None:
         _private_checks.append(check)
 
 
+def is_private(stored: StoredFile) -> bool:
+    return any(check(stored) for check in _private_checks)
+
+
 def cache_control(stored: StoredFile) -> str:
-    private = any(check(stored) for check in _private_checks)
-    return PRIVATE_CACHE_CONTROL if private else CACHE_CONTROL
+    return PRIVATE_CACHE_CONTROL if is_private(stored) else CACHE_CONTROL
 
 
 @bp.get("/uploads/<path:name>")

@@ -19,6 +19,7 @@ from statboard.notify import after_commit, after_rollback
 from statboard.storage import current, storage_for
 from statboard.storage.images import EXTENSIONS, process_image
 from statboard.storage.models import StoredFile
+from statboard.storage.routes import is_private
 
 
 def store_image(data: bytes, filename: str | None, uploaded_by=None) -> StoredFile:
@@ -73,7 +74,9 @@ class ImageView:
 
 def image_view(stored: StoredFile) -> ImageView:
     storage = storage_for(stored.storage)
+    private = is_private(stored)
     candidates = sorted((int(width), name) for width, name in stored.variants.items())
     candidates.append((stored.width, original_object(stored)))
-    srcset = ", ".join(f"{storage.url(name)} {width}w" for width, name in candidates)
-    return ImageView(storage.url(original_object(stored)), srcset, stored.width, stored.height)
+    srcset = ", ".join(f"{storage.url(name, private)} {width}w" for width, name in candidates)
+    src = storage.url(original_object(stored), private)
+    return ImageView(src, srcset, stored.width, stored.height)

@@ -9,6 +9,7 @@ from typing import Protocol
 
 # Object names are random, so a stored object never changes: browsers may keep it.
 CACHE_CONTROL = "public, max-age=31536000, immutable"
+PRIVATE_CACHE_CONTROL = "private, max-age=3600"  # files of something private
 
 
 class Storage(Protocol):
@@ -23,8 +24,8 @@ class Storage(Protocol):
     def delete(self, name: str) -> None:
         """Delete the object `name` and every object under `name/`."""
 
-    def url(self, name: str) -> str:
-        """Where a browser fetches the object."""
+    def url(self, name: str, private: bool = False) -> str:
+        """Where a browser fetches the object; a private one is not kept by shared caches."""
 
     def local_path(self, name: str) -> Path | None:
         """The file the site serves the object from, or None when it is kept elsewhere.

@@ -41,5 +41,5 @@ class LocalStorage:
         else:
             path.unlink(missing_ok=True)
 
-    def url(self, name: str) -> str:
-        return "/uploads/" + quote(name)
+    def url(self, name: str, private: bool = False) -> str:
+        return "/uploads/" + quote(name)  # the route itself says whether it is private

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import boto3
 from botocore.config import Config
 
-from statboard.storage.engines import CACHE_CONTROL
+from statboard.storage.engines import CACHE_CONTROL, PRIVATE_CACHE_CONTROL
 
 
 class S3Storage:
@@ -66,20 +66,21 @@ class S3Storage:
             chunk = [{"Key": key} for key in keys[start : start + 1000]]
             self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": chunk})
 
-    def url(self, name: str) -> str:
+    def url(self, name: str, private: bool = False) -> str:
         if not self.presigned:
-            return self._public_url(name)
+            return self._public_url(name)  # a public bucket: anyone may cache it
         # Reuse a signature for half its life, so pages keep the same URL and
         # browsers their cached copy.
         now = time.time()
-        made, url = self._signed.get(name, (0.0, ""))
+        made, url = self._signed.get((name, private), (0.0, ""))
         if now - made > self.url_seconds / 2:
+            params = {"Bucket": self.bucket, "Key": self.key(name)}
+            if private:  # S3 answers this signed URL with this header instead of its own
+                params["ResponseCacheControl"] = PRIVATE_CACHE_CONTROL
             url = self.client.generate_presigned_url(
-                "get_object",
-                Params={"Bucket": self.bucket, "Key": self.key(name)},
-                ExpiresIn=self.url_seconds,
+                "get_object", Params=params, ExpiresIn=self.url_seconds
             )
-            self._signed[name] = (now, url)
+            self._signed[(name, private)] = (now, url)
         return url
 
     def local_path(self, name: str) -> None:
