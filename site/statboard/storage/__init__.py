@@ -35,7 +35,7 @@ def current() -> Storage:
 def init_app(app):
     from PIL import Image
 
-    from statboard.storage import models, routes  # noqa: F401
+    from statboard.storage import models, routes, sweep  # noqa: F401
 
     # Pillow's own guard, as a second line behind the explicit check in images.py.
     Image.MAX_IMAGE_PIXELS = app.config["MAX_IMAGE_PIXELS"]
