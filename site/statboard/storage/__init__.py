@@ -4,7 +4,8 @@ from statboard import storage
 storage.current()                    # the storage new uploads go to (STORAGE_URL)
 storage.storage_for(stored.storage)  # the storage that holds a given StoredFile
 
-Both are a `Storage` (storage/engines/): save, read, delete, url, local_path.
+Both are a `Storage` (storage/engines/): save, read, delete, url, local_path, listing.
+Objects no StoredFile refers to are swept (storage/sweep.py).
 """
 
 from flask import Blueprint, current_app
