@@ -65,6 +65,11 @@ class Config:
     # Uploads
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # bytes per request; larger gets 413
     MAX_IMAGE_PIXELS = 40_000_000  # larger images are refused as decompression bombs
+    # What a killed server leaves behind (stored objects no image refers to, import
+    # uploads no task waits for) is removed by the served site at start-up and every
+    # SWEEP_SECONDS, once it is SWEEP_GRACE_SECONDS old (younger: maybe still in use).
+    SWEEP_SECONDS = 3600
+    SWEEP_GRACE_SECONDS = 3600
 
     # Login and session
     SESSION_COOKIE_HTTPONLY = True

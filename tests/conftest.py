@@ -6,10 +6,12 @@ from statboard.auth.models import User
 from statboard.extensions import db
 
 pytest_plugins = [
+    "tests.fixtures.processes",  # first: its end-of-session check is torn down last
     "tests.fixtures.servers",
     "tests.fixtures.tasks",
     "tests.fixtures.platforms",
     "tests.fixtures.hosts",
+    "pytester",
 ]
 
 CSRF_RE = re.compile(r'(?:name="csrf_token" type="hidden" value="|"X-CSRFToken": ")([^"]+)"')

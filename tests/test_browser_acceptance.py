@@ -106,8 +106,27 @@ def open_editor(pg, block_id: str):
         timeout=2_000,
     )
     pg.keyboard.press("Enter")
-    form = pg.locator(f"form#{block_id}.editing")
+    return editor_ready(pg, block_id)
+
+
+def settled(pg, selector: str) -> None:
+    """Wait until `selector` is on the page and htmx has settled it: a swap marks what it
+    brings .htmx-added until its controls work (before, a click is a plain link's)."""
+    pg.wait_for_function(
+        "s => { const el = document.querySelector(s); return el && !el.closest('.htmx-added'); }",
+        arg=selector,
+    )
+
+
+def editor_ready(pg, block_id: str, kind: str = ""):
+    """A block's editor once keys reach it: htmx has settled it and its first field has
+    the focus. Its form shows a moment earlier (longer on a busy machine), and an Esc
+    pressed then goes to the page, not to the editor."""
+    form = pg.locator(f"form#{block_id}.editing" + (f".block--{kind}" if kind else ""))
     form.wait_for()
+    pg.wait_for_function(
+        "id => document.getElementById(id)?.contains(document.activeElement)", arg=block_id
+    )
     return form
 
 
@@ -221,6 +240,8 @@ def test_a_block_edits_in_place(admin, demo_site, kind):
 
 
 def test_add_delete_and_reorder_blocks(admin):
+    # As on a busy machine: a new editor shows well before htmx settles it.
+    admin.evaluate("htmx.config.defaultSettleDelay = 500")
     for kind in KINDS:
         before = block_ids(admin)
         first = before[0]
@@ -236,9 +257,9 @@ def test_add_delete_and_reorder_blocks(admin):
         after = block_ids(admin)
         new_id = after[1]
         assert new_id not in before and after[0] == first and after[2] == before[1]
-        admin.locator(f"form#{new_id}.editing.block--{kind}").wait_for()
+        editor_ready(admin, new_id, kind)
         admin.keyboard.press("Escape")
-        admin.locator(f"article#{new_id}.block--{kind}").wait_for()
+        settled(admin, f"article#{new_id}.block--{kind}")
 
     # Delete asks first: dismissing keeps the block, accepting removes it.
     victim = block_ids(admin)[1]
@@ -261,6 +282,7 @@ def test_add_delete_and_reorder_blocks(admin):
 
     # Reorder with the keyboard: focus the down button, press Enter, then up again.
     order = block_ids(admin)
+    settled(admin, f"#{order[0]} button[aria-label='Move block down']")
     down = admin.locator(f"#{order[0]} button[aria-label='Move block down']")
     down.focus()
     admin.keyboard.press("Enter")
@@ -268,6 +290,7 @@ def test_add_delete_and_reorder_blocks(admin):
         "id => document.querySelectorAll('#blocks > .block')[1]?.id === id", arg=order[0]
     )
     assert block_ids(admin)[:2] == [order[1], order[0]]
+    settled(admin, f"#{order[0]} button[aria-label='Move block up']")
     up = admin.locator(f"#{order[0]} button[aria-label='Move block up']")
     up.focus()
     admin.keyboard.press("Enter")

@@ -1,6 +1,19 @@
-"""`python run.py`: serve the site (or only the counters) on the granian WSGI server."""
+"""`python run.py`: serve the site (or only the counters) on the granian WSGI server.
+
+Each granian worker dies with the server's main process, however that ends: granian
+stops its workers on SIGTERM/SIGINT, and after a SIGKILL (or a crash) of the main
+process the workers see it gone and stop too, instead of serving on as orphans.
+"""
 
 import argparse
+import ctypes
+import importlib
+import os
+import signal
+import sys
+import threading
+import time
+from functools import partial
 
 from granian.constants import Interfaces
 from granian.server import Server
@@ -9,6 +22,9 @@ TARGETS = {
     "site": "statboard.wsgi:app",
     "counters": "statboard.counters.wsgi:app",
 }
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PARENT_POLL_SECONDS = 1.0
+STOP_SECONDS = 10.0  # how long an orphaned worker's graceful stop may take
 
 
 def parse_args(config):
@@ -39,4 +55,37 @@ def main() -> None:
         workers=args.workers,
         blocking_threads=app.config["SERVER_THREADS"],
         log_access=False,
-    ).serve()
+    ).serve(target_loader=partial(load_in_worker, os.getpid()))
+
+
+def load_in_worker(server_pid: int, target: str):
+    """Granian calls this in each new worker to load the WSGI app `module:name`."""
+    die_with(server_pid)
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def die_with(server_pid: int) -> None:
+    """Stop this worker once the process `server_pid` that started it is gone.
+
+    SIGTERM, as granian itself stops a worker: the stop is graceful and flushes what
+    the worker holds (counter increments). On Linux the kernel sends it the moment the
+    parent dies; a thread also watches the parent, for other systems and for a graceful
+    stop that hangs.
+    """
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != server_pid:  # gone before the line above
+        os.kill(os.getpid(), signal.SIGTERM)
+    threading.Thread(
+        target=_watch_parent, args=(server_pid,), name="parent-watch", daemon=True
+    ).start()
+
+
+def _watch_parent(server_pid: int) -> None:
+    while os.getppid() == server_pid:
+        time.sleep(PARENT_POLL_SECONDS)
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(STOP_SECONDS)
+    os._exit(1)

@@ -3,12 +3,20 @@ by a background task. Zip entries are read in memory by their base name: nothing
 ever extracted to a path taken from the archive."""
 
 import io
+import logging
 import secrets
+import time
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
 from flask import current_app
+
+from statboard.extensions import db
+from statboard.tasks.models import QUEUED, STARTED, Task
+from statboard.tasks.schedule import every
+
+log = logging.getLogger(__name__)
 
 
 class UploadRefused(ValueError):
@@ -19,6 +27,28 @@ def upload_dir() -> Path:
     path = Path(current_app.instance_path) / "series-imports"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@every("SWEEP_SECONDS", name="series.sweep_uploads")
+def sweep_uploads() -> list[Path]:
+    """Delete the uploads older than SWEEP_GRACE_SECONDS that no unfinished import will
+    read: an import task deletes its upload, but a killed server leaves it behind."""
+    waiting = db.session.scalars(
+        db.select(Task).where(Task.kind == "series.import", Task.state.in_((QUEUED, STARTED)))
+    )
+    kept = {task.args.get("path") for task in waiting}
+    cutoff = time.time() - current_app.config["SWEEP_GRACE_SECONDS"]
+    removed = []
+    for path in upload_dir().iterdir():
+        try:
+            if path.is_file() and str(path) not in kept and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path)
+        except FileNotFoundError:  # its import finished while we looked
+            continue
+    if removed:
+        log.info("swept %d import upload(s) left behind by a stopped server", len(removed))
+    return removed
 
 
 def check_zip(data: bytes, max_bytes: int, max_files: int) -> list[zipfile.ZipInfo]:

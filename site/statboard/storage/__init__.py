@@ -4,7 +4,8 @@ from statboard import storage
 storage.current()                    # the storage new uploads go to (STORAGE_URL)
 storage.storage_for(stored.storage)  # the storage that holds a given StoredFile
 
-Both are a `Storage` (storage/engines/): save, read, delete, url, local_path.
+Both are a `Storage` (storage/engines/): save, read, delete, url, local_path, listing.
+Objects no StoredFile refers to are swept (storage/sweep.py).
 """
 
 from flask import Blueprint, current_app
@@ -35,7 +36,7 @@ def current() -> Storage:
 def init_app(app):
     from PIL import Image
 
-    from statboard.storage import models, routes  # noqa: F401
+    from statboard.storage import models, routes, sweep  # noqa: F401
 
     # Pillow's own guard, as a second line behind the explicit check in images.py.
     Image.MAX_IMAGE_PIXELS = app.config["MAX_IMAGE_PIXELS"]

@@ -56,8 +56,10 @@ def original_object(stored: StoredFile) -> str:
 
 def discard(stored: StoredFile) -> None:
     """Delete the record now and its objects once the deletion is committed."""
+    # Read first: once deleted, an expired row cannot load them (the flush removes it).
+    storage_url, key = stored.storage, stored.key
     db.session.delete(stored)
-    after_commit(delete_objects, stored.storage, stored.key)
+    after_commit(delete_objects, storage_url, key)
 
 
 def delete_objects(storage_url: str, key: str) -> None:

@@ -4,6 +4,7 @@
 or s3://bucket/prefix?region=..&endpoint=.. for any S3-compatible service (s3.py).
 """
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -23,6 +24,10 @@ class Storage(Protocol):
 
     def delete(self, name: str) -> None:
         """Delete the object `name` and every object under `name/`."""
+
+    def listing(self) -> Iterator[tuple[str, float]]:
+        """Each top-level name (an object, or the `name` of objects `name/...`) with the
+        time its newest object was written, in seconds since the epoch."""
 
     def url(self, name: str, private: bool = False) -> str:
         """Where a browser fetches the object; a private one is not kept by shared caches."""

@@ -1,6 +1,7 @@
 """Uploads in a folder on the site's disk (the default: uploads/)."""
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -43,3 +44,14 @@ class LocalStorage:
 
     def url(self, name: str, private: bool = False) -> str:
         return "/uploads/" + quote(name)  # the route itself says whether it is private
+
+    def listing(self) -> Iterator[tuple[str, float]]:
+        if not self.root.is_dir():
+            return
+        for entry in self.root.iterdir():
+            try:
+                # A folder's own time counts: a save may have made it and nothing yet.
+                written = max(path.lstat().st_mtime for path in [entry, *entry.rglob("*")])
+            except FileNotFoundError:  # deleted while we looked
+                continue
+            yield entry.name, written

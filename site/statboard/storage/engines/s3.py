@@ -1,6 +1,7 @@
 """Uploads in an S3 bucket (AWS or any S3-compatible endpoint): s3://bucket/prefix?..."""
 
 import time
+from collections.abc import Iterator
 from urllib.parse import parse_qs, quote, urlsplit
 
 import boto3
@@ -65,6 +66,19 @@ class S3Storage:
         for start in range(0, len(keys), 1000):
             chunk = [{"Key": key} for key in keys[start : start + 1000]]
             self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": chunk})
+
+    def listing(self) -> Iterator[tuple[str, float]]:
+        prefix = f"{self.prefix}/" if self.prefix else ""
+        written: dict[str, float] = {}
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=prefix
+        )
+        for page in pages:
+            for item in page.get("Contents", []):
+                name = item["Key"][len(prefix) :].split("/", 1)[0]
+                when = item["LastModified"].timestamp()
+                written[name] = max(written.get(name, when), when)
+        yield from written.items()
 
     def url(self, name: str, private: bool = False) -> str:
         if not self.presigned:
