@@ -262,7 +262,7 @@ def test_v3_mirrors_v2(task_http):
 
 
 def test_v3_users_cannot_see_or_cancel_other_users_tasks(task_http):
-    href = task_http.post("/v3/iostat/", auth=CAROL, data={"count": 3, "wait": 1}).json()["links"][
+    href = task_http.post("/v3/iostat/", auth=CAROL, data={"count": 10, "wait": 1}).json()["links"][
         0
     ]["href"]
     task_id = href.rsplit("/", 1)[1]
