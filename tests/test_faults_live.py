@@ -18,6 +18,7 @@ from PIL import Image
 from tests.fixtures.counters import hammer, serve
 from tests.fixtures.processes import children, wait_until_gone
 from tests.fixtures.servers import ROOT, kill_group, start_site, stop
+from tests.test_browser_pages import MAKE_ADMIN
 
 
 def listening(url: str) -> bool:
@@ -64,20 +65,13 @@ def test_workers_die_with_a_killed_main_process(tmp_path):
 
 # --- a gallery upload killed half way -------------------------------------------------
 
-MAKE_GALLERY = """
-from statboard import create_app
-from statboard.auth.models import User
-from statboard.extensions import db
+MAKE_GALLERY = (
+    MAKE_ADMIN
+    + """
 from tests.fixtures.images import make_block
-
-app = create_app()
-with app.app_context():
-    user = User(username="boss", fullname="The Boss", email="boss@example.test", is_admin=True)
-    user.set_password("boss-password")
-    db.session.add(user)
-    db.session.commit()
 print(make_block(app, "gallery", {"title": "Trips", "items": []}))
 """
+)
 
 
 def big_picture(shade: int) -> bytes:

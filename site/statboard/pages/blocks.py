@@ -100,10 +100,7 @@ def moved(bp, old_rule: str, endpoint: str, methods=("GET",)) -> None:
     """Keep an old URL working: 308 (method and body kept) to the endpoint's new URL."""
 
     def redirect_to_new(**values):
-        target = url_for(endpoint, **values)
-        if request.query_string:
-            target += "?" + request.query_string.decode("latin-1")
-        return redirect(target, 308)
+        return _redirect_keeping_query(url_for(endpoint, **values))
 
     name = "moved_" + old_rule.strip("/").replace("/", "_").replace("<", "").replace(">", "")
     name = name.replace(":", "_")
@@ -114,13 +111,17 @@ def moved_prefix(bp, old_prefix: str, methods=("GET", "POST", "PUT", "DELETE")) 
     """Keep a kind's old sub-URLs working: old_prefix/<id>/<rest> -> /blocks/<id>/<rest> (308)."""
 
     def redirect_to_new(block_id: int, rest: str):
-        target = f"/blocks/{block_id}/{rest}"
-        if request.query_string:
-            target += "?" + request.query_string.decode("latin-1")
-        return redirect(target, 308)
+        return _redirect_keeping_query(f"/blocks/{block_id}/{rest}")
 
     rule = f"{old_prefix}/<int:block_id>/<path:rest>"
     bp.add_url_rule(rule, "moved_blocks", redirect_to_new, methods=list(methods))
+
+
+def _redirect_keeping_query(target: str):
+    """308 to `target` with the request's query string: the method and body are kept."""
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    return redirect(target, 308)
 
 
 def form_version() -> int:
