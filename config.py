@@ -47,6 +47,7 @@ class Config:
     MAIL_TIMEOUT = 10.0  # seconds for each SMTP connection and command
     OUTBOX_DIR = None  # None: instance/outbox/ (where mail goes without MAIL_URL)
     COUNTERS_URL = "memory://"  # or redis://host:port/db
+    BROKER_URL = "memory://"  # live events: in-process, or redis://host:port/db
     TASKS_URL = "threads://"  # or redis://host:port/db (Celery with a Redis broker)
     TASK_THREADS = 4  # worker threads of the threads:// engine
     # The anonymous lane: tasks anyone may start (POST /v2/iostat/) run on threads of
@@ -135,6 +136,16 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     LOG_LEVEL = "INFO"
 
+    # Live pages: each site process serves the event stream on LIVE_PORT (None: the
+    # site's port + 1; 0: no stream, pages poll). Behind a reverse proxy that routes
+    # /events to that port, LIVE_URL = "/events" keeps everything on one origin.
+    LIVE_PORT = None
+    LIVE_HOST = None  # None: HOST
+    LIVE_URL = ""
+    LIVE_TOKEN_SECONDS = 600  # a page's channel token; renewed with the viewer's rights
+    LIVE_REPLAY = 4096  # recent events an event server keeps for pages that reconnect
+    LIVE_COUNTER_SECONDS = 0.25  # at most this often a counter's value is pushed
+
 
 class TestConfig(Config):
     TESTING = True
@@ -142,3 +153,4 @@ class TestConfig(Config):
     DATABASE_URL = "sqlite://"
     MAIL_FROM = "statboard@test.invalid"
     SITE_URL = "http://statboard.test"
+    LIVE_PORT = 0  # the test client has no event server

@@ -67,6 +67,8 @@ def _derive_settings(app):
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+    if app.config.get("LIVE_PORT") is None:
+        app.config["LIVE_PORT"] = int(app.config["PORT"]) + 1
     url = app.config.get("DATABASE_URL") or f"sqlite:///{Path(app.instance_path) / 'statboard.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     storage = app.config["STORAGE_URL"]

@@ -11,6 +11,7 @@ from statboard import (
     hostapi,
     hosts,
     images,
+    live,
     notify,
     pages,
     series,
@@ -18,4 +19,17 @@ from statboard import (
     tasks,
 )
 
-FEATURES = [errors, notify, tasks, storage, auth, pages, images, series, hosts, hostapi, counters]
+FEATURES = [
+    errors,
+    notify,
+    live,
+    tasks,
+    storage,
+    auth,
+    pages,
+    images,
+    series,
+    hosts,
+    hostapi,
+    counters,
+]

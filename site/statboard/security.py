@@ -25,14 +25,27 @@ def storage_origins(storage_url: str) -> list[str]:
     return [f"https://{bucket}.s3.amazonaws.com", f"https://{bucket}.s3.{region}.amazonaws.com"]
 
 
+def live_origins(config) -> list[str]:
+    """Where pages open their event stream, besides the site itself: its own port on
+    whatever host the page was reached by."""
+    if config.get("LIVE_URL", "").startswith(("http://", "https://")):
+        parts = urlsplit(config["LIVE_URL"])
+        return [f"{parts.scheme}://{parts.netloc}"]
+    if config.get("LIVE_URL") or not config.get("LIVE_PORT"):
+        return []
+    return [f"http://*:{config['LIVE_PORT']}", f"https://*:{config['LIVE_PORT']}"]
+
+
 def content_security_policy(config) -> str:
     images = " ".join(["'self'", "data:", *storage_origins(config["STORAGE_URL"])])
+    connect = " ".join(["'self'", *live_origins(config)])
     return "; ".join(
         [
             "default-src 'self'",
             "script-src 'self'",
             "style-src 'self'",
             f"img-src {images}",
+            f"connect-src {connect}",
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",

@@ -33,6 +33,9 @@ def parse_args(config):
     parser.add_argument("--host", default=config["HOST"])
     parser.add_argument("--port", type=int, default=config["PORT"])
     parser.add_argument("--workers", type=int, default=config["WORKERS"])
+    parser.add_argument(
+        "--live-port", type=int, default=None, help="the event stream's port (default: port + 1)"
+    )
     return parser.parse_args()
 
 
@@ -46,7 +49,10 @@ def main() -> None:
             from statboard.bootstrap import first_run
 
             first_run()
+        live_port = announce_live(app.config, args)
     print(f"Statboard ({args.what}) on http://{args.host}:{args.port}/", flush=True)
+    if args.what == "site" and live_port:
+        print(f"Live events on http://{args.host}:{live_port}/events", flush=True)
     Server(
         TARGETS[args.what],
         address=args.host,
@@ -56,6 +62,24 @@ def main() -> None:
         blocking_threads=app.config["SERVER_THREADS"],
         log_access=False,
     ).serve(target_loader=partial(load_in_worker, os.getpid()))
+
+
+def announce_live(config, args) -> int:
+    """The event stream's port, handed to the workers through the environment."""
+    live_port = args.live_port
+    if live_port is None:
+        live_port = config["LIVE_PORT"] if "STATBOARD_LIVE_PORT" in os.environ else args.port + 1
+    os.environ["STATBOARD_LIVE_PORT"] = str(live_port)
+    os.environ.setdefault("STATBOARD_LIVE_HOST", args.host)
+    if live_port and args.workers > 1 and config["BROKER_URL"].startswith("memory:"):
+        print(
+            f"Warning: with {args.workers} workers and the in-process broker, an open page"
+            " sees only the changes made through its own worker; set"
+            " STATBOARD_BROKER_URL=redis://... to reach them all.",
+            file=sys.stderr,
+            flush=True,
+        )
+    return live_port
 
 
 def load_in_worker(server_pid: int, target: str):

@@ -5,3 +5,4 @@ from statboard.tasks.schedule import start_scheduler
 
 app = create_app()
 start_scheduler(app)
+app.extensions["live"].start_server(app)

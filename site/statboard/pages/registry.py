@@ -15,6 +15,7 @@ A feature registers its kinds, through the door (statboard.pages.blocks), from i
         scripts=(), admin_scripts=("js/x.js",),     # ... and those only admins load
         on_delete=None,                             # optional: block -> None, see below
         after_demo=None,                            # optional: block -> None, see below
+        channels=lambda block: ["counter:song/1"],  # optional: live channels it reads
     ))
 
 The form class takes the block's data as `data=` for editing, and its
@@ -62,6 +63,8 @@ class BlockKind:
     on_delete: Callable[[Any], None] | None = None
     # Called with the demo block by pages.demo.seed_demo once the block has its id.
     after_demo: Callable[[Any], None] | None = None
+    # The live channels a page showing the block reads besides its own (see live).
+    channels: Callable[[Any], list[str]] | None = None
 
 
 _kinds: dict[str, BlockKind] = {}

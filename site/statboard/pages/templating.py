@@ -2,6 +2,7 @@
 
 from flask_login import current_user
 
+from statboard import live
 from statboard.pages import registry, services
 
 
@@ -18,6 +19,23 @@ def block_context(block) -> dict:
     return kind.context(block) if kind and kind.context else {}
 
 
+def page_channels(page) -> list[str]:
+    """What an open page reads live: its own changes, the navigation, the viewer's
+    tasks, and what its blocks show (each kind names its channels)."""
+    channels = [f"page:{page.id}", "nav"]
+    if current_user.is_authenticated:
+        channels.append(f"user:{current_user.id}")
+    for block in page.blocks:
+        kind = registry.find(block.kind)
+        if kind and kind.channels:
+            channels += kind.channels(block)
+    return channels
+
+
+def live_stream(page) -> dict:
+    return live.stream_for(page_channels(page))
+
+
 def init_templating(app):
     @app.context_processor
     def page_globals():
@@ -28,4 +46,5 @@ def init_templating(app):
             "block_context": block_context,
             "block_kinds": registry.all_kinds,
             "block_assets": registry.assets,
+            "live_stream": live_stream,
         }

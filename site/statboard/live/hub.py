@@ -1,0 +1,79 @@
+"""The event server's switchboard, in its event loop: fans events out to streams.
+
+It keeps the last REPLAY events it heard, in id order, so that a page that
+reconnects (or that was rendered a moment before its stream opened) is sent what it
+missed. When it cannot be, because the events are older than the hub's memory or of
+another epoch, the page is told to resynchronise instead.
+"""
+
+import asyncio
+from collections import defaultdict, deque
+
+from statboard.live.brokers import Event
+
+QUEUE = 256  # events waiting for one slow stream; past that it is closed, and catches up
+
+
+def parse_id(event_id: str | None) -> tuple[str, int] | None:
+    epoch, _, seq = (event_id or "").rpartition("-")
+    return (epoch, int(seq)) if epoch and seq.isdigit() else None
+
+
+class Stream:
+    """One open page: the channels it reads and the events waiting to be sent to it."""
+
+    def __init__(self, channels):
+        self.channels = frozenset(channels)
+        self.queue = asyncio.Queue(QUEUE)
+        self.overflowed = False
+
+    def put(self, event: Event | None) -> None:
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.overflowed = True
+
+
+class Hub:
+    def __init__(self, broker, replay: int):
+        self.broker = broker
+        self.recent = deque(maxlen=replay)
+        self.streams = defaultdict(set)  # channel -> streams reading it
+        self.start = None  # (epoch, seq) of the broker when the hub began to listen
+
+    def listen(self, loop) -> None:
+        self.start = parse_id(self.broker.last_id())
+        self.broker.subscribe(loop, self.deliver)
+
+    def deliver(self, event: Event) -> None:
+        if self.start is not None and event.epoch != self.start[0]:  # Redis started afresh
+            self.start, _ = (event.epoch, event.seq - 1), self.recent.clear()
+        self.recent.append(event)
+        for stream in self.streams.get(event.channel, ()):
+            stream.put(event)
+
+    def open(self, channels) -> Stream:
+        stream = Stream(channels)
+        for channel in stream.channels:
+            self.streams[channel].add(stream)
+        return stream
+
+    def close(self, stream: Stream) -> None:
+        for channel in stream.channels:
+            readers = self.streams.get(channel)
+            if readers is not None:
+                readers.discard(stream)
+                if not readers:
+                    del self.streams[channel]
+
+    def missed(self, since: str | None, channels) -> list[Event] | None:
+        """The events on `channels` after `since`, or None if the hub cannot tell them all."""
+        last = parse_id(since)
+        if last is None or self.start is None or last[0] != self.start[0]:
+            return None
+        heard_from = self.start[1]  # everything after this id has been heard...
+        if len(self.recent) == self.recent.maxlen:  # ...and kept, unless it was pushed out
+            heard_from = max(heard_from, self.recent[0].seq - 1)
+        if last[1] < heard_from:
+            return None
+        return [e for e in self.recent if e.seq > last[1] and e.channel in channels]
