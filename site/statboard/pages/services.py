@@ -2,14 +2,15 @@
 
 Views call these and stay thin, then commit (commit_block for block changes, which
 turns a raced save into Conflict). notify.announce() queues the log line and the
-admins' email, which go out only once the view's commit has saved the change.
+admins' email, which go out only once the view's commit has saved the change; the
+live events that open pages follow (see statboard.live) go out the same way.
 """
 
 from flask import abort, url_for
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Conflict as HTTPConflict
 
-from statboard import notify
+from statboard import live, notify
 from statboard.extensions import db
 from statboard.pages import registry
 from statboard.pages.models import Block, Page
@@ -95,6 +96,7 @@ def change_content(
         return False
     block.data = data
     block.version = block.version + 1
+    live.publish(f"page:{block.page_id}", "block", block=block.id, version=block.version)
     if announce:
         notify.announce(actor, action, _describe(block), page=block.page, url=block_url(block))
     return True
@@ -117,6 +119,7 @@ def add_block(page: Page, kind_name: str, position: int, actor) -> Block:
     _renumber(blocks)
     db.session.flush()
     notify.announce(actor, "added", _describe(block), page=page, url=block_url(block))
+    _layout_changed(page)
     return block
 
 
@@ -127,6 +130,7 @@ def move_block(block: Block, position: int, actor) -> Block:
     blocks.insert(position, block)
     _renumber(blocks)
     notify.announce(actor, "moved", _describe(block), page=block.page, url=block_url(block))
+    _layout_changed(block.page)
     return block
 
 
@@ -135,6 +139,7 @@ def set_span(block: Block, span: int, actor) -> Block:
         abort(400, "A block spans 1 or 2 columns; choose one of those.")
     block.span = span
     notify.announce(actor, "resized", _describe(block), page=block.page, url=block_url(block))
+    _layout_changed(block.page)
     return block
 
 
@@ -148,7 +153,13 @@ def delete_block(block: Block, actor) -> Page:
     )
     page.blocks.remove(block)
     _renumber(list(page.blocks))
+    _layout_changed(page)
     return page
+
+
+def _layout_changed(page: Page) -> None:
+    """Open pages redraw their grid: a block added, moved, resized or deleted."""
+    live.publish(f"page:{page.id}", "layout")
 
 
 # --- pages and navigation -----------------------------------------------------
@@ -167,6 +178,8 @@ def create_page(title: str, slug: str, is_public: bool, in_nav: bool, actor) -> 
     db.session.flush()
     url = url_for("pages.show", slug=slug)
     notify.announce(actor, "created", f"page {title!r}", page=page, url=url)
+    if in_nav:
+        live.publish("nav", "nav")
     return page
 
 
@@ -179,6 +192,8 @@ def update_page(page: Page, title: str, slug: str, is_public: bool, in_nav: bool
         page.nav_position = None
     url = url_for("pages.show", slug=slug)
     notify.announce(actor, "changed", f"page {old_title!r}", page=page, url=url)
+    live.publish(f"page:{page.id}", "page", slug=page.slug)
+    live.publish("nav", "nav")
     return page
 
 
@@ -202,6 +217,7 @@ def move_in_nav(page: Page, direction: str, actor) -> None:
         entry.nav_position = position
     url = url_for("pages.show", slug=page.slug)
     notify.announce(actor, f"moved {direction} in the navigation", f"page {page.title!r}", url=url)
+    live.publish("nav", "nav")
 
 
 def page_url(page: Page) -> str:
