@@ -47,4 +47,5 @@ def init_templating(app):
             "block_kinds": registry.all_kinds,
             "block_assets": registry.assets,
             "live_stream": live_stream,
+            "page_channels": page_channels,
         }

@@ -1,0 +1,368 @@
+// Live pages: one event stream per page (server-sent events, see statboard/live).
+// <body data-live-src> is the stream's signed URL, data-live-last the id of the last
+// event when the page was rendered, data-live-channels the channels the token grants.
+// - block: a block changed; it is fetched again, unless an editor for it is open,
+//   which is never overwritten: it says that saving now would be refused.
+// - layout: blocks added, removed, moved or resized; the grid is reconciled in place.
+// - page, nav: the page's heading, title, address and the navigation are refreshed.
+// - counter: the value of the counters showing that key is set at once.
+// - any event: elements whose data-live-on names its channel get the htmx event
+//   `live` (hx-trigger="every 5s, live"), at most every data-live-every seconds, and
+//   only if the event's data holds the fields of their data-live-match (JSON).
+// - resync: the page missed events it cannot be sent; every block is fetched again.
+// - renew: the token expired; the page is fetched again for a fresh one.
+// While the stream is open, polls (hx-trigger="every …") of elements whose channels
+// it carries are skipped; they run again whenever it is not.
+(function () {
+  "use strict";
+
+  const body = document.body;
+  if (!body.dataset.liveSrc || !window.EventSource) return;
+
+  // EventSource hands over only the event types it is told of: every type published.
+  const TYPES = ["block", "layout", "page", "nav", "counter", "host", "hosts", "samples", "task",
+    "resync", "renew"];
+  const MAX_BACKOFF_S = 30;
+  const BUSY_RETRY_MS = 250;
+  const NOTICE = "This block was just saved elsewhere; saving now will be refused — " +
+    "reload it to see the new version.";
+  const STATES = {
+    connecting: "Connecting…",
+    live: "Live",
+    reconnecting: "Reconnecting…",
+    offline: "Offline: refreshing every few seconds",
+  };
+
+  let src = body.dataset.liveSrc;
+  let last = body.dataset.liveLast || "";
+  let granted = new Set((body.dataset.liveChannels || "").split(/\s+/).filter(Boolean));
+  let source = null;
+  let open = false;
+  let attempt = 0;
+  let timer = null;
+  let renewing = false;
+  const throttled = new Map(); // element id (or element) -> {at, timer} of its last `live`
+
+  // --- the indicator -------------------------------------------------------------
+  function setState(state) {
+    const status = document.getElementById("live-status");
+    body.dataset.liveState = state;
+    if (!status) return;
+    status.hidden = false;
+    status.dataset.state = state;
+    status.textContent = STATES[state];
+  }
+
+  // --- the connection ------------------------------------------------------------
+  function connect() {
+    clearTimeout(timer);
+    if (source) source.close();
+    const url = new URL(src, location.href);
+    if (last) url.searchParams.set("last", last);
+    source = new EventSource(url);
+    source.onopen = () => {
+      open = true;
+      renewing = false;
+      attempt = 0;
+      setState("live");
+    };
+    source.onerror = () => {
+      // CLOSED: the server refused the stream (403: the token expired or is not valid);
+      // otherwise the connection broke, and we reconnect ourselves, with backoff.
+      const refused = source.readyState === EventSource.CLOSED;
+      source.close();
+      source = null;
+      open = false;
+      if (!refused) retryLater();
+      else if (renewing) stop(); // even a fresh token is refused: this viewer may not read
+      else renew(true);
+    };
+    for (const type of TYPES) source.addEventListener(type, received);
+  }
+
+  function retryLater() {
+    const seconds = Math.min(MAX_BACKOFF_S, 2 ** attempt);
+    attempt += 1;
+    setState("reconnecting");
+    clearTimeout(timer);
+    timer = setTimeout(connect, seconds * 1000);
+  }
+
+  function stop() {
+    clearTimeout(timer);
+    if (source) source.close();
+    source = null;
+    open = false;
+    setState("offline");
+  }
+
+  // A fresh copy of this page, as the viewer may see it now; null if refused.
+  async function fetchPage(url) {
+    let response;
+    try {
+      response = await fetch(url || location.href, {
+        credentials: "same-origin", redirect: "manual", headers: { Accept: "text/html" },
+      });
+    } catch (error) {
+      return undefined; // unreachable: not a refusal
+    }
+    if (!response.ok) return null; // 401, 403, 404, or a redirect to the login form
+    return new DOMParser().parseFromString(await response.text(), "text/html");
+  }
+
+  function adopt(doc) {
+    const fresh = doc.body.dataset;
+    granted = new Set((fresh.liveChannels || "").split(/\s+/).filter(Boolean));
+    body.dataset.liveChannels = fresh.liveChannels || "";
+    if (fresh.liveSrc && fresh.liveSrc !== src) {
+      src = body.dataset.liveSrc = fresh.liveSrc;
+      return true;
+    }
+    return false;
+  }
+
+  // The token expired (`renew`), or was refused: a new one comes with the page. A
+  // refusal of the page, or of its new token, means this viewer may no longer read.
+  async function renew(afterRefusal) {
+    renewing = afterRefusal;
+    if (source) source.close();
+    source = null;
+    open = false;
+    setState("reconnecting");
+    const doc = await fetchPage();
+    if (doc === undefined) {
+      renewing = false;
+      retryLater();
+    } else if (doc === null || !doc.body.dataset.liveSrc) {
+      stop();
+    } else if (adopt(doc) || !afterRefusal) {
+      connect(); // a refusal of this new token is final (see onerror)
+    } else {
+      stop();
+    }
+  }
+
+  // --- events --------------------------------------------------------------------
+  function received(event) {
+    let data = {};
+    try {
+      data = JSON.parse(event.data || "{}");
+    } catch (error) {
+      data = {};
+    }
+    if (event.lastEventId) last = event.lastEventId;
+    const handler = HANDLERS[event.type];
+    if (handler) handler(data);
+    if (data.channel) notify(data.channel, data, event.type);
+    document.dispatchEvent(new CustomEvent("statboard:live", { detail: { type: event.type, data } }));
+  }
+
+  const HANDLERS = {
+    block: (data) => blockChanged(data.block, data.version),
+    layout: () => reconcile(false),
+    resync: () => reconcile(true),
+    page: (data) => refreshHead(data.slug),
+    nav: () => refreshHead(null),
+    counter: (data) => setCounter(data.key, data.value),
+    renew: () => renew(false),
+  };
+
+  function blockUrl(id) {
+    return `/blocks/${encodeURIComponent(id)}`;
+  }
+
+  // An open editor is never replaced: the block's own form, or one inside it (a
+  // gallery item, an account), or a field being typed in (the add-a-host form).
+  function isEditing(el) {
+    const focused = document.activeElement;
+    return el.matches(".editing") || Boolean(el.querySelector(".editing, .is-editing")) ||
+      (el.contains(focused) && focused.matches("input, textarea, select, [contenteditable]"));
+  }
+
+  function blockChanged(id, version) {
+    const el = document.getElementById(`block-${id}`);
+    if (!el || !el.closest("#blocks")) return;
+    if (el.classList.contains("htmx-request") || el.querySelector(".htmx-request")) {
+      // Its own save may be on its way (and be this very version): look once it is back.
+      setTimeout(() => blockChanged(id, version), BUSY_RETRY_MS);
+      return;
+    }
+    if (el.matches("form.editing")) {
+      const mine = el.querySelector("input[name=version]");
+      if (mine && Number(mine.value) < version) showNotice(el, id);
+      return;
+    }
+    if (Number(el.dataset.version || 0) >= version) return;
+    if (isEditing(el)) {
+      setTimeout(() => blockChanged(id, version), BUSY_RETRY_MS * 4);
+      return;
+    }
+    htmx.ajax("GET", blockUrl(id), { source: el, target: el, swap: "outerHTML" });
+  }
+
+  function showNotice(form, id) {
+    if (form.querySelector("[data-live-notice]")) return;
+    const notice = document.createElement("div");
+    notice.className = "live-notice";
+    notice.setAttribute("role", "alert");
+    notice.dataset.liveNotice = "";
+    const text = document.createElement("p");
+    text.textContent = NOTICE;
+    const reload = document.createElement("button");
+    reload.type = "button";
+    reload.className = "secondary";
+    reload.textContent = "Reload it";
+    reload.addEventListener("click", () => {
+      clearTimeout(form._autosaveTimer);
+      htmx.ajax("GET", blockUrl(id), { source: form, target: form, swap: "outerHTML" });
+    });
+    notice.append(text, reload);
+    form.prepend(notice);
+    if (form._autosaveTimer) form.dispatchEvent(new Event("input")); // editor.js: no autosave
+  }
+
+  // Make #blocks what the fresh page has, moving the blocks that stay, keeping any
+  // editor that is open; `all` takes every other block anew (after missed events).
+  async function reconcile(all) {
+    if (document.querySelector("#blocks .dragging")) {
+      setTimeout(() => reconcile(all), BUSY_RETRY_MS);
+      return;
+    }
+    const doc = await fetchPage();
+    if (!doc) return;
+    const grid = document.getElementById("blocks");
+    const fresh = doc.getElementById("blocks");
+    if (grid && fresh) {
+      let before = grid.firstElementChild;
+      for (const next of Array.from(fresh.children)) {
+        const current = next.id ? document.getElementById(next.id) : null;
+        const keep = current && current.parentNode === grid && (isEditing(current) ||
+          (!all && current.className === next.className &&
+           current.dataset.version === next.dataset.version));
+        let node = current;
+        if (keep) {
+          refreshTools(current, next);
+        } else {
+          if (current && current === before) before = before.nextElementSibling;
+          if (current) current.remove();
+          node = document.createElement("div");
+        }
+        if (node === before) before = before.nextElementSibling;
+        else grid.insertBefore(node, before);
+        if (!keep) htmx.swap(node, next.outerHTML, { swapStyle: "outerHTML" });
+      }
+      // What is left after the fresh blocks is gone from the page, bar open editors.
+      while (before) {
+        const following = before.nextElementSibling;
+        if (!isEditing(before)) before.remove();
+        before = following;
+      }
+    }
+    refreshHeadFrom(doc);
+    if (adopt(doc)) connect();
+  }
+
+  // Tools name positions and spans: take the fresh ones for a block kept as it was.
+  function refreshTools(current, next) {
+    const tools = current.querySelector(":scope > .block-tools");
+    const fresh = next.querySelector(":scope > .block-tools");
+    if (tools && fresh && tools.outerHTML !== fresh.outerHTML) {
+      htmx.swap(tools, fresh.outerHTML, { swapStyle: "outerHTML" });
+    }
+  }
+
+  function pageUrl(slug) {
+    return slug === "home" ? "/" : `/${encodeURIComponent(slug)}`;
+  }
+
+  async function refreshHead(slug) {
+    const url = slug ? pageUrl(slug) : location.href;
+    const doc = await fetchPage(url);
+    if (!doc) return;
+    if (slug && new URL(url, location.href).pathname !== location.pathname) {
+      history.replaceState(history.state, "", url + location.hash);
+    }
+    refreshHeadFrom(doc);
+  }
+
+  function refreshHeadFrom(doc) {
+    document.title = doc.title;
+    for (const id of ["page-head", "site-nav"]) {
+      const current = document.getElementById(id);
+      const fresh = doc.getElementById(id);
+      if (current && fresh && !current.matches(".editing, .nav-editor") &&
+          current.outerHTML !== fresh.outerHTML) {
+        htmx.swap(current, fresh.outerHTML, { swapStyle: "outerHTML" });
+      }
+    }
+  }
+
+  const COUNT = new Intl.NumberFormat("en-US");
+
+  function setCounter(key, value) {
+    for (const el of document.querySelectorAll("[data-counter-key]")) {
+      if (el.dataset.counterKey !== key) continue;
+      const data = el.querySelector(".counter-value data");
+      if (data) {
+        data.value = String(value);
+        data.textContent = COUNT.format(value);
+      }
+    }
+  }
+
+  // Generic: tell the elements that follow this channel, at most every data-live-every s.
+  function notify(channel, data, type) {
+    const quoted = channel.replace(/["\\]/g, "\\$&");
+    for (const el of document.querySelectorAll(`[data-live-on~="${quoted}"]`)) {
+      if (!matches(el, data)) continue;
+      const every = Number(el.dataset.liveEvery || 0) * 1000;
+      const key = el.id || el; // a self-replacing element keeps its id, and its pace
+      const seen = throttled.get(key) || { at: 0, timer: null };
+      throttled.set(key, seen);
+      const wait = seen.at + every - Date.now();
+      if (wait <= 0) {
+        seen.at = Date.now();
+        htmx.trigger(el, "live", { type, data });
+      } else if (!seen.timer) {
+        seen.timer = setTimeout(() => {
+          seen.timer = null;
+          seen.at = Date.now();
+          const now = typeof key === "string" ? document.getElementById(key) : key;
+          if (now && now.isConnected) htmx.trigger(now, "live", { type, data });
+        }, wait);
+      }
+    }
+  }
+
+  function matches(el, data) {
+    if (!el.dataset.liveMatch) return true;
+    try {
+      const wanted = JSON.parse(el.dataset.liveMatch);
+      return Object.keys(wanted).every((k) => String(data[k]) === String(wanted[k]));
+    } catch (error) {
+      return true;
+    }
+  }
+
+  // --- polling, the fallback ---------------------------------------------------------
+  function followedLive(el) {
+    const channels = (el.dataset && el.dataset.liveOn || "").split(/\s+/).filter(Boolean);
+    return open && channels.length > 0 && channels.every((c) => granted.has(c));
+  }
+
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const elt = event.detail.elt;
+    const config = event.detail.requestConfig || {};
+    const trigger = (elt.getAttribute && elt.getAttribute("hx-trigger")) || "";
+    if (!config.triggeringEvent && /(^|,)\s*every\s/.test(trigger) && followedLive(elt)) {
+      event.preventDefault(); // a poll, with the stream open: events bring the changes
+    }
+  });
+
+  window.StatboardLive = {
+    get state() { return body.dataset.liveState; },
+    get last() { return last; },
+  };
+  setState("connecting");
+  connect();
+})();
