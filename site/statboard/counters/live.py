@@ -57,9 +57,10 @@ class PushedStore:
 
     def _mark(self, key: str) -> None:
         self._changed.add(key)
-        if self._thread is None:
-            self._start_pusher()
-        self._wake.set()
+        if not self._wake.is_set():  # set() takes a lock: once per round, not per hit
+            if self._thread is None:
+                self._start_pusher()
+            self._wake.set()
 
     def _start_pusher(self) -> None:
         with self._start:
