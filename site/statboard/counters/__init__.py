@@ -15,6 +15,7 @@ def build_counter_app(app, fallback=None):
     from statboard.counters import stores
     from statboard.counters.access import WriteAccess
     from statboard.counters.api import CounterApp
+    from statboard.counters.live import PushedStore
     from statboard.counters.ratelimit import IncrementLimit
     from statboard.extensions import side_engine
 
@@ -29,6 +30,8 @@ def build_counter_app(app, fallback=None):
         interval=float(config["COUNTER_FLUSH_SECONDS"]),
     )
     limit = config["COUNTER_RATE_LIMIT"]
+    live = app.extensions["live"]
+    store = PushedStore(store, live.publish, float(config["LIVE_COUNTER_SECONDS"]))
     return CounterApp(
         store,
         WriteAccess(app),

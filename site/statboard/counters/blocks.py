@@ -53,6 +53,7 @@ def register_kind() -> None:
             defaults=lambda: {"key": "demo", "title": ""},
             demo=lambda: {"key": "song/1", "title": "Plays of song 1"},
             context=counter_context,
+            channels=lambda block: [f"counter:{block.data.get('key', '')}"],
             styles=("css/counters.css",),
         )
     )

@@ -1,0 +1,90 @@
+"""Counter values pushed to open pages: a few times a second at most, ending exact.
+
+The store is wrapped: every change marks its key, and one thread per process
+publishes the marked keys' values (read after the change, so the last push of a
+burst is the exact value) on `counter:<key>`. The first change after a quiet spell
+goes out at once; during a burst, at most once per `interval` per counter. The hot
+path pays one set.add.
+"""
+
+import logging
+import threading
+import time
+
+log = logging.getLogger(__name__)
+
+
+class PushedStore:
+    """A counter store (see stores.Store) whose changes reach live pages."""
+
+    def __init__(self, store, publish, interval: float):
+        self.store, self.publish, self.interval = store, publish, interval
+        self._changed = set()
+        self._wake = threading.Event()
+        self._thread = None
+        self._start = threading.Lock()
+
+    def incr(self, key: str, by: int) -> int:
+        value = self.store.incr(key, by)
+        self._mark(key)
+        return value
+
+    def set(self, key: str, value: int) -> None:
+        self.store.set(key, value)
+        self._mark(key)
+
+    def delete(self, key: str) -> None:
+        self.store.delete(key)
+        self._mark(key)
+
+    def clear(self, prefix: str = "") -> None:
+        keys = list(self.store.all(prefix))
+        self.store.clear(prefix)
+        for key in keys:
+            self._mark(key)
+
+    def get(self, key: str) -> int:
+        return self.store.get(key)
+
+    def all(self, prefix: str = "") -> dict[str, int]:
+        return self.store.all(prefix)
+
+    def flush(self) -> None:
+        self.store.flush()
+
+    def close(self) -> None:
+        self.store.close()
+
+    def _mark(self, key: str) -> None:
+        self._changed.add(key)
+        if not self._wake.is_set():  # set() takes a lock: once per round, not per hit
+            if self._thread is None:
+                self._start_pusher()
+            self._wake.set()
+
+    def _start_pusher(self) -> None:
+        with self._start:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._push_forever, name="counter-push", daemon=True
+                )
+                self._thread.start()
+
+    def _push_forever(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            try:
+                self.push()
+            except Exception:  # the store is down a moment: the next change pushes again
+                log.exception("Counter values could not be pushed to live pages")
+            time.sleep(self.interval)  # a burst's later changes go out in the next round
+
+    def push(self) -> None:
+        """Publish the value of every counter changed since the last push."""
+        while True:
+            try:
+                key = self._changed.pop()  # atomic: a key marked meanwhile stays for later
+            except KeyError:
+                return
+            self.publish(f"counter:{key}", "counter", {"key": key, "value": self.store.get(key)})
