@@ -285,3 +285,38 @@ def test_the_page_reconnects_and_catches_up_after_a_restart(tmp_path, browser):
         )
     finally:
         stop(site.proc)
+
+
+def test_tokens_are_renewed_with_the_viewers_rights_of_the_moment(tmp_path, browser):
+    site = start_site(tmp_path, env={"STATBOARD_LIVE_TOKEN_SECONDS": "2"})
+    try:
+        subprocess.run([sys.executable, "-c", MAKE_ADMIN], env=site.env, cwd=ROOT, check=True)
+        admin = log_in(browser, site.url)
+        status, _ = send(admin, "POST", "/pages", title="Secret", slug="secret", is_public="")
+        assert status == 201
+        status, _ = send(admin, "POST", "/pages/secret/blocks", kind="text", position="0")
+        assert status == 200
+        secret = admin.context.new_page()
+        secret.goto(site.url + "/secret")
+        visitor = visit(browser, site.url + "/")
+        wait_live(visitor)
+        wait_live(secret)
+        first = visitor.get_attribute("body", "data-live-src")
+
+        time.sleep(3)  # past the tokens' age: both pages took fresh ones and stayed live
+        assert visitor.get_attribute("body", "data-live-src") != first
+        text_id = text_block_id(visitor)
+        save_text(admin, text_id, "<h2>After the renewal</h2>")
+        visitor.wait_for_function(
+            "id => document.querySelector(`#block-${id} h2`).textContent === 'After the renewal'",
+            arg=text_id,
+            timeout=WITHIN_MS,
+        )
+        assert secret.get_attribute("#live-status", "data-state") == "live"
+
+        # Logged out: the private page's next renewal is refused, and it stops reading.
+        status, _ = send(admin, "POST", "/logout")
+        assert status in (200, 302, 303)
+        secret.wait_for_selector("#live-status[data-state=offline]", timeout=6_000)
+    finally:
+        stop(site.proc)

@@ -73,9 +73,14 @@
       source.close();
       source = null;
       open = false;
-      if (!refused) retryLater();
-      else if (renewing) stop(); // even a fresh token is refused: this viewer may not read
-      else renew(true);
+      if (!refused) {
+        renewing = false;
+        retryLater();
+      } else if (renewing) {
+        stop(); // even a fresh token is refused: this viewer may not read
+      } else {
+        renew(true);
+      }
     };
     for (const type of TYPES) source.addEventListener(type, received);
   }
@@ -96,7 +101,8 @@
     setState("offline");
   }
 
-  // A fresh copy of this page, as the viewer may see it now; null if refused.
+  // A fresh copy of this page, as the viewer may see it now: null if it is refused
+  // (logged out, no longer allowed, gone), undefined if the site cannot answer now.
   async function fetchPage(url) {
     let response;
     try {
@@ -106,19 +112,23 @@
     } catch (error) {
       return undefined; // unreachable: not a refusal
     }
-    if (!response.ok) return null; // 401, 403, 404, or a redirect to the login form
+    if (response.type === "opaqueredirect" || [401, 403, 404, 410].includes(response.status)) {
+      return null; // sent to the login form, refused, or gone
+    }
+    if (!response.ok) return undefined;
     return new DOMParser().parseFromString(await response.text(), "text/html");
   }
 
-  function adopt(doc) {
+  // Take the fresh page's token if this one needs renewing or names other channels
+  // (a block added that reads a new counter); true if the stream should reconnect.
+  function adopt(doc, renewal) {
     const fresh = doc.body.dataset;
-    granted = new Set((fresh.liveChannels || "").split(/\s+/).filter(Boolean));
-    body.dataset.liveChannels = fresh.liveChannels || "";
-    if (fresh.liveSrc && fresh.liveSrc !== src) {
-      src = body.dataset.liveSrc = fresh.liveSrc;
-      return true;
-    }
-    return false;
+    const channels = fresh.liveChannels || "";
+    if (!fresh.liveSrc || (!renewal && channels === body.dataset.liveChannels)) return false;
+    granted = new Set(channels.split(/\s+/).filter(Boolean));
+    body.dataset.liveChannels = channels;
+    src = body.dataset.liveSrc = fresh.liveSrc;
+    return true;
   }
 
   // The token expired (`renew`), or was refused: a new one comes with the page. A
@@ -135,10 +145,9 @@
       retryLater();
     } else if (doc === null || !doc.body.dataset.liveSrc) {
       stop();
-    } else if (adopt(doc) || !afterRefusal) {
-      connect(); // a refusal of this new token is final (see onerror)
     } else {
-      stop();
+      adopt(doc, true);
+      connect(); // a refusal of this new token is final (see onerror)
     }
   }
 
@@ -259,7 +268,7 @@
       }
     }
     refreshHeadFrom(doc);
-    if (adopt(doc)) connect();
+    if (adopt(doc, false)) connect();
   }
 
   // Tools name positions and spans: take the fresh ones for a block kept as it was.
