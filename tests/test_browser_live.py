@@ -129,6 +129,24 @@ def test_a_visitor_sees_edits_new_and_moved_blocks_and_counts_at_once(site, brow
     assert visitor.evaluate("() => window.notReloaded") is True
     assert visitor.get_attribute("#live-status", "role") == "status"
 
+    # A new page in the navigation shows in it; renaming the page one is on follows.
+    status, _ = send(admin, "POST", "/pages", title="News", slug="news", is_public="y", in_nav="y")
+    assert status == 201
+    visitor.locator("#site-nav a[href='/news']").wait_for(timeout=WITHIN_MS)
+    visitor.click("#site-nav a[href='/news']")
+    wait_live(visitor)
+    visitor.evaluate("() => { window.notReloaded = true; }")
+    form = {"title": "Updates", "slug": "updates", "is_public": "y", "in_nav": "y"}
+    status, _ = send(admin, "PUT", "/pages/news/settings", **form)
+    assert status == 200
+    visitor.wait_for_function(
+        "() => location.pathname === '/updates' && document.title.startsWith('Updates')"
+        " && document.querySelector('#page-head h1').textContent.trim() === 'Updates'",
+        timeout=WITHIN_MS,
+    )
+    assert visitor.inner_text("#site-nav a[aria-current=page]").strip() == "Updates"
+    assert visitor.evaluate("() => window.notReloaded") is True
+
 
 def test_an_open_editor_is_not_overwritten_and_says_why_saving_would_fail(site, browser):
     editor = log_in(browser, site.url)
