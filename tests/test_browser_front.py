@@ -150,6 +150,8 @@ def test_an_autosave_that_meets_a_newer_version_shows_the_conflict(site, page):
 
 
 def test_a_server_error_shows_its_sentence_in_the_toast(site, page):
+    # Without its event stream, as when it cannot be opened: this page learns of no change.
+    page.route("**/events?*", lambda route: route.abort())
     log_in(page, site.url)
     victim = page.get_attribute(".block--text", "id")
     toast = page.locator("#toast[role=alert]")

@@ -168,14 +168,20 @@ def test_an_open_editor_is_not_overwritten_and_says_why_saving_would_fail(site, 
     assert "saved elsewhere" in notice.inner_text()
     assert "typed here" in area.inner_text()
     assert editor.locator(f"form#block-{text_id}.editing").count() == 1
-    time.sleep(2.5)  # past the autosave's pause: it knows it would be refused, and waits
-    assert "typed here" in area.inner_text()
-    assert "changed meanwhile" in editor.inner_text(f"form#block-{text_id} [data-save-state]")
 
-    # The other window saw the save as well; reloading the editor shows the new version.
+    # The autosave that follows is refused, as the notice said, and shows both versions.
+    with editor.expect_response(lambda r: r.status == 409):
+        pass
+    conflict = editor.locator(f"form#block-{text_id} .conflict")
+    conflict.wait_for()
+    assert "typed here" in conflict.locator("details").text_content()
+    assert "Saved in the other window" in area.inner_text()
+
+    # Saved elsewhere once more, with nothing typed: the notice offers the new version.
+    save_text(other, text_id, "<h2>Saved again</h2>")
     notice.get_by_role("button", name="Reload it").click()
     editor.wait_for_selector(f"article#block-{text_id}")
-    assert editor.inner_text(f"#block-{text_id} h2") == "Saved in the other window"
+    assert editor.inner_text(f"#block-{text_id} h2") == "Saved again"
 
 
 def read_stream(url, events, stop_at):

@@ -42,11 +42,6 @@
 
   function scheduleAutosave(form) {
     clearTimeout(form._autosaveTimer);
-    if (form.querySelector("[data-live-notice]")) {
-      // Saved elsewhere meanwhile (live.js): an autosave would only be refused.
-      setState(form, "Not saved automatically: the block changed meanwhile.", "failed");
-      return;
-    }
     setState(form, "Unsaved changes", "dirty");
     form._autosaveTimer = setTimeout(() => autosave(form), AUTOSAVE_MS);
   }

@@ -227,18 +227,36 @@
     });
     notice.append(text, reload);
     form.prepend(notice);
-    if (form._autosaveTimer) form.dispatchEvent(new Event("input")); // editor.js: no autosave
   }
 
   // Make #blocks what the fresh page has, moving the blocks that stay, keeping any
   // editor that is open; `all` takes every other block anew (after missed events).
+  // One at a time: changes during a fetch make one more, so the last one wins.
+  let reconciling = null; // null, or {all} of the run still owed after the current one
+
   async function reconcile(all) {
-    if (document.querySelector("#blocks .dragging")) {
-      setTimeout(() => reconcile(all), BUSY_RETRY_MS);
+    if (reconciling) {
+      reconciling.again = true;
+      reconciling.all = reconciling.all || all;
       return;
     }
-    const doc = await fetchPage();
-    if (!doc) return;
+    reconciling = { again: false, all: false };
+    try {
+      while (document.querySelector("#blocks .dragging")) await pause(BUSY_RETRY_MS);
+      const doc = await fetchPage();
+      if (doc) applyPage(doc, all);
+    } finally {
+      const owed = reconciling;
+      reconciling = null;
+      if (owed.again) reconcile(owed.all);
+    }
+  }
+
+  function pause(ms) {
+    return new Promise((resolve) => { setTimeout(resolve, ms); });
+  }
+
+  function applyPage(doc, all) {
     const grid = document.getElementById("blocks");
     const fresh = doc.getElementById("blocks");
     if (grid && fresh) {
