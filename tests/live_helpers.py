@@ -4,6 +4,7 @@ The client reads one stream on a thread of its own (httpx streaming) and hands t
 parsed events to the test through a queue, so that every wait has a timeout.
 """
 
+import contextlib
 import json
 import queue
 import re
@@ -108,16 +109,16 @@ class Stream:
         headers = {"Accept": "text/event-stream"}
         if last_event_id:
             headers["Last-Event-ID"] = last_event_id
-        self._thread = threading.Thread(
-            target=self._read, args=(url, headers), daemon=True
-        )
+        self._thread = threading.Thread(target=self._read, args=(url, headers), daemon=True)
         self._thread.start()
         assert self._opened.wait(10), f"the stream {url} did not answer within 10 s"
 
     def _read(self, url, headers) -> None:
         timeout = httpx.Timeout(5, read=40)  # pings come every 15 s
         try:
-            with httpx.stream("GET", url, headers=headers, timeout=timeout) as r:
+            with httpx.stream(
+                "GET", url, headers=headers, timeout=timeout, follow_redirects=True
+            ) as r:
                 self.status = r.status_code
                 if r.status_code != 200:
                     self.body = r.read().decode()
@@ -163,8 +164,6 @@ class Stream:
 
     def close(self) -> None:
         if self._socket is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._socket.shutdown(socket.SHUT_RDWR)  # wakes the reading thread
-            except OSError:
-                pass
         self._thread.join(10)

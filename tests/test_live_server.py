@@ -121,9 +121,7 @@ def page_id(site, slug: str = "") -> int:
     return int(next(c for c in channels if c.startswith("page:")).partition(":")[2])
 
 
-def test_forged_and_expired_tokens_get_403_with_a_sentence_and_streams_are_renewed(
-    serve, streams
-):
+def test_forged_and_expired_tokens_get_403_with_a_sentence_and_streams_are_renewed(serve, streams):
     site = serve(LIVE_TOKEN_SECONDS=2)
     src, last = visit(site)
     token = token_of(src)
@@ -214,3 +212,120 @@ def test_an_id_the_server_cannot_catch_up_from_gets_resync(serve, streams, since
     after = stream.next(10)
     assert after is not None and after.type == "block", after
 
+
+def test_events_on_the_site_port_redirect_to_the_event_port(serve, streams):
+    site = serve()
+    src, _ = visit(site)
+    query = f"token={token_of(src)}&last=abc-1"
+    moved = httpx.get(f"{site.url}/events?{query}", follow_redirects=False)
+    assert moved.status_code == 307
+    assert moved.headers["Location"] == f"{site.live_url}/events?{query}"
+    followed = streams(f"{site.url}/events?token={token_of(src)}")  # as EventSource does
+    assert followed.status == 200
+    assert followed.next(10).type == "resync"  # no id given: the page refetches itself
+
+
+# --- Redis: several processes --------------------------------------------------------------
+
+
+def fresh_database(postgres_url: str, name: str) -> str:
+    """A database of its own on the suite's PostgreSQL, for the sites of one test."""
+    server = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    return postgres_url.rpartition("/")[0] + f"/{name}"
+
+
+def stream_holders(site) -> dict[int, int]:
+    """How many event streams each worker process of the site holds open."""
+    port = int(site.env["STATBOARD_LIVE_PORT"])
+    held = {}
+    for worker in psutil.Process(site.proc.pid).children(recursive=True):
+        connections = worker.net_connections("tcp")
+        held[worker.pid] = sum(
+            1 for c in connections if c.laddr.port == port and c.status == psutil.CONN_ESTABLISHED
+        )
+    return held
+
+
+def streams_on_every_worker(site, streams, most: int = 24) -> list[Stream]:
+    """Open streams on the site's page until each of its workers holds at least one."""
+    opened = []
+    while len(opened) < most:
+        opened.append(streams(*visit(site)))
+        held = stream_holders(site)
+        if len(held) >= 2 and all(held.values()):
+            return opened
+    raise AssertionError(f"{most} streams did not reach every worker: {stream_holders(site)}")
+
+
+def test_with_redis_an_edit_through_one_process_reaches_streams_on_another(
+    serve, streams, redis_url, postgres_url
+):
+    settings = {
+        "BROKER_URL": redis_url,
+        "DATABASE_URL": fresh_database(postgres_url, f"live{time.time_ns()}"),
+    }
+    one = serve("one", workers=2, **settings)
+    two = serve("two", workers=2, **settings)
+    readers = streams_on_every_worker(one, streams) + streams_on_every_worker(two, streams)
+    block = admin_of(serve, one).text_blocks()[0]
+
+    for version, site in enumerate((one, two, one), start=1):
+        assert admin_of(serve, site).save(block, f"<p>{version}</p>", version).status_code == 200
+        heard = [reader.next(15) for reader in readers]
+        assert all(e is not None and e.type == "block" for e in heard), heard
+        assert {e.data["version"] for e in heard} == {version + 1}
+        assert len({e.id for e in heard}) == 1  # one numbering, whichever process published
+
+
+# --- A restart of the site -------------------------------------------------------------------
+
+
+def reconnect(src: str, last_id: str, streams, seconds: float = 45.0) -> Stream:
+    """What a page does when its stream breaks: try again, waiting longer each time."""
+    deadline, wait = time.monotonic() + seconds, 0.1
+    while time.monotonic() < deadline:
+        stream = streams(src, last_id)
+        if stream.status == 200:
+            return stream
+        time.sleep(wait)
+        wait = min(wait * 2, 2.0)
+    raise AssertionError(f"the stream did not come back within {seconds} s")
+
+
+@pytest.mark.parametrize("engine", ["memory", "redis"])
+def test_a_stream_survives_a_restart_of_the_site(serve, streams, request, engine):
+    settings = {"BROKER_URL": request.getfixturevalue("redis_url")} if engine == "redis" else {}
+    site = serve("site", **settings)
+    admin = admin_of(serve, site)
+    block = admin.text_blocks()[0]
+    src, last = visit(site)
+    stream = streams(src, last)
+    assert admin.save(block, "<p>1</p>", 1).status_code == 200
+    before = stream.next(10)
+    assert before is not None and before.type == "block"
+
+    stop(site.proc)
+    assert stream.ended.wait(15), "the stream outlived its server"
+    came_back = []
+    page = threading.Thread(target=lambda: came_back.append(reconnect(src, before.id, streams)))
+    page.start()  # the page retries while the site is down
+    port = int(site.url.rpartition(":")[2])
+    again = serve("site", port=port, live_port=site.env["STATBOARD_LIVE_PORT"], **settings)
+    admin = admin_of(serve, again)
+    assert admin.save(block, "<p>2</p>", 2).status_code == 200
+    page.join(60)
+    assert came_back, "the page never reconnected"
+    assert admin.save(block, "<p>3</p>", 3).status_code == 200
+    events = []
+    while not events or events[-1].type != "block" or events[-1].data["version"] != 4:
+        event = came_back[0].next(15)
+        assert event is not None, f"the new events did not arrive: {events}"
+        events.append(event)
+    if engine == "memory":  # a new process numbers afresh: the page refetches itself
+        assert events[0].type == "resync"
+    else:  # Redis kept the numbering: the page catches up without a refetch
+        assert [(e.type, e.data["version"]) for e in events] == [("block", 3), ("block", 4)]
+        assert before.seq < events[0].seq < events[1].seq
