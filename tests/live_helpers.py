@@ -94,13 +94,14 @@ class Admin:
 
 class Stream:
     """One open event stream. `next(timeout)` is the next event (None past the timeout);
-    the `retry:` field is kept in `retry`, comments (pings) are skipped."""
+    the `retry:` field is kept in `retry`, comments (pings) in `comments`."""
 
     def __init__(self, url: str, last_event_id: str | None = None, params: dict | None = None):
         self.events: queue.Queue = queue.Queue()
         self.retry: int | None = None
         self.status: int | None = None
         self.body = ""
+        self.comments: list[str] = []
         self.ended = threading.Event()
         self._opened = threading.Event()
         self._socket: socket.socket | None = None
@@ -143,7 +144,9 @@ class Stream:
                     data = json.loads(fields.get("data") or "{}")
                     self.events.put(Event(fields.get("id"), fields.get("event", "message"), data))
                 fields = {}
-            elif not line.startswith(":"):
+            elif line.startswith(":"):
+                self.comments.append(line)
+            else:
                 name, _, value = line.partition(":")
                 fields[name] = value[1:] if value.startswith(" ") else value
 

@@ -225,6 +225,16 @@ def test_events_on_the_site_port_redirect_to_the_event_port(serve, streams):
     assert followed.next(10).type == "resync"  # no id given: the page refetches itself
 
 
+def test_an_idle_stream_is_pinged(serve, streams):
+    site = serve()
+    stream = streams(*visit(site))
+    deadline = time.monotonic() + 20  # a ping every 15 s
+    while not stream.comments and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert stream.comments[:1] == [": ping"]
+    assert not stream.ended.is_set()
+
+
 # --- Redis: several processes --------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from collections import defaultdict, deque
 from statboard.live.brokers import Event
 
 QUEUE = 256  # events waiting for one slow stream; past that it is closed, and catches up
+PING, RENEW = b": ping\n\n", b"event: renew\ndata: {}\n\n"  # what a stream is told besides
 
 
 def parse_id(event_id: str | None) -> tuple[str, int] | None:
@@ -20,16 +21,17 @@ def parse_id(event_id: str | None) -> tuple[str, int] | None:
 
 
 class Stream:
-    """One open page: the channels it reads and the events waiting to be sent to it."""
+    """One open page: the channels it reads and what waits to be sent to it: events as
+    (seq, bytes), encoded once for all their readers; PING, RENEW; None once it left."""
 
     def __init__(self, channels):
         self.channels = frozenset(channels)
         self.queue = asyncio.Queue(QUEUE)
         self.overflowed = False
 
-    def put(self, event: Event | None) -> None:
+    def put(self, item: tuple[int, bytes] | bytes | None) -> None:
         try:
-            self.queue.put_nowait(event)
+            self.queue.put_nowait(item)
         except asyncio.QueueFull:
             self.overflowed = True
 
@@ -49,8 +51,16 @@ class Hub:
         if self.start is not None and event.epoch != self.start[0]:  # Redis started afresh
             self.start, _ = (event.epoch, event.seq - 1), self.recent.clear()
         self.recent.append(event)
-        for stream in self.streams.get(event.channel, ()):
-            stream.put(event)
+        readers = self.streams.get(event.channel)
+        if readers:
+            encoded = (event.seq, event.sse())
+            for stream in readers:
+                stream.put(encoded)
+
+    def ping(self) -> None:
+        """A comment to every open stream, so that idle connections stay open."""
+        for stream in set().union(*self.streams.values()):
+            stream.put(PING)
 
     def open(self, channels) -> Stream:
         stream = Stream(channels)
