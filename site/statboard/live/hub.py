@@ -12,7 +12,10 @@ from collections import defaultdict, deque
 from statboard.live.brokers import Event
 
 QUEUE = 256  # events waiting for one slow stream; past that it is closed, and catches up
-PING, RENEW = b": ping\n\n", b"event: renew\ndata: {}\n\n"  # what a stream is told besides
+# What a stream is told besides events: a comment while idle, to fetch a new token, to
+# refetch the page (events may have been lost).
+PING, RENEW = b": ping\n\n", b"event: renew\ndata: {}\n\n"
+RESYNC = b"event: resync\ndata: {}\n\n"
 
 
 def parse_id(event_id: str | None) -> tuple[str, int] | None:
@@ -22,7 +25,8 @@ def parse_id(event_id: str | None) -> tuple[str, int] | None:
 
 class Stream:
     """One open page: the channels it reads and what waits to be sent to it: events as
-    (seq, bytes), encoded once for all their readers; PING, RENEW; None once it left."""
+    (seq, bytes), encoded once for all their readers; PING, RENEW, RESYNC; None once it
+    left."""
 
     def __init__(self, channels):
         self.channels = frozenset(channels)
@@ -44,8 +48,17 @@ class Hub:
         self.start = None  # (epoch, seq) of the broker when the hub began to listen
 
     def listen(self, loop) -> None:
-        self.start = parse_id(self.broker.last_id())
-        self.broker.subscribe(loop, self.deliver)
+        self.broker.subscribe(loop, self.deliver, self.restart)
+
+    def restart(self, last_id: str) -> None:
+        """The broker hears events after `last_id` from now on: until then, none can be
+        replayed; and after a gap, open pages may have missed some."""
+        again = self.start is not None
+        self.start = parse_id(last_id)
+        self.recent.clear()
+        if again:
+            for stream in set().union(*self.streams.values()):
+                stream.put(RESYNC)
 
     def deliver(self, event: Event) -> None:
         if self.start is not None and event.epoch != self.start[0]:  # Redis started afresh

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs
 import uvicorn
 
 from statboard.live import tokens
-from statboard.live.hub import PING, RENEW, Hub, parse_id
+from statboard.live.hub import PING, RENEW, RESYNC, Hub, parse_id
 
 log = logging.getLogger(__name__)
 PING_SECONDS = 15.0
@@ -73,7 +73,7 @@ class EventApp:
             await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
             first = [b"retry: %d\n\n" % RETRY_MS]
             if missed is None:
-                first.append(b"event: resync\ndata: {}\n\n")
+                first.append(RESYNC)
             else:
                 first += [event.sse() for event in missed]
             await _chunk(send, b"".join(first))
@@ -113,6 +113,8 @@ def _body(items, floor: int) -> tuple[bytes | None, bool]:
         if item is PING:
             if not parts:
                 parts.append(PING)
+        elif item is RESYNC:
+            parts.append(RESYNC)
         elif item[0] > floor:
             parts.append(item[1])
     return b"".join(parts), False
