@@ -2,9 +2,17 @@
 pages to resynchronise when it may have missed events (a lost connection)."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from statboard.live.brokers.redis import LISTENER, RedisBroker
 from statboard.live.hub import RESYNC, Hub
+
+
+def in_a_loop_of_its_own(scenario):
+    """Run scenario() on a thread of its own, as the event server does (the test's own
+    thread may already run a loop: Playwright's)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, scenario()).result(timeout=60)
 
 
 def test_events_published_before_the_subscription_is_live_are_never_claimed(redis_url):
@@ -29,7 +37,7 @@ def test_events_published_before_the_subscription_is_live_are_never_claimed(redi
         return hub.missed(before, page), hub.missed(lost.id, page), heard
 
     try:
-        across_lost, after_lost, heard = asyncio.run(scenario())
+        across_lost, after_lost, heard = in_a_loop_of_its_own(scenario)
     finally:
         listener.close()
         publisher.close()
@@ -66,7 +74,7 @@ def test_a_lost_connection_to_redis_makes_open_pages_resynchronise(redis_url):
         return killed, stream.queue.get_nowait(), hub.missed(first.id, page), gone
 
     try:
-        killed, told, across_gap, gone = asyncio.run(scenario())
+        killed, told, across_gap, gone = in_a_loop_of_its_own(scenario)
     finally:
         listener.close()
         publisher.close()
