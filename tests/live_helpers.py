@@ -170,3 +170,37 @@ class Stream:
             with contextlib.suppress(OSError):
                 self._socket.shutdown(socket.SHUT_RDWR)  # wakes the reading thread
         self._thread.join(10)
+
+
+class Listener:
+    """A stand-in for the event server's loop: hears every event the broker sends, at
+    once, and notes what a fresh database connection sees at that moment."""
+
+    def __init__(self, app, probe=None):
+        self.events, self.seen, self.probe = [], [], probe
+        app.extensions["live"].broker.subscribe(self, self.deliver, self.restart)
+
+    def call_soon_threadsafe(self, func, *args):
+        func(*args)
+
+    def is_closed(self) -> bool:
+        return False
+
+    def restart(self, last_id: str) -> None:
+        pass  # one process, one subscription: nothing is ever missed
+
+    def deliver(self, event) -> None:
+        if self.probe:
+            self.seen.append(self.probe())
+        self.events.append(event)
+
+    def heard(self, prefix: str = "") -> list[tuple]:
+        return [(e.channel, e.type, e.data) for e in self.events if e.channel.startswith(prefix)]
+
+    def wait_for(self, predicate, timeout: float = 15.0) -> list[tuple]:
+        """Events from other threads (tasks) arrive just after their commit."""
+        deadline = time.monotonic() + timeout
+        while not predicate(self.heard()):
+            assert time.monotonic() < deadline, f"never heard it; heard {self.heard()}"
+            time.sleep(0.02)
+        return self.heard()

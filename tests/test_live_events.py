@@ -26,6 +26,7 @@ from statboard.tasks.runner import wait_for
 from tests.conftest import csrf_token, gen_user, make_settings
 from tests.fixtures.platforms import github_user
 from tests.fixtures.servers import free_port
+from tests.live_helpers import Listener
 from tests.pages_helpers import HX, TEXT, gen_page, get_block
 from tests.series_helpers import gen_account, gen_token, grant, login_htmx
 
@@ -35,37 +36,6 @@ LIVE_PORT = 5999  # pages embed a stream; no event server needs to run for the t
 @pytest.fixture
 def settings(tmp_path):
     return make_settings(tmp_path, LIVE_PORT=LIVE_PORT)
-
-
-class Listener:
-    """A stand-in for the event server's loop: hears every event the broker sends, at
-    once, and notes what a fresh database connection sees at that moment."""
-
-    def __init__(self, app, probe=None):
-        self.events, self.seen, self.probe = [], [], probe
-        app.extensions["live"].broker.subscribe(self, self.deliver)
-
-    def call_soon_threadsafe(self, func, *args):
-        func(*args)
-
-    def is_closed(self) -> bool:
-        return False
-
-    def deliver(self, event) -> None:
-        if self.probe:
-            self.seen.append(self.probe())
-        self.events.append(event)
-
-    def heard(self, prefix: str = "") -> list[tuple]:
-        return [(e.channel, e.type, e.data) for e in self.events if e.channel.startswith(prefix)]
-
-    def wait_for(self, predicate, timeout: float = 15.0) -> list[tuple]:
-        """Events from other threads (tasks) arrive just after their commit."""
-        deadline = time.monotonic() + timeout
-        while not predicate(self.heard()):
-            assert time.monotonic() < deadline, f"never heard it; heard {self.heard()}"
-            time.sleep(0.02)
-        return self.heard()
 
 
 @pytest.fixture
