@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-SCRIPTS = ["charts.py", "counters.py", "load_mix.py"]
+SCRIPTS = ["charts.py", "counters.py", "load_mix.py", "live.py"]
 
 if __name__ == "__main__":
     failed = []

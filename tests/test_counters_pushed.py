@@ -7,37 +7,19 @@ import time
 import pytest
 from statboard.live import tokens
 
+from tests.live_helpers import Listener
 from tests.pages_helpers import gen_page
 from tests.test_counters_api import issue_token
 
 
-class Heard:
-    """Stands in for the event server's loop: takes each published event as it comes."""
+def pushed(listener, key: str, value: int, seconds: float = 3.0) -> list[int]:
+    """The values pushed for `key`, once the last one is `value`."""
 
-    def __init__(self):
-        self.events, self.lock = [], threading.Lock()
+    def values(heard):
+        return [data["value"] for channel, _, data in heard if channel == f"counter:{key}"]
 
-    def is_closed(self):
-        return False
-
-    def call_soon_threadsafe(self, deliver, event):
-        deliver(event)
-
-    def deliver(self, event):
-        with self.lock:
-            self.events.append(event)
-
-    def values(self, key):
-        with self.lock:
-            return [e.data["value"] for e in self.events if e.channel == f"counter:{key}"]
-
-    def wait_for(self, key, value, seconds=3.0):
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.values(key)[-1:] == [value]:
-                return self.values(key)
-            time.sleep(0.02)
-        raise AssertionError(f"{key} never pushed {value}: {self.values(key)}")
+    listener.wait_for(lambda heard: values(heard)[-1:] == [value], seconds)
+    return values(listener.heard())
 
 
 @pytest.fixture
@@ -48,16 +30,14 @@ def settings(settings):
 
 @pytest.fixture
 def heard(app):
-    heard = Heard()
-    app.extensions["live"].broker.subscribe(heard, heard.deliver)
-    yield heard
+    yield Listener(app)
     app.extensions["counters"].store.close()
 
 
 def test_an_increment_after_a_quiet_spell_is_pushed_at_once(client, heard):
     started = time.monotonic()
     assert client.post("/counters/song/1").status_code == 200
-    assert heard.wait_for("song/1", 1) == [1]
+    assert pushed(heard, "song/1", 1) == [1]
     assert time.monotonic() - started < 0.15
     event = heard.events[-1]
     assert (event.type, event.data) == ("counter", {"key": "song/1", "value": 1})
@@ -73,7 +53,7 @@ def test_a_burst_is_coalesced_and_ends_on_the_exact_value(client, heard):
         thread.start()
     for thread in threads:
         thread.join()
-    values = heard.wait_for("song/2", burst)
+    values = pushed(heard, "song/2", burst)
     assert values == sorted(values)
     assert len(values) < burst / 4  # a few pushes, not one per increment
 
@@ -81,20 +61,20 @@ def test_a_burst_is_coalesced_and_ends_on_the_exact_value(client, heard):
 def test_set_delete_and_clear_push_what_they_leave(client, heard, app):
     headers = {"Authorization": f"Bearer {issue_token(app)}"}
     client.put("/counters/a/x?value=41", headers=headers)
-    heard.wait_for("a/x", 41)
+    pushed(heard, "a/x", 41)
     client.post("/counters/a/y")
-    heard.wait_for("a/y", 1)
+    pushed(heard, "a/y", 1)
     client.delete("/counters/a/x", headers=headers)
-    heard.wait_for("a/x", 0)
+    pushed(heard, "a/x", 0)
     client.delete("/counters/?prefix=a/", headers=headers)
-    heard.wait_for("a/y", 0)
+    pushed(heard, "a/y", 0)
 
 
 def test_a_refused_increment_pushes_nothing(client, heard):
     assert client.post("/counters/bad key").status_code == 400
     assert client.post("/counters/song/3?by=-1").status_code == 400
     time.sleep(0.3)
-    assert heard.events == []
+    assert heard.heard() == []
 
 
 def test_a_counter_block_page_reads_its_counters_channel(client, app):

@@ -116,6 +116,7 @@ def register_kinds() -> None:
             defaults=lambda: {"title": "This host", "range": "1h"},
             demo=lambda: {"title": "This host", "range": "1h"},
             context=host_context,
+            channels=lambda block: ["host:local"],
             span=2,
             styles=("css/hosts.css",),
         )
@@ -131,6 +132,7 @@ def register_kinds() -> None:
             demo=lambda: {"title": "Other hosts", "range": "1h"},
             after_demo=_remote_demo_host,
             context=remote_context,
+            channels=lambda block: [f"hosts:{block.id}"],
             on_delete=remote.remove_block_hosts,
             styles=("css/hosts.css",),
         )

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
+from statboard import live
 from statboard.extensions import db
 from statboard.hosts.metrics import Reading
 from statboard.hosts.models import METRICS, HostRollup, HostSample, RemoteCheck
@@ -28,6 +29,8 @@ RANGES = {
 def record(reading: Reading, at: datetime | None = None) -> HostSample:
     sample = HostSample(at=at or utcnow(), **{name: getattr(reading, name) for name in METRICS})
     db.session.add(sample)
+    # Open host tiles refetch once it is saved; no readings in the event.
+    live.publish("host:local", "host")
     return sample
 
 

@@ -1,7 +1,9 @@
 """Other hosts: added by URL, checked over HTTP for up/down and latency.
 
 A change of state (down, back up) is announced to the admins once, in the same
-commit that records it; checks that find the same state again stay quiet.
+commit that records it; checks that find the same state again stay quiet. Every
+check, and every host added or removed, tells the block's open pages after the commit
+(live channel hosts:<block id>, host ids only): they refetch the rows.
 """
 
 import time
@@ -13,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 from flask import current_app
 
-from statboard import notify
+from statboard import live, notify
 from statboard.extensions import db
 from statboard.hosts.models import DOWN, UP, RemoteCheck, RemoteHost
 from statboard.models_base import utcnow
@@ -51,7 +53,9 @@ def add_host(url: str, name: str = "", actor=None, block_id: int | None = None) 
         raise InvalidHost("That name is too long; use at most 80 characters.")
     host = RemoteHost(block_id=block_id, name=name, url=url)
     db.session.add(host)
+    db.session.flush()  # its id, for the live event
     notify.announce(actor, "added", f"host {name} ({url})")
+    _hosts_changed(host)
     return host
 
 
@@ -59,6 +63,24 @@ def remove_host(host: RemoteHost, actor=None) -> None:
     db.session.execute(db.delete(RemoteCheck).where(RemoteCheck.host_id == host.id))
     db.session.delete(host)
     notify.announce(actor, "removed", f"host {host.name}")
+    _hosts_changed(host)
+
+
+def _hosts_changed(host: RemoteHost) -> None:
+    """Queue a live event for the host's block: one per block per transaction, however
+    many of its hosts a round of checks records."""
+    if host.block_id is not None:
+        notify.batch("live.remote_hosts", _publish_hosts).append((host.block_id, host.id))
+
+
+def _publish_hosts(changed: list[tuple[int, int]]) -> None:
+    by_block: dict[int, list[int]] = {}
+    for block_id, host_id in changed:
+        ids = by_block.setdefault(block_id, [])
+        if host_id not in ids:
+            ids.append(host_id)
+    for block_id, host_ids in by_block.items():  # after the commit already: at once
+        live.publish_now(f"hosts:{block_id}", "hosts", block=block_id, hosts=host_ids)
 
 
 def hosts_of(block_id: int) -> list[RemoteHost]:
@@ -127,6 +149,7 @@ def record_check(host: RemoteHost, result: Probe, at: datetime | None = None) ->
     if state != host.state:
         host.state, host.changed_at = state, at
     host.latency_ms, host.last_error, host.checked_at = result.latency_ms, result.error, at
+    _hosts_changed(host)
 
 
 def history(host_id: int, since: datetime) -> list[RemoteCheck]:

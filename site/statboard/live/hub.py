@@ -12,6 +12,10 @@ from collections import defaultdict, deque
 from statboard.live.brokers import Event
 
 QUEUE = 256  # events waiting for one slow stream; past that it is closed, and catches up
+# What a stream is told besides events: a comment while idle, to fetch a new token, to
+# refetch the page (events may have been lost).
+PING, RENEW = b": ping\n\n", b"event: renew\ndata: {}\n\n"
+RESYNC = b"event: resync\ndata: {}\n\n"
 
 
 def parse_id(event_id: str | None) -> tuple[str, int] | None:
@@ -20,16 +24,18 @@ def parse_id(event_id: str | None) -> tuple[str, int] | None:
 
 
 class Stream:
-    """One open page: the channels it reads and the events waiting to be sent to it."""
+    """One open page: the channels it reads and what waits to be sent to it: events as
+    (seq, bytes), encoded once for all their readers; PING, RENEW, RESYNC; None once it
+    left."""
 
     def __init__(self, channels):
         self.channels = frozenset(channels)
         self.queue = asyncio.Queue(QUEUE)
         self.overflowed = False
 
-    def put(self, event: Event | None) -> None:
+    def put(self, item: tuple[int, bytes] | bytes | None) -> None:
         try:
-            self.queue.put_nowait(event)
+            self.queue.put_nowait(item)
         except asyncio.QueueFull:
             self.overflowed = True
 
@@ -42,15 +48,32 @@ class Hub:
         self.start = None  # (epoch, seq) of the broker when the hub began to listen
 
     def listen(self, loop) -> None:
-        self.start = parse_id(self.broker.last_id())
-        self.broker.subscribe(loop, self.deliver)
+        self.broker.subscribe(loop, self.deliver, self.restart)
+
+    def restart(self, last_id: str) -> None:
+        """The broker hears events after `last_id` from now on: until then, none can be
+        replayed; and after a gap, open pages may have missed some."""
+        again = self.start is not None
+        self.start = parse_id(last_id)
+        self.recent.clear()
+        if again:
+            for stream in set().union(*self.streams.values()):
+                stream.put(RESYNC)
 
     def deliver(self, event: Event) -> None:
         if self.start is not None and event.epoch != self.start[0]:  # Redis started afresh
             self.start, _ = (event.epoch, event.seq - 1), self.recent.clear()
         self.recent.append(event)
-        for stream in self.streams.get(event.channel, ()):
-            stream.put(event)
+        readers = self.streams.get(event.channel)
+        if readers:
+            encoded = (event.seq, event.sse())
+            for stream in readers:
+                stream.put(encoded)
+
+    def ping(self) -> None:
+        """A comment to every open stream, so that idle connections stay open."""
+        for stream in set().union(*self.streams.values()):
+            stream.put(PING)
 
     def open(self, channels) -> Stream:
         stream = Stream(channels)

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs
 import uvicorn
 
 from statboard.live import tokens
-from statboard.live.hub import Hub, parse_id
+from statboard.live.hub import PING, RENEW, RESYNC, Hub, parse_id
 
 log = logging.getLogger(__name__)
 PING_SECONDS = 15.0
@@ -67,36 +67,57 @@ class EventApp:
         stream = hub.open(channels)
         missed = hub.missed(since, stream.channels)  # after open: nothing falls between
         watcher = asyncio.ensure_future(_disconnect(receive, stream))
+        loop = asyncio.get_running_loop()
+        renewal = loop.call_at(loop.time() + expires - time.time(), stream.put, RENEW)
         try:
             await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
             first = [b"retry: %d\n\n" % RETRY_MS]
             if missed is None:
-                first.append(b"event: resync\ndata: {}\n\n")
+                first.append(RESYNC)
             else:
                 first += [event.sse() for event in missed]
             await _chunk(send, b"".join(first))
             # With Redis, a page may know of an id this process has yet to hear: skip to it.
             floor = parse_id(since)[1] if missed is not None else 0
             while not stream.overflowed:
-                wait = min(PING_SECONDS, expires - time.time())
-                if wait <= 0:
-                    await _chunk(send, b"event: renew\ndata: {}\n\n")
-                    break
-                try:
-                    event = await asyncio.wait_for(stream.queue.get(), wait)
-                except TimeoutError:
-                    await _chunk(send, b": ping\n\n")
-                    continue
-                if event is None:  # the page went away
+                # No timer per wait: the hub pings, the renewal is one timer per stream.
+                items = [await stream.queue.get()]
+                while not stream.queue.empty():  # a burst goes out as one chunk
+                    items.append(stream.queue.get_nowait())
+                body, renew = _body(items, floor)
+                if body is None:  # the page went away
                     return
-                if event.seq > floor:
-                    await _chunk(send, event.sse())
+                if body:
+                    await _chunk(send, body)
+                if renew:
+                    break
             await send({"type": "http.response.body", "body": b""})
         except OSError:
             pass  # the connection broke: nothing to tell
         finally:
             hub.close(stream)
+            renewal.cancel()
             watcher.cancel()
+
+
+def _body(items, floor: int) -> tuple[bytes | None, bool]:
+    """What to send for the items taken from a stream's queue, and whether the stream
+    ends after it (its token expired); None when the page has gone."""
+    parts = []
+    for item in items:
+        if item is None:
+            return None, False
+        if item is RENEW:
+            parts.append(RENEW)
+            return b"".join(parts), True
+        if item is PING:
+            if not parts:
+                parts.append(PING)
+        elif item is RESYNC:
+            parts.append(RESYNC)
+        elif item[0] > floor:
+            parts.append(item[1])
+    return b"".join(parts), False
 
 
 async def _disconnect(receive, stream) -> None:
@@ -150,9 +171,18 @@ def start(app, broker) -> threading.Thread:
         )
     )
 
+    async def ping():
+        while True:
+            await asyncio.sleep(PING_SECONDS)
+            hub.ping()
+
     async def serve():
         hub.listen(asyncio.get_running_loop())
-        await server.serve(sockets=[sock])
+        pinger = asyncio.ensure_future(ping())
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            pinger.cancel()
 
     thread = threading.Thread(target=asyncio.run, args=(serve(),), name="live-events", daemon=True)
     thread.start()

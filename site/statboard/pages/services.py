@@ -64,11 +64,12 @@ def _describe(block: Block) -> str:
 
 def commit_block(block: Block) -> None:
     """Commit changes made to the block; a save that raced another one raises Conflict."""
+    block_id = block.id  # a failed flush expires the block: its id would need a query
     try:
         db.session.commit()
     except StaleDataError:
         # Someone saved between our read and our write: show them the current block.
-        raise raced(block.id) from None
+        raise raced(block_id) from None
 
 
 # --- blocks -------------------------------------------------------------------

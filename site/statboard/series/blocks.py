@@ -1,5 +1,6 @@
 """The chart block: followers of chosen accounts over a range, with its admin panel."""
 
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectChoice, SelectField, SelectMultipleField, StringField
@@ -7,7 +8,7 @@ from wtforms.validators import Length, Optional
 
 from statboard.extensions import db
 from statboard.pages import blocks
-from statboard.series.charts import DEFAULT_RANGE, RANGES, chart_context
+from statboard.series.charts import DEFAULT_RANGE, RANGES, chart_context, visible_ids
 from statboard.series.demo import demo_block_data
 from statboard.series.models import Account
 
@@ -39,6 +40,12 @@ class ChartBlockForm(FlaskForm):
         }
 
 
+def chart_channels(block) -> list[str]:
+    """The live channels of the accounts this viewer sees on the chart (view code, like
+    chart_context: a private account's samples reach only those who may read it)."""
+    return [f"account:{i}" for i in visible_ids(block, current_user)]
+
+
 def register_kind() -> None:
     blocks.register(
         blocks.BlockKind(
@@ -50,6 +57,7 @@ def register_kind() -> None:
             defaults=lambda: {"title": "Followers", "accounts": [], "range": "30d"},
             demo=demo_block_data,
             context=chart_context,
+            channels=chart_channels,
             span=2,
             styles=(UPLOT + "/uPlot.min.css", "css/charts.css"),
             scripts=(UPLOT + "/uPlot.iife.min.js", "js/charts.js"),

@@ -140,12 +140,18 @@ def series_view(account: Account, range_key: str) -> SeriesView:
     return view
 
 
-def chart_accounts(block, viewer) -> list[Account]:
-    """The block's accounts `viewer` may see, in the block's order."""
+def visible_ids(block, viewer) -> list[int]:
+    """The ids of the block's accounts `viewer` may see, in the block's order."""
     wanted = [int(i) for i in (block.data or {}).get("accounts", []) if str(i).isdigit()]
     visible = readable_ids(viewer, wanted)
-    accounts = {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(visible)))}
-    return [accounts[i] for i in wanted if i in accounts]
+    return [i for i in wanted if i in visible]
+
+
+def chart_accounts(block, viewer) -> list[Account]:
+    """The block's accounts `viewer` may see, in the block's order."""
+    ids = visible_ids(block, viewer)
+    accounts = {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(ids)))}
+    return [accounts[i] for i in ids if i in accounts]
 
 
 def chart_context(block, range_key: str | None = None) -> dict:

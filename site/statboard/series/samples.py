@@ -5,8 +5,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from statboard import live
 from statboard.extensions import db
-from statboard.notify import after_commit
+from statboard.notify import after_commit, batch
 from statboard.series.models import Account, AccountGrant, Sample
 
 log = logging.getLogger("statboard.series")
@@ -29,7 +30,8 @@ def existing_times(account_id: int) -> set[datetime]:
 def add_samples(account: Account, rows: list[tuple[datetime, int]], known=None) -> int:
     """Add (taken_at, count) rows not stored yet; returns how many were new.
 
-    Commit is the caller's; the log line waits for it in the after-commit queue."""
+    Commit is the caller's; the log line and the live event (account:<id>, the
+    account's id and how many samples are new) wait for it in the after-commit queue."""
     known = existing_times(account.id) if known is None else known
     new = []
     for taken_at, count in rows:
@@ -41,7 +43,17 @@ def add_samples(account: Account, rows: list[tuple[datetime, int]], known=None) 
         db.session.execute(Sample.__table__.insert(), new)
         account.samples_version = (account.samples_version or 0) + 1
         after_commit(log.info, "series %s: %d new samples", account.label, len(new))
+        batch("live.samples", _publish_samples).append((account.id, len(new)))
     return len(new)
+
+
+def _publish_samples(added: list[tuple[int, int]]) -> None:
+    """One event per account per transaction, however many batches it took."""
+    totals: dict[int, int] = {}
+    for account_id, count in added:
+        totals[account_id] = totals.get(account_id, 0) + count
+    for account_id, count in totals.items():  # after the commit already: at once
+        live.publish_now(f"account:{account_id}", "samples", account=account_id, added=count)
 
 
 def latest_counts(account_ids) -> dict[int, tuple[datetime, int]]:

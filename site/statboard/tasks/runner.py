@@ -4,6 +4,10 @@ Engines only carry task ids to a process that calls `Runner.run(id)`: worker thr
 inside the site (engines/threads.py) or Celery workers (engines/celery.py). Everything
 else (states, progress, cancel, retries, owners) lives here and in the Task record,
 so both engines behave alike.
+
+Each state change and progress report of a task with an owner is published on the
+owner's live channel, user:<id>, right after its record is committed, by whichever
+process ran it: {"task": id, "state": ...}; the page fetches the rest with its rights.
 """
 
 import logging
@@ -37,13 +41,16 @@ class TaskContext:
         self.owner_id = owner_id
 
     def progress(self, fraction: float, message: str = "") -> None:
+        fraction = max(0.0, min(1.0, fraction))
         with self.runner.session() as s:
-            s.execute(
+            moved = s.execute(
                 update(Task)
                 .where(Task.id == self.task_id, Task.state == STARTED)
-                .values(progress=max(0.0, min(1.0, fraction)), message=message[:500])
-            )
+                .values(progress=fraction, message=message[:500])
+            ).rowcount
             s.commit()
+        if moved:
+            self.runner.tell_owner(self.owner_id, self.task_id, STARTED, progress=fraction)
 
     def cancelled(self) -> bool:
         with self.runner.session() as s:
@@ -69,6 +76,15 @@ class Runner:
         """A session of its own: tasks are submitted from after-commit hooks and threads."""
         return Session(self.db, expire_on_commit=False)
 
+    def tell_owner(self, owner_id: int | None, task_id: str, state: str, **extra) -> None:
+        """Publish the task's new state to its owner's open pages (ownerless: nobody).
+        Called once the record is committed, from the runner's own sessions, which have
+        no after-commit queue; the app's Live, since a worker thread may have no app
+        context of its own. A broker that is down is logged, never raised."""
+        if owner_id is not None:
+            data = {"task": task_id, "state": state, **extra}
+            self.app.extensions["live"].publish(f"user:{owner_id}", "task", data)
+
     # --- records --------------------------------------------------------------
 
     def submit(self, kind: str, *, owner=None, retries=None, args=None) -> str:
@@ -85,6 +101,9 @@ class Runner:
         with self.session() as s:
             s.add(task)
             s.commit()
+        # Before it can start: the owner's pages see QUEUED before STARTED. (A LaneFull
+        # below never concerns an owned task: only ownerless ones run in a bounded lane.)
+        self.tell_owner(task.owner_id, task.id, QUEUED)
         try:
             self.engine.enqueue(task.id, lane=lane_of(kind, task.owner_id))
         except LaneFull:
@@ -95,12 +114,14 @@ class Runner:
         except Exception as exc:  # e.g. the Redis broker is down: say so, do not hang
             log.exception("task %s (%s) could not be queued", task.id, kind)
             with self.session() as s:
-                s.execute(
+                failed = s.execute(
                     update(Task)
                     .where(Task.id == task.id, Task.state == QUEUED)
                     .values(state=FAILURE, finished_at=utcnow(), error=f"{QUEUE_DOWN}: {exc}")
-                )
+                ).rowcount
                 s.commit()
+            if failed:
+                self.tell_owner(task.owner_id, task.id, FAILURE)
         return task.id
 
     def get(self, task_id: str) -> Task | None:
@@ -120,8 +141,10 @@ class Runner:
                 .where(Task.id == task_id, Task.state == QUEUED)
                 .values(state=REVOKED, finished_at=utcnow())
             ).rowcount
+            owner_id = s.scalar(db.select(Task.owner_id).where(Task.id == task_id))
             s.commit()
         if revoked:
+            self.tell_owner(owner_id, task_id, REVOKED)
             self.engine.revoke(task_id)
         return bool(asked)
 
@@ -151,6 +174,7 @@ class Runner:
             s.commit()
         for task in orphans:
             log.warning("task %s (%s) was %s", task.id, task.kind, INTERRUPTED)
+            self.tell_owner(task.owner_id, task.id, FAILURE)
         return len(orphans)
 
     # --- the run loop, called by an engine's worker ------------------------------
@@ -173,35 +197,41 @@ class Runner:
                 return
             task = s.get(Task, task_id)
             kind, args, owner_id = task.kind, dict(task.args), task.owner_id
+        self.tell_owner(owner_id, task_id, STARTED)
         ctx = TaskContext(self, task_id, owner_id)
         try:
             result = get_kind(kind).func(ctx, **args)
         except TaskCancelled:
-            self._finish(task_id, REVOKED)
+            self._finish(task_id, owner_id, REVOKED)
         except Exception as exc:
             self._failed(task_id, kind, exc)
         else:
-            self._finish(task_id, SUCCESS, result=result)
+            self._finish(task_id, owner_id, SUCCESS, result=result)
 
-    def _finish(self, task_id, state, result=None, error=None) -> None:
+    def _finish(self, task_id, owner_id, state, result=None, error=None) -> None:
         values = {"state": state, "result": result, "error": error, "finished_at": utcnow()}
         if state == SUCCESS:
             values["progress"] = 1.0
         with self.session() as s:
-            s.execute(update(Task).where(Task.id == task_id, Task.state == STARTED).values(values))
+            finished = s.execute(
+                update(Task).where(Task.id == task_id, Task.state == STARTED).values(values)
+            ).rowcount
             s.commit()
+        if finished:
+            self.tell_owner(owner_id, task_id, state)
 
     def _failed(self, task_id: str, kind: str, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"
         with self.session() as s:
             task = s.get(Task, task_id)
             attempts, retry = task.attempts, task.attempts <= task.max_retries
-            lane = lane_of(task.kind, task.owner_id)
+            owner_id, lane = task.owner_id, lane_of(task.kind, task.owner_id)
             retry = retry and not task.cancel_requested
             if retry:
                 task.state, task.error = QUEUED, error
             s.commit()
         if retry:
+            self.tell_owner(owner_id, task_id, QUEUED)
             delay = min(300.0, self.backoff * 2 ** (attempts - 1))
             log.warning(
                 "task %s (%s) failed on attempt %d, retrying in %.1f s: %s",
@@ -210,7 +240,7 @@ class Runner:
             self.engine.enqueue(task_id, delay, lane=lane)
         else:
             log.error("task %s (%s) failed after %d attempt(s): %s", task_id, kind, attempts, error)
-            self._finish(task_id, FAILURE, error=error)
+            self._finish(task_id, owner_id, FAILURE, error=error)
 
 
 def wait_for(task_id: str, timeout: float = 10.0) -> Task:

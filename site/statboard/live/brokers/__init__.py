@@ -42,8 +42,10 @@ class Broker(Protocol):
     def last_id(self) -> str:
         """The id of the last event published (a page embeds it to catch up from)."""
 
-    def subscribe(self, loop, deliver) -> None:
-        """From now on call deliver(event), in the event loop `loop`, for every event."""
+    def subscribe(self, loop, deliver, restart) -> None:
+        """Call deliver(event), in the event loop `loop`, for every event from now on.
+        Before the first, and again whenever events may have been lost (a connection to
+        Redis broke), call restart(last_id) there: the id before those delivered next."""
 
     def close(self) -> None: ...
 

@@ -31,8 +31,9 @@ class MemoryBroker:
     def last_id(self) -> str:
         return f"{self.epoch}-{self._seq}"
 
-    def subscribe(self, loop, deliver) -> None:
-        with self._lock:
+    def subscribe(self, loop, deliver, restart) -> None:
+        with self._lock:  # nothing is published between the id and the first delivery
+            loop.call_soon_threadsafe(restart, self.last_id())
             self._listeners.append((loop, deliver))
 
     def close(self) -> None:

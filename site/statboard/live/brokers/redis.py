@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 PREFIX = "statboard:live:"
 CHANNEL = PREFIX + "events"
 SEQ, EPOCH = PREFIX + "seq", PREFIX + "epoch"
+LISTENER = "statboard-live"  # the event servers' name in CLIENT LIST
 RECONNECT_SECONDS = (0.2, 0.5, 1, 2, 5)
 
 PUBLISH = """
@@ -44,22 +45,28 @@ class RedisBroker:
         return Event(event_id, channel, type, data)
 
     def last_id(self) -> str:
-        epoch, seq = self.client.mget(EPOCH, SEQ)
-        return f"{epoch or '-'}-{int(seq or 0)}"
+        return _id(*self.client.mget(EPOCH, SEQ))
 
-    def subscribe(self, loop, deliver) -> None:
-        self._tasks.append(asyncio.run_coroutine_threadsafe(self._listen(deliver), loop))
+    def subscribe(self, loop, deliver, restart) -> None:
+        listen = self._listen(deliver, restart)
+        self._tasks.append(asyncio.run_coroutine_threadsafe(listen, loop))
 
-    async def _listen(self, deliver) -> None:
+    async def _listen(self, deliver, restart) -> None:
         attempt = 0
         while True:
-            client = redis.asyncio.Redis.from_url(self.url, decode_responses=True)
+            client = redis.asyncio.Redis.from_url(
+                self.url, decode_responses=True, client_name=LISTENER
+            )
             try:
                 async with client.pubsub() as pubsub:
                     await pubsub.subscribe(CHANNEL)
                     attempt = 0
                     async for message in pubsub.listen():
-                        if message["type"] == "message":
+                        if message["type"] == "subscribe":
+                            # Heard from here on: events before this id, or published
+                            # while the connection was down, cannot be replayed.
+                            restart(_id(*await client.mget(EPOCH, SEQ)))
+                        elif message["type"] == "message":
                             event_id, _, body = message["data"].partition("\n")
                             deliver(Event(event_id, *json.loads(body)))
             except asyncio.CancelledError:
@@ -76,3 +83,7 @@ class RedisBroker:
         for future in self._tasks:
             future.cancel()
         self.client.close()
+
+
+def _id(epoch: str | None, seq: str | None) -> str:
+    return f"{epoch or '-'}-{int(seq or 0)}"
