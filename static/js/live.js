@@ -6,9 +6,9 @@
 // - layout: blocks added, removed, moved or resized; the grid is reconciled in place.
 // - page, nav: the page's heading, title, address and the navigation are refreshed.
 // - counter: the value of the counters showing that key is set at once.
-// - any event: elements whose data-live-on names its channel get the htmx event
-//   `live` (hx-trigger="every 5s, live"), at most every data-live-every seconds, and
-//   only if the event's data holds the fields of their data-live-match (JSON).
+// - any event: elements whose data-live-on names its channel fetch their hx-get again
+//   (swapped as their hx-swap says), at most every data-live-every seconds, and only
+//   if the event's data holds the fields of their data-live-match (JSON).
 // - resync: the page missed events it cannot be sent; every block is fetched again.
 // - renew: the token expired; the page is fetched again for a fresh one.
 // While the stream is open, polls (hx-trigger="every …") of elements whose channels
@@ -41,7 +41,7 @@
   let attempt = 0;
   let timer = null;
   let renewing = false;
-  const throttled = new Map(); // element id (or element) -> {at, timer} of its last `live`
+  const throttled = new Map(); // element id (or element) -> {at, timer} of its last refresh
 
   // --- the indicator -------------------------------------------------------------
   function setState(state) {
@@ -349,16 +349,28 @@
       const wait = seen.at + every - Date.now();
       if (wait <= 0) {
         seen.at = Date.now();
-        htmx.trigger(el, "live", { type, data });
+        refresh(el);
       } else if (!seen.timer) {
         seen.timer = setTimeout(() => {
           seen.timer = null;
           seen.at = Date.now();
           const now = typeof key === "string" ? document.getElementById(key) : key;
-          if (now && now.isConnected) htmx.trigger(now, "live", { type, data });
+          if (now && now.isConnected) refresh(now);
         }, wait);
       }
     }
+  }
+
+  // The element's own request, as its poll would make it.
+  function refresh(el) {
+    const url = el.getAttribute("hx-get");
+    if (!url) return;
+    if (el.classList.contains("htmx-request")) {
+      setTimeout(() => { if (el.isConnected) refresh(el); }, BUSY_RETRY_MS);
+      return;
+    }
+    const swap = el.getAttribute("hx-swap") || "outerHTML";
+    htmx.ajax("GET", url, { source: el, target: el, swap });
   }
 
   function matches(el, data) {
