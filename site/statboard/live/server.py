@@ -76,9 +76,10 @@ class Page(asyncio.Protocol):
             return  # a stream reads nothing more from the page
         self.head += data
         end = self.head.find(b"\r\n\r\n")
+        if (end if end >= 0 else len(self.head)) > HEAD_BYTES:
+            self.head = None
+            return self.answer(431, "The request's headers are too large.")
         if end < 0:
-            if len(self.head) > HEAD_BYTES:
-                self.answer(431, "The request's headers are too large.")
             return
         self.timer.cancel()
         head, self.head = self.head[:end], None
