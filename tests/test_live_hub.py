@@ -8,6 +8,16 @@ from statboard.live.brokers.redis import LISTENER, RedisBroker
 from statboard.live.hub import RESYNC, Hub
 
 
+class Reader:
+    """A page as the hub sees it: what it reads, and what it is sent."""
+
+    def __init__(self, channels):
+        self.channels, self.items = frozenset(channels), []
+
+    def put(self, item) -> None:
+        self.items.append(item)
+
+
 def in_a_loop_of_its_own(scenario):
     """Run scenario() on a thread of its own, as the event server does (the test's own
     thread may already run a loop: Playwright's)."""
@@ -60,18 +70,19 @@ def test_a_lost_connection_to_redis_makes_open_pages_resynchronise(redis_url):
         hub = Hub(listener, replay=100)
         hub.listen(asyncio.get_running_loop())
         await until(lambda: hub.start is not None, "the subscription")
-        stream = hub.open(page)
+        stream = Reader(page)
+        hub.open(stream)
         first = publisher.publish("page:1", "block", {"block": 1, "version": 2})
-        await until(lambda: not stream.queue.empty(), "the first event")
-        assert stream.queue.get_nowait()[0] == first.seq
+        await until(lambda: stream.items, "the first event")
+        assert stream.items.pop(0)[0] == first.seq
         killed = sum(  # the hub's connections, by their name
             publisher.client.client_kill_filter(_id=c["id"])
             for c in publisher.client.client_list()
             if c["name"] == LISTENER
         )
         gone = publisher.publish("page:1", "block", {"block": 1, "version": 3})  # unheard
-        await until(lambda: not stream.queue.empty(), "the resubscription")
-        return killed, stream.queue.get_nowait(), hub.missed(first.id, page), gone
+        await until(lambda: stream.items, "the resubscription")
+        return killed, stream.items.pop(0), hub.missed(first.id, page), gone
 
     try:
         killed, told, across_gap, gone = in_a_loop_of_its_own(scenario)

@@ -6,12 +6,11 @@ missed. When it cannot be, because the events are older than the hub's memory or
 another epoch, the page is told to resynchronise instead.
 """
 
-import asyncio
 from collections import defaultdict, deque
+from typing import Protocol
 
 from statboard.live.brokers import Event
 
-QUEUE = 256  # events waiting for one slow stream; past that it is closed, and catches up
 # What a stream is told besides events: a comment while idle, to fetch a new token, to
 # refetch the page (events may have been lost).
 PING, RENEW = b": ping\n\n", b"event: renew\ndata: {}\n\n"
@@ -23,28 +22,20 @@ def parse_id(event_id: str | None) -> tuple[str, int] | None:
     return (epoch, int(seq)) if epoch and seq.isdigit() else None
 
 
-class Stream:
-    """One open page: the channels it reads and what waits to be sent to it: events as
-    (seq, bytes), encoded once for all their readers; PING, RENEW, RESYNC; None once it
-    left."""
+class Reader(Protocol):
+    """One open page: the channels it reads, and put(item) for what is to be sent to
+    it: an event as (seq, bytes), encoded once for all its readers, or PING, RESYNC."""
 
-    def __init__(self, channels):
-        self.channels = frozenset(channels)
-        self.queue = asyncio.Queue(QUEUE)
-        self.overflowed = False
+    channels: frozenset
 
-    def put(self, item: tuple[int, bytes] | bytes | None) -> None:
-        try:
-            self.queue.put_nowait(item)
-        except asyncio.QueueFull:
-            self.overflowed = True
+    def put(self, item: tuple[int, bytes] | bytes) -> None: ...
 
 
 class Hub:
     def __init__(self, broker, replay: int):
         self.broker = broker
         self.recent = deque(maxlen=replay)
-        self.streams = defaultdict(set)  # channel -> streams reading it
+        self.streams = defaultdict(set)  # channel -> readers
         self.start = None  # (epoch, seq) of the broker when the hub began to listen
 
     def listen(self, loop) -> None:
@@ -75,17 +66,15 @@ class Hub:
         for stream in set().union(*self.streams.values()):
             stream.put(PING)
 
-    def open(self, channels) -> Stream:
-        stream = Stream(channels)
-        for channel in stream.channels:
-            self.streams[channel].add(stream)
-        return stream
+    def open(self, reader: Reader) -> None:
+        for channel in reader.channels:
+            self.streams[channel].add(reader)
 
-    def close(self, stream: Stream) -> None:
-        for channel in stream.channels:
+    def close(self, reader: Reader) -> None:
+        for channel in reader.channels:
             readers = self.streams.get(channel)
             if readers is not None:
-                readers.discard(stream)
+                readers.discard(reader)
                 if not readers:
                     del self.streams[channel]
 
