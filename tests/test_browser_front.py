@@ -30,9 +30,11 @@ UNREACHABLE = "Could not reach the site; check your connection and try again."
 
 
 @pytest.fixture
-def site(tmp_path):
-    """The site with an admin 'boss'; it knows the test task kinds."""
-    site = start_site(tmp_path, env={"STATBOARD_TASK_IMPORTS": '["tests.fixtures.tasks"]'})
+def site(tmp_path, redis_url):
+    """The site with an admin 'boss'; it knows the test task kinds. Its live events go
+    through Redis, so that those of tasks this process runs reach its pages."""
+    env = {"STATBOARD_TASK_IMPORTS": '["tests.fixtures.tasks"]', "STATBOARD_BROKER_URL": redis_url}
+    site = start_site(tmp_path, env=env)
     subprocess.run([sys.executable, "-c", MAKE_ADMIN], env=site.env, cwd=ROOT, check=True)
     yield site
     stop(site.proc)
@@ -187,7 +189,11 @@ def charts(site):
     """A page 'charts' with two chart blocks, one per account; returns their block ids
     and account ids, and an app on the site's database (this process runs tasks)."""
     app = create_app(
-        {"DATABASE_URL": site.env["STATBOARD_DATABASE_URL"], "TASK_IMPORTS": TASK_IMPORTS}
+        {
+            "DATABASE_URL": site.env["STATBOARD_DATABASE_URL"],
+            "TASK_IMPORTS": TASK_IMPORTS,
+            "BROKER_URL": site.env["STATBOARD_BROKER_URL"],
+        }
     )
     start = now_utc() - timedelta(days=5)
     samples = [(start + timedelta(days=d), 100 + d) for d in range(5)]

@@ -160,11 +160,41 @@
       data = {};
     }
     if (event.lastEventId) last = event.lastEventId;
+    if (data.channel) remember(data, event.lastEventId);
     const handler = HANDLERS[event.type];
     if (handler) handler(data);
     if (data.channel) notify(data.channel, data, event.type);
     document.dispatchEvent(new CustomEvent("statboard:live", { detail: { type: event.type, data } }));
   }
+
+  // --- fragments rendered before events they missed ------------------------------
+  // A fragment fetched now (a task's progress, say) is as of its data-live-since id; an
+  // event on its channels that came before it was in the page makes it fetch itself.
+  const recent = []; // {channel, data, id}, the last RECENT events
+  const RECENT = 200;
+
+  function remember(data, id) {
+    recent.push({ channel: data.channel, data, id });
+    if (recent.length > RECENT) recent.shift();
+  }
+
+  function newer(id, since) {
+    const [a, b] = [id, since].map((x) => (x || "").split(/-(?=\d+$)/));
+    return a.length === 2 && b.length === 2 && a[0] === b[0] && Number(a[1]) > Number(b[1]);
+  }
+
+  function catchUp(root) {
+    const found = root.matches && root.matches("[data-live-since]") ? [root] : [];
+    found.push(...(root.querySelectorAll ? root.querySelectorAll("[data-live-since]") : []));
+    for (const el of found) {
+      const channels = (el.dataset.liveOn || "").split(/\s+/);
+      const missed = recent.some((e) => channels.includes(e.channel) && matches(el, e.data)
+        && newer(e.id, el.dataset.liveSince));
+      if (missed) refresh(el);
+    }
+  }
+
+  document.addEventListener("htmx:load", (event) => catchUp(event.detail.elt));
 
   const HANDLERS = {
     block: (data) => blockChanged(data.block, data.version),
@@ -370,6 +400,7 @@
       return;
     }
     const swap = el.getAttribute("hx-swap") || "outerHTML";
+    ownFetches.add(el); // not a poll: the fallback below lets it through
     htmx.ajax("GET", url, { source: el, target: el, swap });
   }
 
@@ -384,6 +415,7 @@
   }
 
   // --- polling, the fallback ---------------------------------------------------------
+  const ownFetches = new WeakSet(); // elements refetching themselves for an event
   function followedLive(el) {
     const channels = (el.dataset && el.dataset.liveOn || "").split(/\s+/).filter(Boolean);
     return open && channels.length > 0 && channels.every((c) => granted.has(c));
@@ -393,6 +425,7 @@
     const elt = event.detail.elt;
     const config = event.detail.requestConfig || {};
     const trigger = (elt.getAttribute && elt.getAttribute("hx-trigger")) || "";
+    if (ownFetches.delete(elt)) return; // an event's refresh
     if (!config.triggeringEvent && /(^|,)\s*every\s/.test(trigger) && followedLive(elt)) {
       event.preventDefault(); // a poll, with the stream open: events bring the changes
     }

@@ -75,21 +75,26 @@ def stream_url() -> str | None:
 def stream_for(channels) -> dict:
     """{"src", "last"} for a page reading `channels`: the signed stream URL and the id
     of the last event published, so the stream starts where the page's render did."""
-    live = _live()
     url = stream_url()
     if url is None:
         return {}
     token = tokens.sign(current_app.config["SECRET_KEY"], list(channels))
+    return {"src": f"{url}?{urlencode({'token': token})}", "last": last_id()}
+
+
+def last_id() -> str:
+    """The id of the last event published: a fragment rendered now is as of this id
+    (templates: `live_last()`), so a page can tell the events it has not seen yet."""
     try:
-        last = live.broker.last_id()
+        return _live().broker.last_id()
     except Exception:
         log.exception("The live broker did not answer; the page will resynchronise")
-        last = ""
-    return {"src": f"{url}?{urlencode({'token': token})}", "last": last}
+        return ""
 
 
 def init_app(app):
     from statboard.live.routes import bp
 
     app.extensions["live"] = Live(app)
+    app.add_template_global(last_id, "live_last")
     app.register_blueprint(bp)
