@@ -344,3 +344,22 @@ def test_tokens_are_renewed_with_the_viewers_rights_of_the_moment(tmp_path, brow
         secret.wait_for_selector("#live-status[data-state=offline]", timeout=6_000)
     finally:
         stop(site.proc)
+
+
+def test_a_list_that_polls_follows_its_channel_instead(site, browser):
+    """The other-hosts rows poll only without the stream; with it, a host an admin adds
+    shows in the visitor's list at once, fetched for the event and not taken for a poll."""
+    admin = log_in(browser, site.url)
+    visitor = visit(browser, site.url + "/")
+    wait_live(visitor)
+    block_id = visitor.get_attribute("#blocks > .block--remote_hosts", "data-block-id")
+    requests = []
+    visitor.on("request", lambda r: requests.append(r.url) if "part=rows" in r.url else None)
+    status, _ = send(
+        admin, "POST", f"/blocks/{block_id}/hosts", url="http://127.0.0.1:9/", name="Nine"
+    )
+    assert status < 300
+    visitor.locator(f"#block-{block_id}", has_text="Nine").wait_for(timeout=WITHIN_MS * 2)
+    polls_before = len(requests)
+    visitor.wait_for_timeout(6_000)  # longer than the rows' poll interval
+    assert len(requests) == polls_before  # no poll while the stream is open
