@@ -363,3 +363,20 @@ def test_a_list_that_polls_follows_its_channel_instead(site, browser):
     polls_before = len(requests)
     visitor.wait_for_timeout(6_000)  # longer than the rows' poll interval
     assert len(requests) == polls_before  # no poll while the stream is open
+
+
+def test_the_host_tile_follows_this_hosts_samples_instead_of_polling(tmp_path, browser):
+    """Sampled every 3 s, polled every 1 s without the stream: with it, the tile is
+    fetched once per sample."""
+    env = {"STATBOARD_HOST_SAMPLE_SECONDS": "3", "STATBOARD_HOST_REFRESH_SECONDS": "1"}
+    site = start_site(tmp_path, env=env)
+    try:
+        visitor = visit(browser, site.url + "/")
+        wait_live(visitor)
+        fetched = []
+        visitor.on("request", lambda r: fetched.append(r.url) if "/tile?" in r.url else None)
+        visitor.wait_for_timeout(7_000)
+        tiles = [url for url in fetched if "part=rows" not in url]
+        assert 1 <= len(tiles) <= 4, tiles  # about one per sample; polling makes 7
+    finally:
+        stop(site.proc)
