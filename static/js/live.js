@@ -187,7 +187,7 @@
     const found = root.matches && root.matches("[data-live-since]") ? [root] : [];
     found.push(...(root.querySelectorAll ? root.querySelectorAll("[data-live-since]") : []));
     for (const el of found) {
-      const channels = (el.dataset.liveOn || "").split(/\s+/);
+      const channels = channelsOf(el);
       const missed = recent.some((e) => channels.includes(e.channel) && matches(el, e.data)
         && newer(e.id, el.dataset.liveSince));
       if (missed) refresh(el);
@@ -404,6 +404,10 @@
     htmx.ajax("GET", url, { source: el, target: el, swap });
   }
 
+  function channelsOf(el) { // what an element follows: its data-live-on
+    return ((el.dataset && el.dataset.liveOn) || "").split(/\s+/).filter(Boolean);
+  }
+
   function matches(el, data) {
     if (!el.dataset.liveMatch) return true;
     try {
@@ -417,7 +421,7 @@
   // --- polling, the fallback ---------------------------------------------------------
   const ownFetches = new WeakSet(); // elements refetching themselves for an event
   function followedLive(el) {
-    const channels = (el.dataset && el.dataset.liveOn || "").split(/\s+/).filter(Boolean);
+    const channels = channelsOf(el);
     return open && channels.length > 0 && channels.every((c) => granted.has(c));
   }
 
