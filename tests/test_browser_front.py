@@ -24,7 +24,7 @@ from tests.fixtures.tasks import TASK_IMPORTS
 from tests.series_helpers import gen_account
 from tests.test_browser_acceptance import log_in
 from tests.test_browser_images import DATA_TRANSFER, add_block, item_control
-from tests.test_browser_pages import MAKE_ADMIN
+from tests.test_browser_pages import MAKE_ADMIN, open_text_editor
 
 UNREACHABLE = "Could not reach the site; check your connection and try again."
 
@@ -38,16 +38,6 @@ def site(tmp_path, redis_url):
     subprocess.run([sys.executable, "-c", MAKE_ADMIN], env=site.env, cwd=ROOT, check=True)
     yield site
     stop(site.proc)
-
-
-def open_text_editor(pg, block_id: str):
-    """Click the text where it stands; returns its rich-text area, caret at the heading's end."""
-    pg.click(f"#{block_id} .block-body h2")
-    area = pg.locator(f"form#{block_id} .rt-area")
-    area.wait_for()
-    area.locator("h2").click()
-    pg.keyboard.press("End")
-    return area
 
 
 def server_sentence(response) -> str:

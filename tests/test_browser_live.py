@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.fixtures.servers import ROOT, free_port, start_site, stop
-from tests.test_browser_pages import MAKE_ADMIN
+from tests.test_browser_pages import MAKE_ADMIN, block_order, open_text_editor
 
 WITHIN_MS = 1_000  # "at once": well under the 2 s of the counter blocks' polling
 
@@ -75,10 +75,6 @@ def text_block_id(pg) -> str:
     return pg.get_attribute("#blocks > .block--text", "data-block-id")
 
 
-def order(pg):
-    return pg.eval_on_selector_all("#blocks > .block", "els => els.map(e => e.id)")
-
-
 def test_a_visitor_sees_edits_new_and_moved_blocks_and_counts_at_once(site, browser):
     admin = log_in(browser, site.url)
     visitor = visit(browser, site.url + "/")
@@ -94,7 +90,7 @@ def test_a_visitor_sees_edits_new_and_moved_blocks_and_counts_at_once(site, brow
         timeout=WITHIN_MS,
     )
 
-    before = order(visitor)
+    before = block_order(visitor)
     status, _ = send(admin, "POST", "/pages/home/blocks", kind="text", position="0")
     assert status == 200
     visitor.wait_for_function(
@@ -103,10 +99,10 @@ def test_a_visitor_sees_edits_new_and_moved_blocks_and_counts_at_once(site, brow
         arg=before,
         timeout=WITHIN_MS,
     )
-    assert order(visitor)[1:] == before
+    assert block_order(visitor)[1:] == before
     assert visitor.locator(".block-tools, .adder").count() == 0  # the visitor's own rights
 
-    moved = order(visitor)[1]
+    moved = block_order(visitor)[1]
     move_url = f"/blocks/{moved.removeprefix('block-')}/move"
     status, _ = send(admin, "POST", move_url, direction="down")
     assert status == 200
@@ -115,7 +111,7 @@ def test_a_visitor_sees_edits_new_and_moved_blocks_and_counts_at_once(site, brow
         arg=moved,
         timeout=WITHIN_MS,
     )
-    assert order(visitor) == order(admin)
+    assert block_order(visitor) == block_order(admin)
 
     counter = visitor.locator(".counter-values[data-counter-key='song/1'] .counter-value data")
     start = int(counter.get_attribute("value"))
@@ -155,11 +151,7 @@ def test_an_open_editor_is_not_overwritten_and_says_why_saving_would_fail(site, 
     wait_live(editor)
     text_id = text_block_id(editor)
 
-    editor.click(f"#block-{text_id} .block-body h2")
-    area = editor.locator(f"form#block-{text_id} .rt-area")
-    area.wait_for()
-    area.locator("h2").click()
-    editor.keyboard.press("End")
+    area = open_text_editor(editor, f"block-{text_id}")
     editor.keyboard.type(" typed here")
 
     save_text(other, text_id, "<h2>Saved in the other window</h2>")

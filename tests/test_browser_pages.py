@@ -28,6 +28,16 @@ def admin_site(live_site):
     return live_site
 
 
+def open_text_editor(pg, block_id: str):
+    """Click the text where it stands; returns its rich-text area, caret at the heading's end."""
+    pg.click(f"#{block_id} .block-body h2")
+    area = pg.locator(f"form#{block_id} .rt-area")
+    area.wait_for()
+    area.locator("h2").click()
+    pg.keyboard.press("End")
+    return area
+
+
 def block_order(pg):
     return pg.eval_on_selector_all("#blocks > .block", "els => els.map(e => e.id)")
 
@@ -42,11 +52,7 @@ def test_admin_edits_in_place_and_visitor_sees_it(admin_site, page, browser):
 
     # Click the text where it stands: the editor opens in its place.
     text_id = page.get_attribute(".block--text", "id")
-    page.click(f"#{text_id} .block-body h2")
-    area = page.locator(f"form#{text_id} .rt-area")
-    area.wait_for()
-    area.locator("h2").click()
-    page.keyboard.press("End")
+    open_text_editor(page, text_id)
     page.keyboard.type(" and welcome back")
     page.keyboard.press("Control+Enter")
     shown = page.locator(f"article#{text_id} h2")
