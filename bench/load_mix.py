@@ -15,9 +15,7 @@ at the end, whatever happens. Exits 1 if any request failed or a mail was lost.
 
 import argparse
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -28,12 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "site"), str(ROOT)]
 
 import httpx  # noqa: E402
-from statboard import create_app  # noqa: E402
-from statboard.extensions import db  # noqa: E402
-from statboard.pages.models import Block, Page  # noqa: E402
 
-from tests.conftest import CSRF_RE, make_settings  # noqa: E402
-from tests.fixtures.servers import start_site, stop  # noqa: E402
+from tests.conftest import CSRF_RE  # noqa: E402
+from tests.fixtures.desk import seed_desk  # noqa: E402
+from tests.fixtures.servers import served_in_temp_folder  # noqa: E402
 
 TIMEOUT = 30.0
 BROWSER = {"Accept": "text/html"}
@@ -89,23 +85,6 @@ def burst(count: int, call) -> None:
         thread.join()
 
 
-def prepare(site, editors: int) -> tuple[list[int], int, str]:
-    """An admin, a private page of text blocks to edit, and the demo counter block."""
-    flask = [sys.executable, "-m", "flask", "--app", "statboard", "users", "create", "boss"]
-    flask += ["--admin", "--password-stdin", "--email", "boss@example.test"]
-    subprocess.run(flask, input="boss-password\n", text=True, env=site.env, cwd=ROOT, check=True)
-    app = create_app(make_settings(site.tmp, DATABASE_URL=site.env["STATBOARD_DATABASE_URL"]))
-    with app.app_context():
-        desk = Page(slug="desk", title="Desk", is_public=False, nav_position=9)
-        for n in range(editors):
-            desk.blocks.append(Block(kind="text", position=n, data={"html": f"<p>{n}</p>"}))
-        db.session.add(desk)
-        db.session.commit()
-        home = db.session.scalar(db.select(Page).where(Page.slug == "home"))
-        counter = next(b for b in home.blocks if b.kind == "counter")
-        return [b.id for b in desk.blocks], counter.id, counter.data["key"]
-
-
 def log_in(url: str) -> httpx.Client:
     client = httpx.Client(base_url=url, timeout=TIMEOUT, headers=BROWSER)
     csrf = CSRF_RE.search(client.get("/login").text).group(1)
@@ -117,7 +96,9 @@ def log_in(url: str) -> httpx.Client:
 
 
 def run(site, seconds: float, editors: int) -> int:
-    text_blocks, counter_block, counter_key = prepare(site, editors)
+    desk = seed_desk(site, editors)
+    text_blocks = [block_id for block_id, _ in desk.text_blocks]
+    counter_block, counter_key = desk.counter_block, desk.counter_key
     results = Results()
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=0)
     anonymous = httpx.Client(base_url=site.url, timeout=TIMEOUT, headers=BROWSER, limits=limits)
@@ -185,19 +166,12 @@ def main() -> None:
     parser.add_argument("--editors", type=int, default=20)
     parser.add_argument("--threads", type=int, help="STATBOARD_SERVER_THREADS (default: config)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="statboard-load-") as tmp:
-        env = {"STATBOARD_LOG_LEVEL": "WARNING", "STATBOARD_COUNTER_RATE_LIMIT": ""}
-        if args.threads:
-            env["STATBOARD_SERVER_THREADS"] = str(args.threads)
-        site = start_site(Path(tmp), env=env)
-        failed = 1
-        try:
-            failed = run(site, args.seconds, args.editors)
-        finally:
-            stop(site.proc)
-            if failed:  # what the site said about it
-                print("".join(site.proc.stdout.readlines()[-40:]), end="")
-    sys.exit(1 if failed else 0)
+    env = {"STATBOARD_LOG_LEVEL": "WARNING", "STATBOARD_COUNTER_RATE_LIMIT": ""}
+    if args.threads:
+        env["STATBOARD_SERVER_THREADS"] = str(args.threads)
+    with served_in_temp_folder("statboard-load-", env) as site:
+        site.failed = bool(run(site, args.seconds, args.editors))
+    sys.exit(1 if site.failed else 0)
 
 
 if __name__ == "__main__":

@@ -13,13 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from statboard import create_app
-from statboard.extensions import db
-from statboard.pages.models import Block, Page
 
-from tests.conftest import make_settings
+from tests.fixtures.desk import seed_desk
 from tests.fixtures.servers import start_site, stop
-from tests.test_series_live import flask, login
+from tests.test_series_live import login
 
 SLOW = 8.0  # seconds: "within a few seconds", with slack for a busy two-core machine
 EDITORS = 20
@@ -58,19 +55,9 @@ def site(tmp_path_factory):
     env = {"STATBOARD_LOG_LEVEL": "WARNING", "STATBOARD_COUNTER_RATE_LIMIT": ""}
     live = start_site(tmp, env=env)
     try:
-        flask(live, "users", "create", "boss", "--admin", "--password-stdin",
-              "--email", "boss@example.test", stdin="boss-password\n")  # fmt: skip
-        app = create_app(make_settings(tmp, DATABASE_URL=live.env["STATBOARD_DATABASE_URL"]))
-        with app.app_context():
-            desk = Page(slug="desk", title="Desk", is_public=False, nav_position=9)
-            for n in range(EDITORS):
-                desk.blocks.append(Block(kind="text", position=n, data={"html": f"<p>{n}</p>"}))
-            db.session.add(desk)
-            db.session.commit()
-            live.text_blocks = [(b.id, b.version) for b in desk.blocks]
-            home = db.session.scalar(db.select(Page).where(Page.slug == "home"))
-            live.counter_block = next(b.id for b in home.blocks if b.kind == "counter")
-            live.counter_key = next(b.data["key"] for b in home.blocks if b.kind == "counter")
+        desk = seed_desk(live, EDITORS)
+        live.text_blocks = desk.text_blocks
+        live.counter_block, live.counter_key = desk.counter_block, desk.counter_key
         live.http = httpx.Client(
             base_url=live.url,
             timeout=SLOW * 4,
