@@ -24,7 +24,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from html import unescape
 from pathlib import Path
@@ -40,7 +39,7 @@ from statboard.extensions import db  # noqa: E402
 from statboard.pages.models import Page  # noqa: E402
 
 from tests.conftest import CSRF_RE, make_settings  # noqa: E402
-from tests.fixtures.servers import start_site, stop  # noqa: E402
+from tests.fixtures.servers import served_in_temp_folder  # noqa: E402
 
 LIVE_SRC = re.compile(r'data-live-src="([^"]+)" data-live-last="([^"]*)"')
 OPEN_AT_ONCE = 100  # streams connecting together
@@ -284,18 +283,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0, help="counter increments a second")
     args = parser.parse_args()
     raise_file_limit(max(args.streams) * 2 + 1024)  # the site inherits it
-    with tempfile.TemporaryDirectory(prefix="statboard-live-") as tmp:
-        env = {"STATBOARD_LOG_LEVEL": "WARNING", "STATBOARD_COUNTER_RATE_LIMIT": ""}
-        site = start_site(Path(tmp), env=env)
-        failed = True
-        try:
-            asyncio.run(run(site, args.streams, args.seconds, args.rate))
-            failed = False
-        finally:
-            stop(site.proc)
-            if failed:  # what the site said about it
-                print("".join(site.proc.stdout.readlines()[-40:]), end="")
-    sys.exit(1 if failed else 0)
+    env = {"STATBOARD_LOG_LEVEL": "WARNING", "STATBOARD_COUNTER_RATE_LIMIT": ""}
+    with served_in_temp_folder("statboard-live-", env) as site:
+        asyncio.run(run(site, args.streams, args.seconds, args.rate))
+        site.failed = False
+    sys.exit(1 if site.failed else 0)
 
 
 if __name__ == "__main__":

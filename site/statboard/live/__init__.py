@@ -41,7 +41,7 @@ class Live:
             log.exception("The live event %s on %s could not be published", type, channel)
 
     def start_server(self, app) -> None:
-        from statboard.live import server
+        from statboard.live import server  # only served sites load the event server (uvloop)
 
         if self.server is None and self.config["LIVE_PORT"]:
             self.server = server.start(app, self.broker)
