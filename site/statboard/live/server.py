@@ -19,7 +19,6 @@ What a page receives, in order:
 """
 
 import asyncio
-import logging
 import socket
 import threading
 import time
@@ -30,7 +29,6 @@ import uvloop
 from statboard.live import tokens
 from statboard.live.hub import RENEW, RESYNC, Hub, parse_id
 
-log = logging.getLogger(__name__)
 PING_SECONDS = 15.0
 RETRY_MS = 2000
 HEAD_BYTES = 16384  # the most a request's line and headers may take
