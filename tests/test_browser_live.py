@@ -372,3 +372,26 @@ def test_the_host_tile_follows_this_hosts_samples_instead_of_polling(tmp_path, b
         assert 1 <= len(tiles) <= 4, tiles  # about one per sample; polling makes 7
     finally:
         stop(site.proc)
+
+
+def test_a_stale_copy_of_the_page_never_takes_a_block_back(site, browser):
+    """A layout change makes the page fetch itself; a copy made before a save that the
+    page already shows must not put the old block back."""
+    admin = log_in(browser, site.url)
+    wait_live(admin)
+    text_id = text_block_id(admin)
+    _, stale = send(admin, "GET", "/")
+    save_text(admin, text_id, "<h2>Newer than the copy</h2>")
+    heading = admin.locator(f"#block-{text_id} h2")
+    heading.filter(has_text="Newer than the copy").wait_for(timeout=WITHIN_MS * 2)
+
+    def stale_page(route):
+        if route.request.resource_type == "fetch":
+            return route.fulfill(status=200, content_type="text/html", body=stale)
+        return route.continue_()
+
+    admin.route(site.url + "/", stale_page)
+    status, _ = send(admin, "POST", "/pages/home/blocks", kind="text", position="0")
+    assert status == 200
+    admin.wait_for_timeout(1_500)  # the layout event came, and the stale copy with it
+    assert heading.inner_text() == "Newer than the copy"

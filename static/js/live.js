@@ -231,12 +231,19 @@
       if (mine && Number(mine.value) < version) showNotice(el, id);
       return;
     }
-    if (Number(el.dataset.version || 0) >= version) return;
+    if (shownVersion(el) >= version) return;
     if (isEditing(el)) {
       setTimeout(() => blockChanged(id, version), BUSY_RETRY_MS * 4);
       return;
     }
     htmx.ajax("GET", blockUrl(id), { source: el, target: el, swap: "outerHTML" });
+  }
+
+  // The version the page shows of a block: a kind's own fragment (a gallery after an
+  // upload) may be swapped in without the block around it, with a newer data-version.
+  function shownVersion(el) {
+    const marked = [el, ...el.querySelectorAll("[data-version]")];
+    return Math.max(...marked.map((node) => Number(node.dataset.version || 0)));
   }
 
   function showNotice(form, id) {
@@ -293,9 +300,11 @@
       let before = grid.firstElementChild;
       for (const next of Array.from(fresh.children)) {
         const current = next.id ? document.getElementById(next.id) : null;
+        // A fresh copy may be older than the block shown (fetched before an answer that
+        // was swapped in meanwhile): never go back to it.
         const keep = current && current.parentNode === grid && (isEditing(current) ||
           (!all && current.className === next.className &&
-           current.dataset.version === next.dataset.version));
+           shownVersion(current) >= Number(next.dataset.version || 0)));
         let node = current;
         if (keep) {
           refreshTools(current, next);
