@@ -44,9 +44,14 @@ def issue_token(user: User, name: str, scopes: list[str]) -> tuple[ApiToken, str
 
 def tokens_for(viewer: User) -> list[ApiToken]:
     """The tokens `viewer` may manage: their own, or everybody's for an admin."""
+    return all_tokens(None if viewer.is_admin else viewer)
+
+
+def all_tokens(owner: User | None = None) -> list[ApiToken]:
+    """Every token (of `owner` only, if given), by owner, newest first."""
     query = db.select(ApiToken).join(ApiToken.user).order_by(User.username, ApiToken.id.desc())
-    if not viewer.is_admin:
-        query = query.where(ApiToken.user_id == viewer.id)
+    if owner is not None:
+        query = query.where(ApiToken.user_id == owner.id)
     return list(db.session.scalars(query))
 
 
