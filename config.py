@@ -132,6 +132,18 @@ class Config:
     COUNTER_PRIVATE_PREFIXES: list[str] = []
     COUNTER_REDIS_NAMESPACE = "statboard:counters:"
     COUNTER_BLOCK_POLL_SECONDS = 2
+    # The original play-counter protocol: /song/<id> is the counter song/<id>; a
+    # dedicated counter server (`run.py counters`) also answers GET / and DELETE /
+    # for that namespace. "" turns the protocol off.
+    COUNTER_PLAY_NAMESPACE = "song"
+    # Networks (CIDRs, e.g. ["10.0.0.0/8", "127.0.0.1/32"]) whose clients are trusted
+    # as the original utility trusted its network: their increments are not
+    # rate-limited and they may set and clear counters without a token. Empty: none.
+    COUNTER_TRUSTED_NETWORKS: list[str] = []
+    # How many reverse proxies stand in front of the site (or counter server): the
+    # client address (and scheme) is then read from X-Forwarded-For (and -Proto) as the
+    # outermost of them saw it. 0: those headers are ignored (anyone can send them).
+    PROXY_HOPS = 0
 
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     LOG_LEVEL = "INFO"

@@ -5,9 +5,15 @@ script, so the Content-Security-Policy is one fixed string: no nonces, nothing p
 request. It is a WSGI middleware rather than a Flask hook (or flask-talisman, which
 is one) because the pure-WSGI counter API answers in front of Flask and must carry
 the headers too; a header a response sets itself is left alone.
+
+Forwarded-for headers are trusted the same way, around the outermost app, and only
+behind PROXY_HOPS configured proxies (werkzeug's ProxyFix): by default the client
+address is the connection's, whatever headers the client sends.
 """
 
 from urllib.parse import parse_qs, urlsplit
+
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 HSTS = "max-age=31536000"
 
@@ -81,6 +87,20 @@ class SecurityHeaders:
         return self.app(environ, start)
 
 
+def behind_proxies(app, config):
+    """`app` reading the client address (and scheme) from the X-Forwarded-For (and
+    -Proto) headers that PROXY_HOPS proxies added; `app` itself when there are none."""
+    hops = int(config.get("PROXY_HOPS") or 0)
+    if hops < 0:
+        raise ValueError(f"PROXY_HOPS is {hops}: give the number of proxies in front, 0 or more.")
+    return ProxyFix(app, x_for=hops, x_proto=hops) if hops else app
+
+
+def outermost(app, config):
+    """The WSGI app a server runs: `app` behind the proxies, with the security headers."""
+    return SecurityHeaders(behind_proxies(app, config), security_headers(config))
+
+
 def init_app(app):
     """Wrap the app's outermost WSGI callable: call it after every feature mounted its own."""
-    app.wsgi_app = SecurityHeaders(app.wsgi_app, security_headers(app.config))
+    app.wsgi_app = outermost(app.wsgi_app, app.config)

@@ -1,10 +1,13 @@
 """Counters: a pure-WSGI counter API beside the site, its stores, and the counter block.
 
-init_app mounts the counter API in front of Flask: /counters and /counters/...
-go to CounterApp, every other path to the Flask site, in the same process.
+init_app mounts the counter API in front of Flask: /counters and /counters/... (and
+the play-counter protocol's /song/...) go to CounterApp, every other path to the
+Flask site, in the same process.
 """
 
 from flask import Blueprint, current_app
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
 
 bp = Blueprint("counters", __name__)
 STORE_CONNECTIONS = 2  # the store's own pool (as many again on a burst): short reads, a flush
@@ -34,11 +37,29 @@ def build_counter_app(app, fallback=None):
     store = PushedStore(store, live.publish, float(config["LIVE_COUNTER_SECONDS"]))
     return CounterApp(
         store,
-        WriteAccess(app),
+        WriteAccess(app, config["COUNTER_TRUSTED_NETWORKS"]),
         max_by=int(config["COUNTER_MAX_BY"]),
         limit=IncrementLimit(limit, url) if limit else None,
         private_prefixes=config["COUNTER_PRIVATE_PREFIXES"],
         fallback=fallback,
+        play_namespace=config["COUNTER_PLAY_NAMESPACE"],
+    )
+
+
+def check_play_namespace(app) -> None:
+    """Refuse a COUNTER_PLAY_NAMESPACE that would hide the site's own routes."""
+    namespace = app.config["COUNTER_PLAY_NAMESPACE"]
+    if not namespace:
+        return
+    try:
+        app.url_map.bind("localhost").match(f"/{namespace}/1", method="GET")
+    except NotFound:
+        return
+    except (MethodNotAllowed, RequestRedirect):
+        pass  # a route there all the same
+    raise ValueError(
+        f"COUNTER_PLAY_NAMESPACE {namespace!r} would hide the site's /{namespace}/... "
+        "pages: choose another, like song."
     )
 
 
@@ -50,6 +71,7 @@ def store():
 def init_app(app):
     from statboard.counters import blocks, models  # noqa: F401
 
+    check_play_namespace(app)  # counters come last in FEATURES: every route is known
     counter_app = build_counter_app(app, fallback=app.wsgi_app)
     app.extensions["counters"] = counter_app
     app.wsgi_app = counter_app

@@ -1,6 +1,6 @@
-"""Who may write counters: an admin's session (with its CSRF header) or a bearer token
-that grants the counters scope (statboard.auth.credentials decides; the scope is
-for admins' tokens only).
+"""Who may write counters: a client on a trusted network (COUNTER_TRUSTED_NETWORKS),
+an admin's session (with its CSRF header) or a bearer token that grants the counters
+scope (statboard.auth.credentials decides; the scope is for admins' tokens only).
 
 Only write paths come here. The Flask app's session interface, Flask-Login and
 the database are used only inside a context built for the check,
@@ -8,6 +8,7 @@ so reads and anonymous increments never pay for them. A token's answer is
 remembered for TOKEN_CACHE_SECONDS, so that trusted increments skip the database.
 """
 
+import ipaddress
 import time
 
 from statboard.auth.credentials import CredentialError, bearer_token, token_owner
@@ -18,7 +19,8 @@ TOKEN_CACHE_SECONDS = 30.0  # how long an increment trusts a token it has checke
 
 NEED_CREDENTIALS = (
     "Log in as an admin (and send the X-CSRFToken header) or send "
-    "'Authorization: Bearer <token>' with a token that has the counters scope."
+    "'Authorization: Bearer <token>' with a token that has the counters scope "
+    "(or call from a network listed in COUNTER_TRUSTED_NETWORKS)."
 )
 
 
@@ -34,13 +36,61 @@ def bearer(environ) -> str | None:
     return bearer_token(environ.get("HTTP_AUTHORIZATION"))
 
 
+class TrustedNetworks:
+    """The networks of COUNTER_TRUSTED_NETWORKS; `address in networks` is remembered
+    per address, so that a trusted client's increments pay for no parsing."""
+
+    def __init__(self, cidrs):
+        if isinstance(cidrs, str):  # "10.0.0.0/8, 127.0.0.1" from a plain variable
+            cidrs = cidrs.replace(",", " ").split()
+        try:
+            self.networks = tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
+        except ValueError as error:
+            raise ValueError(
+                f"COUNTER_TRUSTED_NETWORKS: {error}; give CIDRs like "
+                '["10.0.0.0/8", "127.0.0.1/32"].'
+            ) from None
+        self._known: dict[str, bool] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.networks)
+
+    def __contains__(self, address: str) -> bool:
+        known = self._known.get(address)
+        if known is None:
+            known = self._look_up(address)
+            if len(self._known) > 10_000:
+                self._known.clear()
+            self._known[address] = known
+        return known
+
+    def _look_up(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        ip = getattr(ip, "ipv4_mapped", None) or ip  # ::ffff:10.0.0.1 is 10.0.0.1
+        return any(ip in network for network in self.networks)
+
+
 class WriteAccess:
-    def __init__(self, flask_app):
+    def __init__(self, flask_app, trusted_networks=()):
         self.flask_app = flask_app
+        self.networks = TrustedNetworks(trusted_networks)
         self._trusted: dict[str, float] = {}  # token -> when the trust ends
+
+    def on_trusted_network(self, environ) -> bool:
+        return bool(self.networks) and environ.get("REMOTE_ADDR", "") in self.networks
+
+    def unlimited(self, environ) -> bool:
+        """For increments: is the client on a trusted network or does it send a valid
+        counters token (cached)? Neither is rate-limited."""
+        return self.on_trusted_network(environ) or self.token_trusted(environ)
 
     def check(self, environ) -> None:
         """Return if the request may change counters; raise 401/403/400 otherwise."""
+        if self.on_trusted_network(environ):
+            return
         token = bearer(environ)
         if token:
             self._check_token(token)

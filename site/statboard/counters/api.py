@@ -6,6 +6,9 @@ PUT    /counters/<key>      set (?value=N or a plain-text body)       admin or t
 DELETE /counters/<key>      delete                                    admin or token
 GET    /counters/           all as a JSON object, or k=v,k=v as text/plain; ?prefix=
 DELETE /counters/?prefix=   delete all, or those under the prefix     admin or token
+
+The original play-counter protocol (/song/<id>, and / on a dedicated counter server)
+is served by play.py, on the same store.
 """
 
 import json
@@ -36,11 +39,30 @@ def _json(environ, default: bool) -> bool:
 
 
 class CounterApp:
-    def __init__(self, store, access, *, max_by, limit=None, private_prefixes=(), fallback=None):
+    def __init__(
+        self,
+        store,
+        access,
+        *,
+        max_by,
+        limit=None,
+        private_prefixes=(),
+        fallback=None,
+        play_namespace="",
+    ):
+        from statboard.counters.play import PlayProtocol  # it builds on this module
+
         self.store, self.access = store, access
         self.max_by, self.limit = max_by, limit
         self.private = tuple(private_prefixes)
         self.fallback = fallback  # the WSGI app for other paths; None: 404
+        self.play = PlayProtocol(self, play_namespace) if play_namespace else None
+
+    def serve_alone(self) -> None:
+        """A dedicated counter server: no site behind, the play protocol at the root."""
+        self.fallback = None
+        if self.play is not None:
+            self.play.at_root = True
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -71,16 +93,20 @@ class CounterApp:
     def _increment(self, environ, start_response, key):
         query = environ.get("QUERY_STRING")
         by = parse_by(query, self.max_by) if query else 1
+        value, extra = self.add(environ, key, by)
+        return self._value(environ, start_response, key, value, extra)
+
+    def add(self, environ, key: str, by: int = 1):
+        """Increment `key` for this request: (the new value, RateLimit-* headers or None)."""
         extra = None
         if self.private and key.startswith(self.private):
             self.access.check(environ)
-        elif self.limit is not None and not self.access.token_trusted(environ):
+        elif self.limit is not None and not self.access.unlimited(environ):
             extra = self.limit.hit(environ.get("REMOTE_ADDR", ""))
         try:
-            value = self.store.incr(key, by)
+            return self.store.incr(key, by), extra
         except ValueTooLarge:
             raise bad_request(f"{key} would pass {MAX_VALUE}; reset it first.") from None
-        return self._value(environ, start_response, key, value, extra)
 
     def _value(self, environ, start_response, key, value, extra=None):
         if _json(environ, default=False):
@@ -127,10 +153,16 @@ class CounterApp:
         return [] if method == "HEAD" else [body]
 
     def _elsewhere(self, environ, start_response):
+        if self.play is not None and self.play.serves(environ.get("PATH_INFO", "")):
+            try:
+                return self.play(environ, start_response)
+            except ApiError as error:
+                return self._error(environ, start_response, error)
         if self.fallback is not None:
             return self.fallback(environ, start_response)
+        where = f" or {self.play.prefix}<id>" if self.play is not None else ""
         error = ApiError(
-            "404 Not Found", "Only the counter API is served here: use /counters/<key>."
+            "404 Not Found", f"Only the counter API is served here: use /counters/<key>{where}."
         )
         return self._error(environ, start_response, error)
 

@@ -1,15 +1,16 @@
 """`python run.py counters --port N`: only the counter API, for dedicated counter servers.
 
 The Flask app is made for its settings, database and token checks; it serves no
-route here: every path but /counters answers 404.
+route here: /counters/... and the play-counter protocol at the root (/song/<id>, GET /
+and DELETE /) are served, every other path answers 404.
 """
 
 from statboard import create_app
 from statboard.counters.flusher import flush_on_signals
-from statboard.security import SecurityHeaders, security_headers
+from statboard.security import outermost
 
 flask_app = create_app()
 counter_app = flask_app.extensions["counters"]  # the CounterApp init_app mounted
-counter_app.fallback = None
+counter_app.serve_alone()
 flush_on_signals(counter_app.store.close)
-app = SecurityHeaders(counter_app, security_headers(flask_app.config))
+app = outermost(counter_app, flask_app.config)
