@@ -52,9 +52,6 @@ class TrustedNetworks:
             ) from None
         self._known: dict[str, bool] = {}
 
-    def __bool__(self) -> bool:
-        return bool(self.networks)
-
     def __contains__(self, address: str) -> bool:
         known = self._known.get(address)
         if known is None:
@@ -80,7 +77,8 @@ class WriteAccess:
         self._trusted: dict[str, float] = {}  # token -> when the trust ends
 
     def on_trusted_network(self, environ) -> bool:
-        return bool(self.networks) and environ.get("REMOTE_ADDR", "") in self.networks
+        networks = self.networks
+        return bool(networks.networks) and environ.get("REMOTE_ADDR", "") in networks
 
     def unlimited(self, environ) -> bool:
         """For increments: is the client on a trusted network or does it send a valid

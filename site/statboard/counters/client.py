@@ -5,12 +5,14 @@
     counters = CounterClient(["http://10.0.0.1:8001", "http://10.0.0.2:8001"])
     counters.increment("song/1")          # -> the new value
     counters.get("song/1")
-    counters.get_all(prefix="song/")      # merged from every server
+    counters.get_all(prefix="song/")      # each key from the server that owns it
     counters.reset(prefix="song/")        # needs token= with the counters scope
 
 Each key lives on one server, chosen by rendezvous hashing: adding a server to n
 moves only the keys the new server wins, about 1/(n+1) of them. The servers never
-talk to each other. Connections are kept alive, one pool per server.
+talk to each other, and may keep their counters apart (a database each) or share a
+store (one database, one Redis): get_all() takes each key from the server that owns
+it only, so it is exact either way. Connections are kept alive, one pool per server.
 """
 
 import hashlib
@@ -58,12 +60,14 @@ class CounterClient:
         return int(self._call(self.server_for(key), "POST", f"/counters/{key}", params).text)
 
     def get_all(self, prefix: str = "") -> dict[str, int]:
-        """Every counter of every server (values of a key found on several are added)."""
+        """Every counter, each from the server it lives on: what a server holds of keys
+        it does not own (every key, when the servers share a store; keys written before
+        the list of servers changed) is left out."""
         merged: dict[str, int] = {}
         params = {"prefix": prefix} if prefix else None
         for server in self.servers:
-            for key, value in self._call(server, "GET", "/counters/", params).json().items():
-                merged[key] = merged.get(key, 0) + value
+            values = self._call(server, "GET", "/counters/", params).json()
+            merged.update((k, v) for k, v in values.items() if self.server_for(k) == server)
         return dict(sorted(merged.items()))
 
     def reset(self, prefix: str = "") -> None:
