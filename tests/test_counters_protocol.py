@@ -118,6 +118,7 @@ def test_a_counter_server_answers_the_original_protocol_byte_for_byte(lone):
     status, headers, body = call(url, "GET", "/song/1")
     assert (status, body) == (200, b"0")
     assert headers["content-type"] == "text/plain; charset=utf-8"
+    assert headers["x-content-type-options"] == "nosniff"  # the site's security headers
     assert [call(url, "POST", "/song/1")[2] for _ in range(2)] == [b"1", b"2"]
     assert call(url, "POST", "/song/5")[2] == b"1"
     assert call(url, "GET", "/song/1")[2] == b"2"
