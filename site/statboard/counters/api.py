@@ -50,7 +50,7 @@ class CounterApp:
         fallback=None,
         play_namespace="",
     ):
-        from statboard.counters.play import PlayProtocol  # it builds on this module
+        from statboard.counters.play import PlayProtocol  # play imports this module: no cycle
 
         self.store, self.access = store, access
         self.max_by, self.limit = max_by, limit
