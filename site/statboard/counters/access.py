@@ -53,6 +53,8 @@ class TrustedNetworks:
         self._known: dict[str, bool] = {}
 
     def __contains__(self, address: str) -> bool:
+        if not self.networks:
+            return False
         known = self._known.get(address)
         if known is None:
             known = self._look_up(address)
@@ -77,8 +79,7 @@ class WriteAccess:
         self._trusted: dict[str, float] = {}  # token -> when the trust ends
 
     def on_trusted_network(self, environ) -> bool:
-        networks = self.networks
-        return bool(networks.networks) and environ.get("REMOTE_ADDR", "") in networks
+        return environ.get("REMOTE_ADDR", "") in self.networks
 
     def unlimited(self, environ) -> bool:
         """For increments: is the client on a trusted network or does it send a valid
