@@ -12,8 +12,8 @@ import pytest
 
 from tests.fixtures.hosts import ADMIN, CAROL, DAVE, wait_for_state
 
-UPTIME = re.compile(
-    r"^ \d\d:\d\d:\d\d up (\d+ days?, )?(\s?\d+:\d\d|\d+ min), +\d+ users?, "
+UPTIME = re.compile(  # the uptime command's line, stripped of surrounding whitespace
+    r"^\d\d:\d\d:\d\d up (\d+ days?, )?(\s?\d+:\d\d|\d+ min), +\d+ users?, "
     r" load average: \d+\.\d\d, \d+\.\d\d, \d+\.\d\d$"
 )
 DEVICE_HEADER = "Device:            tps    kB_read/s    kB_wrtn/s    kB_read    kB_wrtn"
@@ -86,6 +86,13 @@ def test_uptime_is_one_line_like_the_uptime_command(http, path):
     body = http.get(path).json()
     assert body.keys() == {"uptime"}
     assert UPTIME.match(body["uptime"]), body["uptime"]
+
+
+@pytest.mark.parametrize("path", ["/v1/uptime/", "/v2/uptime/", "/v3/uptime/"])
+def test_uptime_has_no_surrounding_whitespace(task_http, path):
+    uptime = task_http.get(path, auth=CAROL).json()["uptime"]
+    assert uptime == uptime.strip()
+    assert uptime[:2].isdigit() and " up " in uptime
 
 
 def test_iostat_defaults_to_one_report(http):
@@ -208,6 +215,23 @@ def test_delete_stops_a_running_sampling(task_http):
     assert "result" not in body
 
 
+@pytest.mark.parametrize("version, auth", [("v2", None), ("v3", CAROL)])
+def test_a_poll_right_after_cancelling_reads_revoked(task_http, version, auth):
+    """The original rule: once DELETE answered, the task is REVOKED, never STARTED,
+    though the sampling stops only at its next check."""
+    response = task_http.post(f"/{version}/iostat/", data={"count": 5, "wait": 1}, auth=auth)
+    href = response.json()["links"][0]["href"]
+    wait_for_state(task_http, href, {"STARTED"}, auth=auth)
+    assert task_http.delete(href, auth=auth).status_code == 204
+    body = task_http.get(href, auth=auth).json()
+    assert body["state"] == "REVOKED"
+    assert body["links"] == [{"rel": "self", "href": href}]
+    assert "result" not in body
+    assert task_http.delete(href, auth=auth).status_code == 204  # cancelling twice is harmless
+    time.sleep(1.2)  # past the sampling's next check: it stopped, and stays REVOKED
+    assert task_http.get(href, auth=auth).json()["state"] == "REVOKED"
+
+
 def test_delete_revokes_a_queued_sampling_before_it_starts(task_site, task_http):
     slots = 2  # celery -c 2; TASK_ANONYMOUS_THREADS (ownerless /v2 samplings run there)
     hrefs = [
@@ -241,15 +265,30 @@ def test_v3_needs_basic_auth(http, auth):
     assert response.json().keys() == {"message"}
 
 
+def test_v3_root_lists_its_links_to_anyone(task_http):
+    for auth in (None, ("nobody", "x")):
+        response = task_http.get("/v3/", auth=auth)
+        assert response.status_code == 200
+        assert response.json() == V3_LINKS
+        assert_no_cookie(response)
+    for path in ("/v3/uptime/", "/v3/users/", "/v3/users/carol", "/v3/task/x"):
+        response = task_http.get(path)
+        assert response.status_code == 401, path
+        assert response.headers["www-authenticate"].startswith('Basic realm="')
+    assert task_http.post("/v3/iostat/").status_code == 401
+
+
+V3_LINKS = {
+    "links": [
+        {"rel": "uptime", "href": "/v3/uptime/"},
+        {"rel": "iostat", "href": "/v3/iostat/"},
+        {"rel": "users", "href": "/v3/users/"},
+    ]
+}
+
+
 def test_v3_mirrors_v2(task_http):
-    links = task_http.get("/v3/", auth=CAROL).json()
-    assert links == {
-        "links": [
-            {"rel": "uptime", "href": "/v3/uptime/"},
-            {"rel": "iostat", "href": "/v3/iostat/"},
-            {"rel": "users", "href": "/v3/users/"},
-        ]
-    }
+    assert task_http.get("/v3/", auth=CAROL).json() == V3_LINKS
     assert UPTIME.match(task_http.get("/v3/uptime/", auth=CAROL).json()["uptime"])
     response = task_http.post("/v3/iostat/", auth=CAROL, data={"count": "x"})
     assert response.status_code == 400
@@ -274,3 +313,37 @@ def test_v3_users_cannot_see_or_cancel_other_users_tasks(task_http):
     assert task_http.get(href, auth=CAROL).json()["state"] in ("QUEUED", "STARTED")
     assert task_http.delete(href, auth=CAROL).status_code == 204
     assert wait_for_state(task_http, href, {"REVOKED"}, auth=CAROL)["state"] == "REVOKED"
+
+
+# --- v3 users: PUT replaces the whole record, PATCH changes some fields -----------------
+
+FULL = {"fullname": "Pat", "password": "pat-pw", "admin": "false"}
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [("password",), ("fullname",), ("admin",), ("password", "admin"), FULL.keys()],
+)
+def test_put_without_every_field_names_the_missing_ones(task_http, missing):
+    body = {name: value for name, value in FULL.items() if name not in missing}
+    for name in ("pat", "carol"):  # a new user and an existing one alike
+        response = task_http.put(f"/v3/users/{name}", data=body, auth=ADMIN)
+        assert response.status_code == 400
+        assert response.json().keys() == {"message"}
+        assert sorted(response.json()["message"]) == sorted(missing)
+    assert task_http.get("/v3/users/pat", auth=ADMIN).status_code == 404
+    assert task_http.get("/v3/users/carol", auth=ADMIN).json()["fullname"] == "Carol"
+
+
+def test_put_replaces_and_patch_updates(task_http):
+    created = task_http.put("/v3/users/pat", data=FULL, auth=ADMIN)
+    assert created.status_code == 201
+    assert created.headers["location"].endswith("/v3/users/pat")
+    replaced = task_http.put("/v3/users/pat", json={**FULL, "admin": True}, auth=ADMIN)
+    assert replaced.status_code == 200
+    assert (replaced.json()["fullname"], replaced.json()["admin"]) == ("Pat", True)
+    patched = task_http.patch("/v3/users/pat", json={"fullname": "Pat P"}, auth=ADMIN)
+    assert patched.status_code == 200
+    assert (patched.json()["fullname"], patched.json()["admin"]) == ("Pat P", True)
+    assert task_http.get("/v3/uptime/", auth=("pat", "pat-pw")).status_code == 200
+    assert task_http.delete("/v3/users/pat", auth=ADMIN).status_code == 204

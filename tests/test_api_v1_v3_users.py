@@ -117,12 +117,12 @@ def test_unknown_user_is_404(http):
 
 
 def test_put_creates_replaces_and_renames(http):
-    body = {"fullname": "Ivy", "password": "ivy-pw"}
+    body = {"fullname": "Ivy", "password": "ivy-pw", "admin": "false"}
     created = http.put("/v3/users/ivy", data=body, auth=ADMIN)
     assert created.status_code == 201
     assert created.json() == user_obj("ivy", "Ivy")
 
-    replacement = {"fullname": "Ivy Two", "password": "pw2"}
+    replacement = {"fullname": "Ivy Two", "password": "pw2", "admin": False}
     replaced = http.put("/v3/users/ivy", json=replacement, auth=ADMIN)
     assert replaced.status_code == 200
     assert replaced.json() == user_obj("ivy", "Ivy Two")
@@ -135,7 +135,7 @@ def test_put_creates_replaces_and_renames(http):
     assert taken.status_code == 409
     missing = http.put("/v3/users/ivy2", data={"fullname": "no password"}, auth=ADMIN)
     assert missing.status_code == 400
-    assert list(missing.json()["message"]) == ["password"]
+    assert sorted(missing.json()["message"]) == ["admin", "password"]
 
 
 ADMIN_VALUES = [("true", True), ("false", False), ("1", True), ("0", False), (True, True)]
@@ -143,7 +143,7 @@ ADMIN_VALUES = [("true", True), ("false", False), ("1", True), ("0", False), (Tr
 
 @pytest.mark.parametrize("value, expected", [*ADMIN_VALUES, (False, False)])
 def test_patch_admin_flag_parses_strings_and_booleans(http, value, expected):
-    http.put("/v3/users/jo", data={"fullname": "Jo", "password": "jo-pw"}, auth=ADMIN)
+    http.put("/v3/users/jo", data={"fullname": "Jo", "password": "jo-pw", "admin": 0}, auth=ADMIN)
     send = {"json": {"admin": value}} if isinstance(value, bool) else {"data": {"admin": value}}
     response = http.patch("/v3/users/jo", auth=ADMIN, **send)
     assert response.status_code == 200
@@ -151,14 +151,15 @@ def test_patch_admin_flag_parses_strings_and_booleans(http, value, expected):
 
 
 def test_patch_changes_only_what_it_names(http):
-    http.put("/v3/users/kim", data={"fullname": "Kim", "password": "kim-pw"}, auth=ADMIN)
+    kim = {"fullname": "Kim", "password": "kim-pw", "admin": 0}
+    http.put("/v3/users/kim", data=kim, auth=ADMIN)
     response = http.patch("/v3/users/kim", json={"fullname": "Kim K"}, auth=ADMIN)
     assert response.json() == user_obj("kim", "Kim K")
     assert http.get("/v3/uptime/", auth=("kim", "kim-pw")).status_code == 200  # password kept
 
 
 def test_delete_is_204_and_empty(http):
-    http.put("/v3/users/lee", data={"fullname": "Lee", "password": "pw"}, auth=ADMIN)
+    http.put("/v3/users/lee", data={"fullname": "Lee", "password": "pw", "admin": 0}, auth=ADMIN)
     response = http.delete("/v3/users/lee", auth=ADMIN)
     assert response.status_code == 204
     assert response.content == b""
@@ -178,7 +179,7 @@ def test_the_last_admin_can_be_neither_deleted_nor_demoted(http):
     for response in (
         http.delete("/v3/users/root", auth=ADMIN),
         http.patch("/v3/users/root", data={"admin": "false"}, auth=ADMIN),
-        http.put("/v3/users/root", data={"fullname": "R", "password": "x"}, auth=ADMIN),
+        http.put("/v3/users/root", data={"fullname": "R", "password": "x", "admin": 0}, auth=ADMIN),
     ):
         assert response.status_code == 409
         assert response.json().keys() == {"message"}
@@ -203,6 +204,8 @@ def test_usernames_follow_the_same_rules_as_everywhere(http, name):
     assert response.status_code == 400
     assert list(response.json()["message"]) == ["username"]
     assert "letters, digits" in response.json()["message"]["username"]
-    put = http.put(f"/v3/users/{name}", data={"fullname": "Ann", "password": "pw"}, auth=ADMIN)
+    put = http.put(
+        f"/v3/users/{name}", data={"fullname": "Ann", "password": "pw", "admin": 0}, auth=ADMIN
+    )
     assert put.status_code == 400 and list(put.json()["message"]) == ["username"]
     assert name not in http.get("/v3/users/", auth=ADMIN).json()["users"]

@@ -159,22 +159,23 @@ def test_failed_logins_on_the_form_count_against_basic_auth(three_failures, app,
 
 def test_basic_auth_from_one_address_is_slowed_down(three_failures, app, client):
     for name in ("ann", "ben", "cid", "dan", "eve", "fay"):
-        assert client.get("/v3/", **basic(name, "x", "10.4.0.1")).status_code == 401
+        assert client.get("/v3/uptime/", **basic(name, "x", "10.4.0.1")).status_code == 401
     gen_user(app, "carol", "carol-pw")
-    assert client.get("/v3/", **basic("carol", "carol-pw", "10.4.0.1")).status_code == 429
-    assert client.get("/v3/", **basic("carol", "carol-pw", "10.4.0.2")).status_code == 200
+    assert client.get("/v3/uptime/", **basic("carol", "carol-pw", "10.4.0.1")).status_code == 429
+    assert client.get("/v3/uptime/", **basic("carol", "carol-pw", "10.4.0.2")).status_code == 200
 
 
 def test_requests_without_credentials_are_not_counted(three_failures, app, client):
     gen_user(app, "carol", "carol-pw")
     for _ in range(5):
-        assert client.get("/v3/", environ_base={"REMOTE_ADDR": "10.5.0.1"}).status_code == 401
-    assert client.get("/v3/", **basic("carol", "carol-pw", "10.5.0.1")).status_code == 200
+        anonymous = client.get("/v3/uptime/", environ_base={"REMOTE_ADDR": "10.5.0.1"})
+        assert anonymous.status_code == 401
+    assert client.get("/v3/uptime/", **basic("carol", "carol-pw", "10.5.0.1")).status_code == 200
 
 
 def _seconds(client, username, password, address) -> float:
     start = time.perf_counter()
-    response = client.get("/v3/", **basic(username, password, address))
+    response = client.get("/v3/uptime/", **basic(username, password, address))
     elapsed = time.perf_counter() - start
     assert response.status_code == 401
     return elapsed

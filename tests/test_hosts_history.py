@@ -99,7 +99,7 @@ def test_each_range_reads_its_own_resolution(app):
 def test_uptime_line_has_the_uptime_command_format():
     line = uptime_line(now=datetime(2026, 1, 1, 7, 5, 9))
     assert re.match(
-        r"^ 07:05:09 up (\d+ days?, )?(\s?\d+:\d\d|\d+ min), +\d+ users?, "
+        r"^07:05:09 up (\d+ days?, )?(\s?\d+:\d\d|\d+ min), +\d+ users?, "
         r" load average: \d+\.\d\d, \d+\.\d\d, \d+\.\d\d$",
         line,
     ), line

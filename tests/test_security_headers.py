@@ -26,7 +26,7 @@ def directives(policy: str) -> dict[str, list[str]]:
         ("/", {}),  # a page
         ("/login", {}),
         ("/", {"HX-Request": "true"}),  # a fragment
-        ("/v3/", {"Accept": "application/json"}),  # a JSON API, 401
+        ("/v3/uptime/", {"Accept": "application/json"}),  # a JSON API, 401
         ("/v1/uptime/", {"Accept": "application/json"}),
         ("/static/js/site.js", {}),
         ("/static/css/site.css", {}),

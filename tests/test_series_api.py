@@ -1,5 +1,6 @@
 """Reading series over HTTP (login or bearer token, grants) and pushing samples."""
 
+import re
 from datetime import datetime
 
 import pytest
@@ -36,7 +37,7 @@ def test_the_friend_downloads_his_csv_in_the_original_format(app, client, friend
 @pytest.mark.parametrize(
     ("who", "status"),
     [
-        ("none", 404),  # may not see it: as if it did not exist (issue 9)
+        ("none", 401),  # asked for a token, as for an unknown series (issue 11)
         ("wrong", 401),
         ("revoked", 401),
         ("no-scope", 403),
@@ -67,6 +68,11 @@ def test_private_series_need_a_live_scoped_token_of_a_granted_user(
         assert response.status_code == status, url
         if status != 200:
             assert response.get_json()["message"].endswith(".")
+        if status == 401:
+            challenge = response.headers["WWW-Authenticate"]
+            assert challenge.startswith("Bearer realm=")
+            refused = re.search(r'error="?invalid_token"?', challenge) is not None
+            assert refused == (who != "none")
 
 
 def test_a_logged_in_granted_user_reads_without_a_token(app, client, auth, friend):
@@ -74,9 +80,16 @@ def test_a_logged_in_granted_user_reads_without_a_token(app, client, auth, frien
     assert client.get(f"/api/series/{friend}.csv").status_code == 200
 
 
-def test_unknown_handles_and_ids_are_404(client):
-    assert client.get("/twitstats/nobody").status_code == 404
-    assert client.get("/api/series/999.json").status_code == 404
+def test_unknown_handles_and_ids_are_401_to_anonymous_clients_and_404_to_others(app, client):
+    """Without credentials, unknown and private series get the same 401."""
+    for url in ("/twitstats/nobody", "/api/series/999.json"):
+        response = client.get(url)
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    gen_user(app, "kevin")
+    token = bearer(gen_token(app, "kevin"))
+    assert client.get("/twitstats/nobody", headers=token).status_code == 404
+    assert client.get("/api/series/999.json", headers=token).status_code == 404
 
 
 def test_csv_and_json_use_iso_times_and_honour_from_and_to(app, client):

@@ -122,7 +122,7 @@ def test_a_damaged_zip_member_is_refused_at_upload_with_a_sentence(app, client, 
         assert db.session.scalars(db.select(Account)).all() == []
 
 
-# --- private series answer 404 to anyone who may not see them -------------------
+# --- private series answer like unknown ones: 401 without credentials, else 404 ------
 
 
 @pytest.mark.parametrize("who", ["none", "other", "logged-in other"])
@@ -139,8 +139,9 @@ def test_private_and_unknown_series_answer_alike(app, client, auth, friend, who)
     ):
         private = client.get(known, headers=headers)
         missing = client.get(unknown, headers=headers)
-        assert private.status_code == missing.status_code == 404
+        assert private.status_code == missing.status_code == (401 if who == "none" else 404)
         assert private.get_json() == missing.get_json()
+        assert private.headers.get("WWW-Authenticate") == missing.headers.get("WWW-Authenticate")
 
 
 def test_pushing_to_a_private_series_one_may_not_see_is_404(app, client, friend):

@@ -1,10 +1,6 @@
 """Issue 3's promise, black-box against the served site: a friend with a token gets his
 CSV over plain HTTP (as curl would) in the original format, and nobody else does."""
 
-import re
-import subprocess
-import sys
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -15,57 +11,11 @@ from statboard.auth.models import ApiToken, User
 from statboard.extensions import db
 from statboard.series.models import Account
 
-from tests.conftest import CSRF_RE, make_settings
-from tests.fixtures.servers import ROOT, start_site, stop
+from tests.conftest import make_settings
+from tests.fixtures.servers import flask, start_site, stop
+from tests.series_helpers import CURL, bearer, logged_in, new_token
 
 ORIGINAL = Path(__file__).parent / "data" / "weatherbot-followers.csv"
-CURL = {"Accept": "*/*", "User-Agent": "curl/8.5.0"}
-
-
-def flask(site, *args, stdin: str | None = None) -> str:
-    """`flask --app statboard ...` with the very settings of the served site."""
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "statboard", *args],
-        env=site.env,
-        cwd=ROOT,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
-@contextmanager
-def logged_in(site, username: str, password: str):
-    """A browser-like session: the login form with its CSRF token."""
-    with httpx.Client(base_url=site.url, timeout=15, headers={"Accept": "text/html"}) as client:
-        yield login(client, username, password)
-
-
-def login(client: httpx.Client, username: str, password: str) -> httpx.Client:
-    csrf = CSRF_RE.search(client.get("/login").text).group(1)
-    response = client.post(
-        "/login", data={"username": username, "password": password, "csrf_token": csrf}
-    )
-    assert response.status_code == 303, response.text
-    client.headers["X-CSRFToken"] = CSRF_RE.search(client.get("/tokens").text).group(1)
-    return client
-
-
-def new_token(site, username: str, password: str, scopes=("series",)) -> str:
-    """What a user does on the /tokens panel: name a token, tick scopes, copy it."""
-    with logged_in(site, username, password) as client:
-        # A user's own tokens: the panel carries their id in a hidden owner field.
-        owner = re.search(r'name="owner" value="(\d+)"', client.get("/tokens").text).group(1)
-        response = client.post(
-            "/tokens",
-            data={"name": "curl on my laptop", "scopes": list(scopes), "owner": owner},
-            headers={"HX-Request": "true"},
-        )
-        assert response.status_code == 201, response.text
-        return response.text.split('<code class="token-plain">')[1].split("</code>")[0]
 
 
 @pytest.fixture(scope="module")
@@ -113,10 +63,6 @@ def old_token(app, username: str, scopes: str) -> str:
     return plain
 
 
-def bearer(token: str) -> dict:
-    return {**CURL, "Authorization": f"Bearer {token}"}
-
-
 def test_the_friend_downloads_his_csv_byte_for_byte_in_the_original_format(site, friend_setup):
     response = httpx.get(f"{site.url}/twitstats/weatherbot", headers=bearer(friend_setup["kevin"]))
     assert response.status_code == 200
@@ -144,7 +90,9 @@ def test_the_friend_gets_the_iso_csv_of_the_same_samples(site, friend_setup):
 def test_without_a_token_the_private_series_is_refused(site, friend_setup, path):
     url = site.url + path.format(id=friend_setup["account_id"])
     response = httpx.get(url, headers=CURL)
-    assert response.status_code == 404  # may not see it: as if it did not exist (issue 9)
+    # Asked for a token (issue 11), as for a series that does not exist (issue 9).
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert "Bearer" in response.text
     assert httpx.get(url, headers=bearer("not-a-token")).status_code == 401
 

@@ -86,6 +86,22 @@ def test_cancel_stops_a_running_task(app):
     assert done.result is None
 
 
+def test_a_cancelled_running_task_reads_revoked_at_once(app):
+    """Its function stops only at its next check (here 3 s away); its record does not
+    wait for that: nobody who asks after the cancel sees it STARTED."""
+    with app.app_context():
+        task_id = tasks.submit("test.count", steps=3, pause=3)
+        wait_until(lambda: tasks.get(task_id).state == "STARTED", what="the task to start")
+        assert tasks.cancel(task_id) is True
+        cancelled = tasks.get(task_id)
+        assert cancelled.state == "REVOKED" and cancelled.finished_at is not None
+        assert tasks.cancel(task_id) is False
+        time.sleep(3.3)  # past its next check: it stopped there and is still REVOKED
+        done = tasks.get(task_id)
+    assert done.state == "REVOKED"
+    assert done.progress < 1 and done.result is None
+
+
 def test_cancel_revokes_a_queued_task_which_then_never_runs(app):
     with app.app_context():
         busy = [tasks.submit("test.count", steps=400, pause=0.05) for _ in range(SLOTS)]

@@ -20,7 +20,8 @@ from flask import abort, current_app, request
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
-from werkzeug.exceptions import TooManyRequests
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import TooManyRequests, Unauthorized
 
 from statboard.auth.models import ApiToken, User
 from statboard.auth.scopes import find_scope
@@ -138,11 +139,24 @@ def _stamp_engine():
     return app.extensions["auth.stamp_engine"]
 
 
+def needs_bearer(message: str, error: str | None = None) -> Unauthorized:
+    """A 401 that asks for a bearer token (`WWW-Authenticate: Bearer realm=...`, with
+    RFC 6750's `error` when the token sent was refused): raise it."""
+    values = {"realm": current_app.config["SITE_NAME"]}
+    if error:
+        values["error"] = error
+    return Unauthorized(message, www_authenticate=WWWAuthenticate("Bearer", values))
+
+
 def bearer_user(scope_name: str) -> User:
-    """In a Flask view: the owner of the request's bearer token; aborts 401/403."""
+    """In a Flask view: the owner of the request's bearer token; aborts 401 (asking for
+    a bearer token) or 403."""
+    plain = bearer_token(request.headers.get("Authorization"))
     try:
-        return token_owner(bearer_token(request.headers.get("Authorization")), scope_name)
+        return token_owner(plain, scope_name)
     except CredentialError as error:
+        if error.status == 401:
+            raise needs_bearer(error.message, "invalid_token" if plain else None) from None
         abort(error.status, error.message)
 
 

@@ -19,12 +19,16 @@ def json_error() -> bool:
     return wants_json(request.headers.get("Accept"), default=not is_htmx())
 
 
+KEPT_HEADERS = ("WWW-Authenticate", "Retry-After")  # what the client needs to try again
+
+
 @bp.app_errorhandler(HTTPException)
 def http_error(error: HTTPException):
+    headers = [(name, value) for name, value in error.get_headers() if name in KEPT_HEADERS]
     if json_error():
-        return jsonify(message=error.description), error.code
+        return jsonify(message=error.description), error.code, headers
     template = "errors/_error.html" if is_htmx() else "errors/error.html"
-    return render_template(template, error=error), error.code
+    return render_template(template, error=error), error.code, headers
 
 
 @bp.app_errorhandler(413)

@@ -1,5 +1,7 @@
 """/v3/: the v2 host API behind HTTP Basic auth with Statboard's users.
 
+Anyone may read /v3/ itself (its links); everything under it needs a user.
+
 The /v3/users/ routes live in v3_users.py, on this module's blueprint.
 
 Errors answer `{"message": ...}`; field errors `{"message": {"<field>": "..."}}`.
@@ -7,7 +9,7 @@ Errors answer `{"message": ...}`; field errors `{"message": {"<field>": "..."}}`
 
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, g, jsonify
+from flask import Blueprint, abort, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from statboard.auth.credentials import basic_user
@@ -32,10 +34,15 @@ def api_error(error: HTTPException):
     return response
 
 
+OPEN_ENDPOINTS = {"hostapi_v3.index"}  # the link list, as the original API served it
+
+
 @bp.before_request
 def require_basic_auth():
-    """Every /v3 request names a user and password with HTTP Basic auth (throttled
-    like the login form); the views find that user in g.api_user."""
+    """Every /v3 request but the link list names a user and password with HTTP Basic
+    auth (throttled like the login form); the views find that user in g.api_user."""
+    if request.endpoint in OPEN_ENDPOINTS:
+        return
     g.api_user = basic_user()
 
 

@@ -1,5 +1,9 @@
 """/v3/users/: list, create, read, replace, update and delete Statboard's users.
 
+PUT replaces the whole record (password, fullname and admin, like POST: a 400 names
+the missing ones) and creates a user that does not exist; PATCH changes the fields
+it names.
+
 Writes are for admins (403 before the body is even read). Bodies are forms or JSON.
 Usernames, passwords and full names follow auth/users.py's rules, as everywhere.
 The last admin can be neither deleted nor demoted (409).
@@ -157,8 +161,8 @@ def user(name):
 @bp.put("/users/<name>")
 @api_admin_required
 def replace_user(name):
-    fields = clean_fields(read_body(), required=("fullname", "password"))
-    fields.setdefault("admin", False)  # a replacement names everything it keeps
+    # A replacement names everything it keeps; PATCH is the partial update.
+    fields = clean_fields(read_body(), required=("password", "fullname", "admin"))
     existing = find_user(name)
     if existing is None:
         if "username" not in fields:

@@ -19,13 +19,14 @@ def uptime_seconds() -> float:
 
 
 def uptime_line(now: datetime | None = None) -> str:
-    """One line in the format of the uptime command, e.g.
-    ' 10:15:02 up 3 days,  2:03,  2 users,  load average: 0.15, 0.20, 0.18'."""
+    """The uptime command's line, stripped of surrounding whitespace as the original
+    API answered it, e.g.
+    '10:15:02 up 3 days,  2:03,  2 users,  load average: 0.15, 0.20, 0.18'."""
     now = now or datetime.now()
     seconds = int(uptime_seconds())
     days, minutes = seconds // 86400, seconds // 60
     hours, minutes = (minutes // 60) % 24, minutes % 60
-    line = f" {now:%H:%M:%S} up "
+    line = f"{now:%H:%M:%S} up "
     if days:
         line += f"{days} day{'' if days == 1 else 's'}, "
     line += f"{hours:2d}:{minutes:02d}, " if hours else f"{minutes} min, "

@@ -68,14 +68,20 @@ def add_to_block(block, platform: str, handle: str, is_public: bool, actor) -> A
     return account
 
 
-def update(account: Account, handle: str, is_public: bool, readers: str, actor) -> None:
-    handle = clean_handle(account.platform, handle)
-    _check_free(account.platform, handle, account.id)
-    names = sorted({n.strip() for n in (readers or "").split(",") if n.strip()})
+def users_named(names) -> list[User]:
+    """The users with these names; AccountError naming any that do not exist."""
+    names = sorted({n.strip() for n in names if n.strip()})
     users = db.session.scalars(select(User).where(User.username.in_(names))).all() if names else []
     unknown = sorted(set(names) - {u.username for u in users})
     if unknown:
         raise AccountError(f"No user called {', '.join(unknown)}; check the usernames.")
+    return list(users)
+
+
+def update(account: Account, handle: str, is_public: bool, readers: str, actor) -> None:
+    handle = clean_handle(account.platform, handle)
+    _check_free(account.platform, handle, account.id)
+    users = users_named((readers or "").split(","))
     old = account.label
     account.handle, account.is_public = handle, is_public
     wanted = {u.id for u in users}
@@ -86,6 +92,35 @@ def update(account: Account, handle: str, is_public: bool, readers: str, actor) 
     account.grants += [AccountGrant(user_id=uid) for uid in sorted(wanted - have)]
     subject = f"account {old}" + (f" (now {account.label})" if old != account.label else "")
     notify.announce(actor, "changed", subject)
+
+
+def find_account(platform: str, handle: str) -> Account | None:
+    handle = clean_handle(platform, handle)
+    return db.session.scalar(
+        select(Account).where(Account.platform == platform, Account.handle == handle)
+    )
+
+
+def share(account: Account, actor, public: bool | None = None, add=(), remove=()) -> list[str]:
+    """Change who may read an account: everyone (public) or not, and which users beside
+    the admins (grants, by username). Returns what changed, announced once."""
+    adding, removing = users_named(add), users_named(remove)
+    changes = []
+    if public is not None and account.is_public != public:
+        account.is_public = public
+        changes.append("made it public" if public else "made it private")
+    grants = {grant.user_id: grant for grant in account.grants}
+    for user in adding:
+        if user.id not in grants:
+            account.grants.append(AccountGrant(user_id=user.id))
+            changes.append(f"shared it with {user.username}")
+    for user in removing:
+        if user.id in grants:
+            account.grants.remove(grants[user.id])
+            changes.append(f"stopped sharing it with {user.username}")
+    if changes:
+        notify.announce(actor, "changed", f"account {account.label}: {', '.join(changes)}")
+    return changes
 
 
 def readers_text(account: Account) -> str:

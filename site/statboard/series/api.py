@@ -6,7 +6,7 @@ from flask import Response, abort, jsonify, request
 from flask_login import current_user
 
 from statboard import notify
-from statboard.auth.credentials import bearer_user, token_required
+from statboard.auth.credentials import bearer_user, needs_bearer, token_required
 from statboard.extensions import db
 from statboard.series import api_bp
 from statboard.series.export import parse_bound, series_csv, series_json, twitstats_csv
@@ -36,12 +36,24 @@ NOT_FOUND = (
 )
 
 
+ANONYMOUS = (
+    "This series is not public: send `Authorization: Bearer <token>` with a token that has "
+    "the series scope (made at /tokens), or log in."
+)
+
+
 def readable(find, key) -> Account:
     """The series `find(key)` names, or 404 when it is unknown or the reader may not see
-    it (the same answer, so private ids and handles cannot be found out). A bad token is
-    a 401 and a token without the series scope a 403, whatever the URL names."""
+    it (the same answer, so private ids and handles cannot be found out). A client with
+    neither token nor login gets a 401 asking for a bearer token instead, for unknown
+    and private series alike. A bad token is a 401 and a token without the series scope
+    a 403, whatever the URL names."""
     user = reader()
     account = find(key)
+    if account is not None and account.is_public:
+        return account
+    if user is None:
+        raise needs_bearer(ANONYMOUS)
     if account is None or not can_read(user, account):
         abort(404, NOT_FOUND)
     return account

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from statboard.extensions import db
-from statboard.series.accounts import account_for
+from statboard.series.accounts import account_for, share
 from statboard.series.samples import add_samples, existing_times, naive_utc
 
 ORIGINAL_FORMAT = "%d-%m-%Y %H:%M:%S"
@@ -38,6 +38,7 @@ class ImportReport:
     accounts: list[str] = field(default_factory=list)
     account_ids: list[int] = field(default_factory=list)  # what the charts refresh for
     bad_lines: list[BadLine] = field(default_factory=list)
+    shared: list[str] = field(default_factory=list)  # accounts that existed, made public/private
 
     def as_dict(self) -> dict:
         return {
@@ -48,6 +49,7 @@ class ImportReport:
             "account_ids": self.account_ids,
             "bad_lines": [str(b) for b in self.bad_lines[:200]],
             "bad_line_count": len(self.bad_lines),
+            "shared": self.shared,
         }
 
 
@@ -116,11 +118,13 @@ def import_text(
     text: str,
     report: ImportReport,
     platform="x",
-    public=False,
+    public: bool | None = None,
     on_batch: Callable[[float], None] | None = None,
 ) -> None:
     """Import one file's text into the account its name gives.
 
+    A new account is private unless `public` is True; True or False also makes an
+    account that exists public or private (None leaves it as it is).
     Rows go in batches of BATCH_ROWS; after each, `on_batch(fraction of the file done)`
     may commit and report progress (commit is the caller's)."""
     report.files += 1
@@ -133,7 +137,9 @@ def import_text(
     rows = parse_text(text, name, report)
     if not rows:
         return  # nothing to keep: no account is made for a file of bad lines only
-    account = account_for(handle, platform, public)
+    account = account_for(handle, platform, bool(public))
+    if public is not None and share(account, None, public=public):
+        report.shared.append(f"{account.label} is now {'public' if public else 'private'}")
     known = existing_times(account.id)
     if account.label not in report.accounts:
         report.accounts.append(account.label)
@@ -164,7 +170,7 @@ def decode(data: bytes, name: str, report: ImportReport) -> str | None:
 def import_files(
     named_texts: Iterable[tuple[str, bytes]],
     platform="x",
-    public=False,
+    public: bool | None = None,
     progress: Callable[[int, str], None] | None = None,
 ) -> ImportReport:
     """Import (name, bytes) pairs, committing after each batch of rows.

@@ -50,7 +50,8 @@ def submit(kind: str, *, owner=None, retries: int | None = None, **args) -> str:
 
 
 def cancel(task_id: str) -> bool:
-    """Ask a task to stop; True if it was not finished yet."""
+    """Revoke a task: it reads REVOKED at once, and a running one stops at its next
+    check; True if it was not finished yet."""
     return _runner().cancel(task_id)
 
 

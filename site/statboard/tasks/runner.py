@@ -129,24 +129,21 @@ class Runner:
             return s.get(Task, task_id)
 
     def cancel(self, task_id: str) -> bool:
-        """Revoke a queued task; ask a running one to stop (it polls ctx.cancelled())."""
+        """Revoke a task that has not finished: it reads REVOKED at once, queued or
+        running. A queued one never runs; a running one stops at its next
+        ctx.cancelled() check, and whatever it ends with is not recorded."""
         with self.session() as s:
-            asked = s.execute(
-                update(Task)
-                .where(Task.id == task_id, Task.state.in_((QUEUED, STARTED)))
-                .values(cancel_requested=True)
-            ).rowcount
             revoked = s.execute(
                 update(Task)
-                .where(Task.id == task_id, Task.state == QUEUED)
-                .values(state=REVOKED, finished_at=utcnow())
+                .where(Task.id == task_id, Task.state.in_((QUEUED, STARTED)))
+                .values(cancel_requested=True, state=REVOKED, finished_at=utcnow())
             ).rowcount
             owner_id = s.scalar(db.select(Task.owner_id).where(Task.id == task_id))
             s.commit()
         if revoked:
             self.tell_owner(owner_id, task_id, REVOKED)
             self.engine.revoke(task_id)
-        return bool(asked)
+        return bool(revoked)
 
     # --- start-up: tasks left behind by a process that is gone ---------------------
 

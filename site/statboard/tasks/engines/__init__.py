@@ -28,7 +28,8 @@ class TaskEngine(Protocol):
         LaneFull when a new task (no delay) finds its bounded lane full."""
 
     def revoke(self, task_id: str) -> None:
-        """A queued task was cancelled: do not bother running it."""
+        """A task was cancelled (its record already says REVOKED): do not bother
+        running it if it is still queued."""
 
 
 def from_url(url: str, app, *, threads: int = 4, lanes: dict | None = None) -> TaskEngine:
