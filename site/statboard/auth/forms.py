@@ -1,6 +1,15 @@
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, SelectMultipleField, StringField, widgets
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    widgets,
+)
+from wtforms.validators import DataRequired, InputRequired, Length
+
+from statboard.notify.models import MODES
 
 
 class LoginForm(FlaskForm):
@@ -22,3 +31,35 @@ class TokenForm(FlaskForm):
         widget=widgets.ListWidget(prefix_label=False),
     )  # at least one: checked by issue_token (a `required` checkbox would demand them all)
     owner = SelectField("For user", coerce=int, validate_choice=True)
+
+
+class NotifyForm(FlaskForm):
+    mode = RadioField(
+        "Change mail",
+        choices=list(MODES.items()),
+        validators=[InputRequired("Choose how often you get change mail.")],
+    )
+    daily_hour = SelectField(
+        "Daily digest at",
+        coerce=int,
+        choices=[(hour, f"{hour:02d}:00") for hour in range(24)],
+    )
+    scope = RadioField(
+        "About",
+        choices=[("all", "Every page"), ("chosen", "Only the pages I choose")],
+        default="all",
+    )
+    pages = SelectMultipleField(
+        "Pages",
+        coerce=int,
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if self.scope.data == "chosen" and not self.pages.data:
+            self.pages.errors = ["Tick at least one page, or choose every page."]
+            return False
+        return True

@@ -5,6 +5,8 @@ none; and which pages. The account page edits it (statboard.auth), mails link to
     set_choice(user, mode, hour, pages)   stages the change; the caller commits
     unsubscribe_url(user_id)          the signed one-click link of List-Unsubscribe
     user_of_token(token)              whose link it is, or None
+    pages_from(func)                  pages names where the pages to choose from are:
+                                      func() -> [(id, title)] (notify imports no pages)
 """
 
 from datetime import UTC, datetime, timedelta
@@ -20,6 +22,16 @@ from statboard.notify.models import DAILY, EVERY, HOURLY, MODES, NONE, NotifyCho
 SETTINGS_PATH = "/account#notifications"
 UNSUBSCRIBE_PATH = "/account/notifications/unsubscribe/"
 _SALT = "notify-unsubscribe"
+_page_lists = []
+
+
+def pages_from(func) -> None:
+    """Register where the pages an admin may choose from come from."""
+    _page_lists[:] = [func]
+
+
+def known_pages() -> list[tuple[int, str]]:
+    return _page_lists[0]() if _page_lists else []
 
 
 def choice_for(user) -> NotifyChoice:

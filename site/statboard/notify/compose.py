@@ -120,6 +120,8 @@ def _view(record: dict, inline: _Inline) -> dict:
     return {
         "headline": " ".join(f"{who(record)} {record['action']} {record['subject']}".split()),
         "page": page,
+        # "on page X" unless the change is to the page itself
+        "on_page": page if page and not record["subject"].startswith("page ") else None,
         "when": local_time(record["at"]),
         "edits": record.get("edits", 1),
         "url": record.get("url"),
@@ -221,10 +223,10 @@ def digest_mail(records: list[dict], user, since: datetime, until: datetime):
     }
     text, html, related = _render("digest", user, records, period=period)
     count = len(records)
+    pages = len([page for page in order if page is not None])
     subject = (
         f"[{current_app.config['SITE_NAME']}] Digest: {count} change{'s' if count != 1 else ''}"
-        f" on {len(order)} page{'s' if len(order) != 1 else ''}, {period['since']} to "
-        f"{period['until']}"
+        + (f" on {pages} page{'s' if pages != 1 else ''}" if pages else "")
     )
     return build_message(
         subject, text, [user.email], html=html, related=related, headers=_headers(user, None)

@@ -91,13 +91,16 @@ def word_diff(before: str, after: str) -> list[tuple[str, str]]:
     runs = []
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        removed, added = "".join(old[i1:i2]), "".join(new[j1:j2])
         if tag == "equal":
-            runs.append(("=", "".join(old[i1:i2])))
-            continue
-        if tag in ("replace", "delete"):
-            runs.append(("-", "".join(old[i1:i2])))
-        if tag in ("replace", "insert"):
-            runs.append(("+", "".join(new[j1:j2])))
+            runs.append(("=", removed))
+        elif tag == "replace":
+            runs += [("-", removed), ("+", added)]
+        else:  # a space at either end of a lone insertion or deletion stays as it was
+            op, chunk = ("-", removed) if tag == "delete" else ("+", added)
+            body = chunk.strip()
+            start = chunk.index(body) if body else len(chunk)
+            runs += [("=", chunk[:start]), (op, body), ("=", chunk[start + len(body) :])]
     return [(op, chunk) for op, chunk in runs if chunk]
 
 
