@@ -75,6 +75,13 @@ def who(record: dict) -> str:
     )
 
 
+def headline(record: dict) -> str:
+    """Who did what: "Ada Admin (ada) edited text block 12 “Welcome”"."""
+    title = (record.get("block") or {}).get("title")
+    named = f" \u201c{title}\u201d" if title else ""
+    return " ".join(f"{who(record)} {record['action']} {record['subject']}".split()) + named
+
+
 class _Inline:
     """The pictures of one mail: each carried once, named by a cid."""
 
@@ -118,7 +125,7 @@ def _view(record: dict, inline: _Inline) -> dict:
         shown.append(view)
     page = record.get("page")
     return {
-        "headline": " ".join(f"{who(record)} {record['action']} {record['subject']}".split()),
+        "headline": headline(record),
         "page": page,
         # "on page X" unless the change is to the page itself
         "on_page": page if page and not record["subject"].startswith("page ") else None,
@@ -182,9 +189,7 @@ def _subject(records: list[dict], views_pages: set) -> str:
     if len(views_pages) == 1 and None not in views_pages:
         page = records[-1]["page"]
         if len(records) == 1:
-            what = " ".join(
-                f"{who(records[0])} {records[0]['action']} {records[0]['subject']}".split()
-            )
+            what = headline(records[0])
         else:
             names = ", ".join(dict.fromkeys(who(r) for r in records))
             what = f"{len(records)} changes by {names}"

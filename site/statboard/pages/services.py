@@ -60,9 +60,7 @@ def block_url(block: Block) -> str:
 
 
 def _describe(block: Block) -> str:
-    title = block_title(block)
-    named = f" \u201c{title}\u201d" if title else ""
-    return f"{registry.get(block.kind).label.lower()} block {block.id}{named}"
+    return f"{registry.get(block.kind).label.lower()} block {block.id}"
 
 
 def block_title(block: Block) -> str:
@@ -180,7 +178,10 @@ def add_block(page: Page, kind_name: str, position: int, actor) -> Block:
 def _place(blocks: list[Block], block: Block) -> str:
     """Where a block stands among the page's blocks, in words."""
     index = blocks.index(block)
-    after = f", after {_describe(blocks[index - 1])}" if index else ", first"
+    before = blocks[index - 1] if index else None
+    title = block_title(before) if before else ""
+    named = f" \u201c{title}\u201d" if title else ""
+    after = f", after {_describe(before)}{named}" if before else ", first"
     return f"place {index + 1} of {len(blocks)}{after}"
 
 
