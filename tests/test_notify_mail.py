@@ -4,14 +4,16 @@ choice, threading and unsubscribing."""
 
 import io
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from statboard.auth.models import User
 from statboard.extensions import db
 from statboard.models_base import utcnow
 from statboard.notify import delivery
-from statboard.notify.models import HOURLY, NONE, NotifyChoice
+from statboard.notify.choices import period_end
+from statboard.notify.models import DAILY, HOURLY, NONE, NotifyChoice
 from statboard.pages import services
 from statboard.pages.models import Block, Page
 from statboard.tasks import Task
@@ -305,6 +307,21 @@ def test_the_hourly_digest_groups_the_hours_changes_by_page(app, client, admin, 
     assert all("quiet@example.test" not in rcpt for rcpt, _ in inbox.messages)
 
 
+@pytest.mark.parametrize(
+    ("mode", "hour", "now", "end"),
+    [
+        (HOURLY, 8, datetime(2026, 12, 4, 22, 17), datetime(2026, 12, 4, 22, 0)),
+        # 07:00 in Berlin (CET, UTC+1) is 06:00 UTC; before it, yesterday's counts
+        (DAILY, 7, datetime(2026, 12, 4, 6, 30), datetime(2026, 12, 4, 6, 0)),
+        (DAILY, 7, datetime(2026, 12, 4, 5, 59), datetime(2026, 12, 3, 6, 0)),
+        (DAILY, 7, datetime(2026, 7, 4, 5, 30), datetime(2026, 7, 4, 5, 0)),  # CEST, UTC+2
+    ],
+)
+def test_a_digest_period_ends_on_the_hour_in_the_sites_time_zone(mode, hour, now, end):
+    choice = NotifyChoice(mode=mode, daily_hour=hour)
+    assert period_end(choice, now, ZoneInfo("Europe/Berlin")) == end
+
+
 def test_an_admin_who_chose_none_gets_nothing(app, client, admin, pages, inbox):
     gen_user(app, "root", "pw-root", admin=True, email="root@example.test")
     choose(app, "ada", mode=NONE)
@@ -351,6 +368,8 @@ def test_list_unsubscribe_one_click_stops_the_mail(app, client, admin, pages, in
     assert link.startswith("http://statboard.test/account/notifications/unsubscribe/")
     path = link.removeprefix("http://statboard.test")
     stranger = app.test_client()  # a mail client: no session, no CSRF token
+    asked = stranger.get(path)  # a person who follows the link gets a button
+    assert asked.status_code == 200 and "Stop change mail" in asked.get_data(as_text=True)
     assert stranger.post(path[:-2] + "xx", data="List-Unsubscribe=One-Click").status_code == 404
     answer = stranger.post(path, data={"List-Unsubscribe": "One-Click"})
     assert answer.status_code == 200 and "no more change mail" in answer.get_data(as_text=True)

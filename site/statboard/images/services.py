@@ -15,7 +15,6 @@ from statboard.extensions import db
 from statboard.pages.blocks import Block, change_content, check_version
 from statboard.storage import storage_for
 from statboard.storage.models import StoredFile
-from statboard.storage.routes import is_private
 from statboard.storage.uploads import discard, image_view, original_object, store_image
 
 
@@ -54,7 +53,8 @@ def thumbnail(stored: StoredFile) -> dict:
         content_type = "image/webp" if name.endswith(".webp") else stored.content_type
     else:
         name, content_type = original_object(stored), stored.content_type
-    url = storage_for(stored.storage).url(name, is_private(stored))
+    # Signed (on S3) whether or not the page is private: a mail cannot tell who reads it.
+    url = storage_for(stored.storage).url(name, private=True)
     return {"storage": stored.storage, "object": name, "type": content_type, "url": url}
 
 

@@ -73,11 +73,14 @@ def block_title(block: Block) -> str:
 
 
 def snapshot(block: Block) -> list[dict]:
-    """What the block holds, as its kind describes it for change mails."""
+    """What the block holds, as its kind describes it for change mails. What a kind
+    reads to say so (its files, its accounts) does not flush the change being made:
+    the block's row is written when it was before, at the commit or the next read."""
     kind = registry.find(block.kind)
     data = block.data or {}
     if kind is not None and kind.describe is not None:
-        return kind.describe(data)
+        with db.session.no_autoflush:
+            return kind.describe(data)
     return [
         notify.field(key.replace("_", " ").capitalize(), _shown(value))
         for key, value in data.items()
