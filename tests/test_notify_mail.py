@@ -480,3 +480,35 @@ def test_the_html_part_in_chromium_fetches_nothing_runs_nothing_and_shows_the_ch
     dark = page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
     assert dark == (scheme == "dark")
     assert (text_colour == "rgb(18, 21, 27)") == dark  # the site's own dark background
+
+
+def test_an_admin_chooses_a_digest_on_the_account_page_in_a_browser(live_site, page, tmp_path):
+    """In place, with htmx, under the site's Content-Security-Policy (no violation)."""
+    import subprocess
+    import sys
+
+    from tests.fixtures.servers import ROOT
+    from tests.test_browser_pages import MAKE_ADMIN
+
+    subprocess.run([sys.executable, "-c", MAKE_ADMIN], env=live_site.env, cwd=ROOT, check=True)
+    page.goto(live_site.url + "/login")
+    page.fill("input[name=username]", "boss")
+    page.fill("input[name=password]", "boss-password")
+    page.click("button[type=submit]")
+    page.click("a.whoami")  # the name in the header leads to the account page
+    page.wait_for_url("**/account")
+    panel = page.locator("#notifications")
+    assert panel.locator("input[value=every]").is_checked()
+    panel.locator("input[value=daily]").check()
+    panel.locator("select[name=daily_hour]").select_option("7")
+    panel.locator("input[value=chosen]").check()
+    panel.get_by_label("Home").check()
+    panel.locator("button[type=submit]").click()
+    page.locator("#notifications .saved").wait_for()
+    assert page.url.endswith("/account")  # swapped in place, no page load
+    assert page.locator("#notifications input[value=daily]").is_checked()
+    assert page.locator("#notifications select[name=daily_hour]").input_value() == "7"
+    page.screenshot(path=str(tmp_path / "account.png"), full_page=True)
+    page.reload()
+    assert page.locator("#notifications input[value=daily]").is_checked()
+    assert page.get_by_label("Home").is_checked()
