@@ -167,7 +167,8 @@ def test_gallery_images_added_show_as_thumbnails(app, client, admin, pages, inbo
     assert response.status_code == 200
     quiet(app)
     [msg] = mails(inbox, 1)
-    text, _ = parts(msg)
+    text, html = parts(msg)
+    assert html.count(">added</ins>") == 2 and "red.png" in html
     assert "added 2 images to gallery block" in text and f"gallery block {gallery} “Trips”" in text
     assert text.count("+ added") == 2 and "red.png" in text and "green.png" in text
     assert len(inline_images(msg)) == 2
@@ -203,8 +204,9 @@ def test_a_block_move_says_from_where_to_where(app, client, admin, pages, inbox)
     response = client.post(f"/blocks/{text_id}/move", data={"direction": "down"}, headers=admin)
     assert response.status_code == 200
     tasks_done(app)
-    text, _ = parts(mails(inbox, 1)[0])
+    text, html = parts(mails(inbox, 1)[0])
     assert "Place:\n    was: place 1 of 2, first\n    now: place 2 of 2, after event block" in text
+    assert ">place 1 of 2, first</del>" in html and ">place 2 of 2, after event block" in html
 
 
 def test_a_deleted_block_says_what_it_held(app, client, admin, pages, inbox):

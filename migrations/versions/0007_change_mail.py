@@ -21,6 +21,7 @@ def upgrade():
         sa.Column("group", sa.String(length=120), nullable=False),
         sa.Column("records", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("committed_at", sa.DateTime(), nullable=False),
         sa.Column("due_at", sa.DateTime(), nullable=False),
         sa.Column("sent_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_change_batches")),

@@ -9,6 +9,7 @@ POST /account/notifications/unsubscribe/<token>   stops it: the one-click link o
 
 from flask import abort, make_response, redirect, render_template, url_for
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from statboard.auth import bp
 from statboard.auth.access import admin_required, login_required
@@ -32,7 +33,7 @@ def _form(blank: bool) -> NotifyForm:
         )
     else:
         form = NotifyForm()
-    form.pages.choices = choices.known_pages()
+    form.pages.choices = [SelectChoice(page_id, title) for page_id, title in choices.known_pages()]
     return form
 
 

@@ -2,6 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     PasswordField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -36,17 +37,20 @@ class TokenForm(FlaskForm):
 class NotifyForm(FlaskForm):
     mode = RadioField(
         "Change mail",
-        choices=list(MODES.items()),
+        choices=[SelectChoice(mode, label) for mode, label in MODES.items()],
         validators=[InputRequired("Choose how often you get change mail.")],
     )
     daily_hour = SelectField(
         "Daily digest at",
         coerce=int,
-        choices=[(hour, f"{hour:02d}:00") for hour in range(24)],
+        choices=[SelectChoice(hour, f"{hour:02d}:00") for hour in range(24)],
     )
     scope = RadioField(
         "About",
-        choices=[("all", "Every page"), ("chosen", "Only the pages I choose")],
+        choices=[
+            SelectChoice("all", "Every page"),
+            SelectChoice("chosen", "Only the pages I choose"),
+        ],
         default="all",
     )
     pages = SelectMultipleField(

@@ -69,7 +69,8 @@ def _hand_over_changes(records: list) -> None:
     batch_id = str(uuid.uuid4())
     sessions = {record["session"] for record in records}
     group = sessions.pop() if len(sessions) == 1 and None not in sessions else batch_id
-    args = {"changes": list(records), "batch": batch_id, "group": group}
+    committed = utcnow().isoformat()  # to the microsecond: the order of commits
+    args = {"changes": list(records), "batch": batch_id, "group": group, "committed": committed}
     hand_over(current_app._get_current_object(), args)
 
 

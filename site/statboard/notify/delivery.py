@@ -32,16 +32,17 @@ log = logging.getLogger(__name__)
 KEEP = timedelta(days=2)  # sent batches are kept this long for the digests
 
 
-def store(batch: str, group: str, records: list[dict]) -> None:
+def store(batch: str, group: str, records: list[dict], committed: str = "") -> None:
     """Keep a committed transaction's records (once, however often the task runs)."""
     if db.session.scalar(select(ChangeBatch.id).where(ChangeBatch.batch == batch)):
         return
     now = utcnow()
+    committed_at = datetime.fromisoformat(committed) if committed else now
     session = group != batch
     due = now + timedelta(seconds=float(current_app.config["NOTIFY_SESSION_SECONDS"]))
-    db.session.add(
-        ChangeBatch(batch=batch, group=group, records=records, due_at=due if session else now)
-    )
+    row = ChangeBatch(batch=batch, group=group, records=records, committed_at=committed_at)
+    db.session.add(row)
+    row.due_at = due if session else now
     if session:  # the session's earlier saves wait as long as this one
         db.session.execute(
             update(ChangeBatch)
@@ -68,7 +69,7 @@ def _send_group(group: str, now: datetime) -> int:
     rows = db.session.scalars(
         select(ChangeBatch)
         .where(ChangeBatch.group == group, ChangeBatch.sent_at.is_(None))
-        .order_by(ChangeBatch.id)
+        .order_by(ChangeBatch.committed_at, ChangeBatch.id)
     ).all()
     if not rows or any(row.due_at > now for row in rows):
         return 0  # a save came in meanwhile: the session goes on
@@ -142,7 +143,7 @@ def send_digests(now: datetime | None = None) -> int:
         rows = db.session.scalars(
             select(ChangeBatch)
             .where(ChangeBatch.sent_at > since, ChangeBatch.sent_at <= until)
-            .order_by(ChangeBatch.id)
+            .order_by(ChangeBatch.committed_at, ChangeBatch.id)
         ).all()
         groups: dict[str, list[ChangeBatch]] = {}
         for row in rows:

@@ -15,16 +15,17 @@ def mail_admins(
     changes: list | None = None,
     batch: str = "",
     group: str = "",
+    committed: str = "",
     messages: list | None = None,
     subject: str = "",
     body: str = "",
 ):
-    """A committed transaction's change records (`changes`, its `batch` id and mail
-    `group`): stored, then mailed at once unless they are part of an edit session.
-    Or a mail of its own: `messages` ([{"subject", "body"}], in order), or one
-    subject and body, to every admin with an address."""
+    """A committed transaction's change records (`changes`, its `batch` id, mail
+    `group` and when it `committed`): stored, then mailed at once unless they are
+    part of an edit session. Or a mail of its own: `messages` ([{"subject", "body"}],
+    in order), or one subject and body, to every admin with an address."""
     if changes is not None:
-        delivery.store(batch, group, changes)
+        delivery.store(batch, group, changes, committed)
         sent = delivery.send_due(group=group) if group == batch else 0
         return {"stored": len(changes), "messages": sent}
     pairs = [(m["subject"], m["body"]) for m in messages or []] or [(subject, body)]

@@ -36,6 +36,9 @@ class ChangeBatch(db.Model):
     group: Mapped[str] = mapped_column(String(120), index=True)
     records: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the transaction committed (to the microsecond): batches are mailed in this
+    # order, which the mail tasks, running side by side, may not store them in.
+    committed_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
 
