@@ -2,6 +2,7 @@
 changed, in a text and an HTML part; batches, edit sessions, digests, each admin's
 choice, threading and unsubscribing."""
 
+import dataclasses
 import io
 import time
 from datetime import datetime, timedelta
@@ -14,7 +15,7 @@ from statboard.models_base import utcnow
 from statboard.notify import delivery
 from statboard.notify.choices import period_end
 from statboard.notify.models import DAILY, HOURLY, NONE, NotifyChoice
-from statboard.pages import services
+from statboard.pages import registry, services
 from statboard.pages.models import Block, Page
 from statboard.tasks import Task
 
@@ -216,6 +217,20 @@ def test_a_deleted_block_says_what_it_held(app, client, admin, pages, inbox):
     text, html = parts(mails(inbox, 1)[0])
     assert "deleted text block" in text and "(removed) Hello world" in text
     assert "Hello world</del>" in html
+
+
+def test_a_kind_that_cannot_describe_itself_never_fails_the_save(
+    app, client, admin, pages, inbox, monkeypatch
+):
+    def broken(data):
+        raise RuntimeError("no words today")
+
+    text_kind = registry.find("text")
+    monkeypatch.setitem(registry._kinds, "text", dataclasses.replace(text_kind, describe=broken))
+    save_text(client, pages["home"][0], "<p>Saved all the same</p>", 1, admin)
+    quiet(app)
+    text, _ = parts(mails(inbox, 1)[0])
+    assert "edited text block" in text and "Text:" not in text
 
 
 # --- one mail for what belongs together ----------------------------------------------

@@ -38,11 +38,14 @@ def store(batch: str, group: str, records: list[dict], committed: str = "") -> N
         return
     now = utcnow()
     committed_at = datetime.fromisoformat(committed) if committed else now
-    session = group != batch
-    due = now + timedelta(seconds=float(current_app.config["NOTIFY_SESSION_SECONDS"]))
-    row = ChangeBatch(batch=batch, group=group, records=records, committed_at=committed_at)
-    db.session.add(row)
-    row.due_at = due if session else now
+    session = group != batch  # an edit session: mailed once quiet
+    quiet = timedelta(seconds=float(current_app.config["NOTIFY_SESSION_SECONDS"]))
+    due = now + quiet if session else now
+    db.session.add(
+        ChangeBatch(
+            batch=batch, group=group, records=records, committed_at=committed_at, due_at=due
+        )
+    )
     if session:  # the session's earlier saves wait as long as this one
         db.session.execute(
             update(ChangeBatch)

@@ -6,6 +6,8 @@ admins' email, which go out only once the view's commit has saved the change; th
 live events that open pages follow (see statboard.live) go out the same way.
 """
 
+import logging
+
 from flask import abort, url_for
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Conflict as HTTPConflict
@@ -15,6 +17,8 @@ from statboard.extensions import db
 from statboard.pages import registry
 from statboard.pages.kinds.text import plain_text
 from statboard.pages.models import Block, Page
+
+log = logging.getLogger(__name__)
 
 
 class Conflict(HTTPConflict):
@@ -79,8 +83,12 @@ def snapshot(block: Block) -> list[dict]:
     kind = registry.find(block.kind)
     data = block.data or {}
     if kind is not None and kind.describe is not None:
-        with db.session.no_autoflush:
-            return kind.describe(data)
+        try:
+            with db.session.no_autoflush:
+                return kind.describe(data)
+        except Exception:  # the mail shows less; the change itself never fails for it
+            log.exception("the %s kind could not describe block %s", block.kind, block.id)
+            return []
     return [
         notify.field(key.replace("_", " ").capitalize(), _shown(value))
         for key, value in data.items()
