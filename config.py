@@ -21,6 +21,8 @@ class Config:
     # The address people use to reach the site, for links in emails.
     SITE_URL = "http://127.0.0.1:5000"
     SITE_NAME = "Statboard"
+    # The time zone mails and digests show times in (an IANA name, e.g. Europe/Berlin).
+    TIME_ZONE = "UTC"
 
     # The instance folder (secret key, SQLite database, outbox, scheduler lock) is
     # instance/ beside this file; STATBOARD_INSTANCE_PATH=/some/folder moves it. Only
@@ -46,6 +48,11 @@ class Config:
     MAIL_FROM = "statboard@localhost"
     MAIL_TIMEOUT = 10.0  # seconds for each SMTP connection and command
     OUTBOX_DIR = None  # None: instance/outbox/ (where mail goes without MAIL_URL)
+    # Change mail: one admin's saves of one block less than NOTIFY_SESSION_SECONDS apart
+    # are one edit session, mailed once it has been quiet that long; every
+    # NOTIFY_SEND_SECONDS the site sends quiet sessions and the digests that are due.
+    NOTIFY_SESSION_SECONDS = 180
+    NOTIFY_SEND_SECONDS = 30
     COUNTERS_URL = "memory://"  # or redis://host:port/db
     BROKER_URL = "memory://"  # live events: in-process, or redis://host:port/db
     TASKS_URL = "threads://"  # or redis://host:port/db (Celery with a Redis broker)

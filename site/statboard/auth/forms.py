@@ -1,6 +1,16 @@
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, SelectMultipleField, StringField, widgets
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    widgets,
+)
+from wtforms.validators import DataRequired, InputRequired, Length
+
+from statboard.notify.models import MODES
 
 
 class LoginForm(FlaskForm):
@@ -22,3 +32,38 @@ class TokenForm(FlaskForm):
         widget=widgets.ListWidget(prefix_label=False),
     )  # at least one: checked by issue_token (a `required` checkbox would demand them all)
     owner = SelectField("For user", coerce=int, validate_choice=True)
+
+
+class NotifyForm(FlaskForm):
+    mode = RadioField(
+        "Change mail",
+        choices=[SelectChoice(mode, label) for mode, label in MODES.items()],
+        validators=[InputRequired("Choose how often you get change mail.")],
+    )
+    daily_hour = SelectField(
+        "Daily digest at",
+        coerce=int,
+        choices=[SelectChoice(hour, f"{hour:02d}:00") for hour in range(24)],
+    )
+    scope = RadioField(
+        "About",
+        choices=[
+            SelectChoice("all", "Every page"),
+            SelectChoice("chosen", "Only the pages I choose"),
+        ],
+        default="all",
+    )
+    pages = SelectMultipleField(
+        "Pages",
+        coerce=int,
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if self.scope.data == "chosen" and not self.pages.data:
+            self.pages.errors = ["Tick at least one page, or choose every page."]
+            return False
+        return True

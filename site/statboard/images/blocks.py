@@ -25,6 +25,7 @@ def register_kinds() -> None:
             on_delete=services.discard_block_files,
             styles=("css/images.css",),
             admin_scripts=("js/images.js",),
+            describe=services.describe_image,
         )
     )
     register(
@@ -41,5 +42,6 @@ def register_kinds() -> None:
             on_delete=services.discard_block_files,
             styles=("css/images.css",),
             admin_scripts=("js/images.js",),
+            describe=services.describe_gallery,
         )
     )

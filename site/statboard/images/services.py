@@ -10,10 +10,12 @@ import secrets
 
 from flask import abort
 
+from statboard import notify
 from statboard.extensions import db
 from statboard.pages.blocks import Block, change_content, check_version
+from statboard.storage import storage_for
 from statboard.storage.models import StoredFile
-from statboard.storage.uploads import discard, image_view, store_image
+from statboard.storage.uploads import discard, image_view, original_object, store_image
 
 
 def files_by_id(ids) -> dict[int, StoredFile]:
@@ -40,6 +42,52 @@ def media_for(block: Block) -> dict:
     }
 
 
+# --- What a change mail shows -----------------------------------------------------
+
+
+def thumbnail(stored: StoredFile) -> dict:
+    """The smallest stored thumbnail (the original of an image smaller than all of them)."""
+    if stored.variants:
+        width = min(stored.variants, key=int)
+        name = stored.variants[width]
+        content_type = "image/webp" if name.endswith(".webp") else stored.content_type
+    else:
+        name, content_type = original_object(stored), stored.content_type
+    # Signed (on S3) whether or not the page is private: a mail cannot tell who reads it.
+    url = storage_for(stored.storage).url(name, private=True)
+    return {"storage": stored.storage, "object": name, "type": content_type, "url": url}
+
+
+def _picture(stored: StoredFile | None, file_id, label: str) -> dict:
+    name = label or (stored.original_name if stored else "") or f"image {file_id}"
+    return {"key": file_id, "label": name, "thumb": thumbnail(stored) if stored else None}
+
+
+def describe_image(data: dict) -> list[dict]:
+    file_id = data.get("file_id")
+    stored = files_by_id([file_id]).get(file_id)
+    pictures = [_picture(stored, file_id, data.get("alt", ""))] if file_id else []
+    return [
+        notify.items("Image", pictures),
+        notify.field("Description (alt text)", data.get("alt", "")),
+        notify.field("Caption", data.get("caption", "")),
+    ]
+
+
+def describe_gallery(data: dict) -> list[dict]:
+    entries = data.get("items", [])
+    stored = files_by_id(item.get("file_id") for item in entries)
+    pictures = [
+        _picture(
+            stored.get(item.get("file_id")),
+            item["id"],
+            item.get("title") or item.get("caption") or "",
+        )
+        for item in entries
+    ]
+    return [notify.field("Title", data.get("title", "")), notify.items("Images", pictures)]
+
+
 # --- Image block ---------------------------------------------------------------
 
 
@@ -50,10 +98,10 @@ def set_image(block: Block, version: int, data: bytes, filename: str, actor, alt
     stored = store_image(data, filename, uploaded_by=actor)
     db.session.flush()
     new = {**block.data, "file_id": stored.id, "alt": alt or block.data.get("alt", "")}
+    action = "replaced the image of" if old else "uploaded an image to"
+    change_content(block, new, version, actor, action)  # first: the mail shows the old one
     if old is not None:
         discard(old)
-    action = "replaced the image of" if old else "uploaded an image to"
-    change_content(block, new, version, actor, action)
 
 
 # --- Gallery block ----------------------------------------------------------------
@@ -97,9 +145,9 @@ def remove_item(block: Block, version: int, item_id: str, actor) -> None:
     item = find_item(block, item_id)
     items = [i for i in block.data["items"] if i["id"] != item_id]
     stored = db.session.get(StoredFile, item["file_id"])
+    change_content(block, {**block.data, "items": items}, version, actor, "removed an image from")
     if stored is not None:
         discard(stored)
-    change_content(block, {**block.data, "items": items}, version, actor, "removed an image from")
 
 
 def move_item(block: Block, version: int, item_id: str, offset: int, actor) -> None:

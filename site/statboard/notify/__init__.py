@@ -3,28 +3,65 @@
 after_commit(func, *args)      after the current transaction commits (notify/queue.py)
 after_rollback(func, *args)    if it does not commit
 batch(name, flush) -> list     one list per transaction, flushed after its commit
-announce(actor, action, subject, page=None, url=None)
+announce(actor, action, subject, page=None, url=None, block=, facets=, session=)
+                               a change: the log line and the admins' mail after commit
 mail_admins(subject, body)     one email of its own to the admins, after the commit
 """
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from statboard.extensions import db
 from statboard.notify import mailer
 from statboard.notify.changes import mail_admins, queue_change
+from statboard.notify.facets import changed, field, items, text
 from statboard.notify.queue import after_commit, after_rollback, batch, init_queue
 
-__all__ = ["after_commit", "after_rollback", "announce", "batch", "init_app", "mail_admins"]
+__all__ = [
+    "after_commit",
+    "after_rollback",
+    "announce",
+    "batch",
+    "changed",
+    "field",
+    "init_app",
+    "items",
+    "mail_admins",
+    "text",
+]
 
 
-def announce(actor, action: str, subject: str, page=None, url: str | None = None) -> None:
+def announce(
+    actor,
+    action: str,
+    subject: str,
+    page=None,
+    url: str | None = None,
+    *,
+    block: dict | None = None,
+    facets: list[dict] | None = None,
+    session: bool = False,
+) -> None:
     """Queue the log line and the admins' email for a change (fires after commit).
 
     announce(current_user, "edited", "text block 12", page=page, url="/about#block-12")
+
+    A change that can show itself adds `block` ({"id", "kind", "label", "title"}) and
+    `facets` (notify.changed(before, after) of notify.text/field/items descriptions);
+    session=True makes it part of the actor's edit session on that block: their saves
+    of it within NOTIFY_SESSION_SECONDS of each other are one mail.
     """
-    queue_change(actor, action, subject, page=page, url=url)
+    queue_change(actor, action, subject, page, url, block=block, facets=facets, session=session)
 
 
 def init_app(app):
-    from statboard.notify import jobs  # noqa: F401  the mail job
+    from statboard.notify import delivery, jobs  # noqa: F401  the mail job, the periodic job
 
     mailer.for_app(app)  # a wrong STATBOARD_MAIL_URL stops the start, saying why
+    try:
+        ZoneInfo(str(app.config["TIME_ZONE"]))
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(
+            f"STATBOARD_TIME_ZONE {app.config['TIME_ZONE']!r} is not a time zone: use an IANA "
+            "name such as Europe/Berlin or UTC."
+        ) from error
     init_queue(app, db.session)

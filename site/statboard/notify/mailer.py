@@ -42,15 +42,48 @@ def for_app(app) -> Mailer:
     return from_url(config.get("MAIL_URL"), outbox=Path(outbox), timeout=config["MAIL_TIMEOUT"])
 
 
-def build_message(subject: str, body: str, to: list[str]) -> EmailMessage:
+def build_message(
+    subject: str,
+    body: str,
+    to: list[str],
+    *,
+    html: str | None = None,
+    related: list[tuple[str, str, bytes]] = (),
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
+    """A message with a plain-text body and, given `html`, an HTML alternative
+    (multipart/alternative) whose inline images `related` ([(cid, content type,
+    bytes)]) travel with it (multipart/related) and are named as src="cid:<cid>"."""
     msg = EmailMessage()
     msg["From"] = current_app.config["MAIL_FROM"]
     msg["To"] = ", ".join(to)
     msg["Subject"] = " ".join(subject.split())  # one line, whatever it was given
     msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = make_msgid(domain=msg["From"].addresses[0].domain or None)
+    msg["Message-ID"] = make_msgid(domain=mail_domain())
+    for name, value in (headers or {}).items():
+        msg[name] = value
     msg.set_content(body)
+    if html is not None:
+        msg.add_alternative(html, subtype="html")
+        html_part = msg.get_payload()[-1]
+        for cid, content_type, data in related:
+            maintype, subtype = content_type.split("/", 1)
+            html_part.add_related(data, maintype, subtype, cid=f"<{cid}>")
     return msg
+
+
+def mail_domain() -> str | None:
+    """The domain of MAIL_FROM: Message-IDs and thread ids are made in it."""
+    msg = EmailMessage()
+    msg["From"] = current_app.config["MAIL_FROM"]
+    return msg["From"].addresses[0].domain or None
+
+
+def send_built(messages: list[EmailMessage]) -> int:
+    """Send messages made by build_message, in order, over one connection."""
+    if messages:
+        for_app(current_app).send(messages)
+    return len(messages)
 
 
 def send_mail(subject: str, body: str, to) -> int:

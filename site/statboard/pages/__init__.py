@@ -3,6 +3,7 @@
 from flask import Blueprint
 
 from statboard.htmx import vary_on_htmx
+from statboard.notify import choices
 
 bp = Blueprint("pages", __name__)
 # Most URLs here answer a page or a fragment depending on HX-Request.
@@ -10,10 +11,12 @@ bp.after_request(vary_on_htmx)
 
 
 def init_app(app):
-    from statboard.pages import block_routes, models, routes  # noqa: F401
+    from statboard.pages import block_routes, models, routes, services  # noqa: F401
     from statboard.pages.kinds import register_kinds
     from statboard.pages.templating import init_templating
 
     register_kinds()
     init_templating(app)
+    # The account page offers the pages for the admin's choice of change mail.
+    choices.pages_from(lambda: [(page.id, page.title) for page in services.all_pages()])
     app.register_blueprint(bp)

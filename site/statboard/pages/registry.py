@@ -16,6 +16,7 @@ A feature registers its kinds, through the door (statboard.pages.blocks), from i
         on_delete=None,                             # optional: block -> None, see below
         after_demo=None,                            # optional: block -> None, see below
         channels=lambda block: ["counter:song/1"],  # optional: live channels it reads
+        describe=None,                              # optional: data -> what a mail shows
     ))
 
 The form class takes the block's data as `data=` for editing, and its
@@ -31,6 +32,12 @@ function (with their own arguments, say a range) for the fragments they answer.
 the block, inside the same transaction: database changes it makes are committed or
 rolled back with the deletion, and work outside the database (removing the image
 files of an image block, say) belongs in notify.after_commit().
+
+`describe(data) -> list` says what a block of the kind holds, for the admins' change
+mail: notify.text / notify.field / notify.items snapshots (a text diffed word by word,
+a value shown old and new, items shown added and removed, with thumbnails). The
+door compares the descriptions before and after each change. Without it, each
+plain value of the data is a field.
 
 `after_demo(block)` is called by the demo seed once the demo block has its id, in the
 same transaction: demo rows that belong to the block (the demo host of an "Other
@@ -65,6 +72,8 @@ class BlockKind:
     after_demo: Callable[[Any], None] | None = None
     # The live channels a page showing the block reads besides its own (see live).
     channels: Callable[[Any], list[str]] | None = None
+    # What a block of the kind holds, for change mails (notify.text/field/items).
+    describe: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None
 
 
 _kinds: dict[str, BlockKind] = {}

@@ -6,6 +6,8 @@ admins' email, which go out only once the view's commit has saved the change; th
 live events that open pages follow (see statboard.live) go out the same way.
 """
 
+import logging
+
 from flask import abort, url_for
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Conflict as HTTPConflict
@@ -13,7 +15,10 @@ from werkzeug.exceptions import Conflict as HTTPConflict
 from statboard import live, notify
 from statboard.extensions import db
 from statboard.pages import registry
+from statboard.pages.kinds.text import plain_text
 from statboard.pages.models import Block, Page
+
+log = logging.getLogger(__name__)
 
 
 class Conflict(HTTPConflict):
@@ -62,6 +67,60 @@ def _describe(block: Block) -> str:
     return f"{registry.get(block.kind).label.lower()} block {block.id}"
 
 
+def block_title(block: Block) -> str:
+    """A few words that name the block in a mail: its title, else its first words."""
+    data = block.data or {}
+    title = data.get("title") or ""
+    if not title and data.get("html"):
+        title = plain_text(data["html"]).strip().split("\n")[0]
+    return title if len(title) <= 60 else title[:59].rstrip() + "\u2026"
+
+
+def snapshot(block: Block) -> list[dict]:
+    """What the block holds, as its kind describes it for change mails. What a kind
+    reads to say so (its files, its accounts) does not flush the change being made:
+    the block's row is written when it was before, at the commit or the next read."""
+    kind = registry.find(block.kind)
+    data = block.data or {}
+    if kind is not None and kind.describe is not None:
+        try:
+            with db.session.no_autoflush:
+                return kind.describe(data)
+        except Exception:  # the mail shows less; the change itself never fails for it
+            log.exception("the %s kind could not describe block %s", block.kind, block.id)
+            return []
+    return [
+        notify.field(key.replace("_", " ").capitalize(), _shown(value))
+        for key, value in data.items()
+        if isinstance(value, str | int | float | bool | list) or value is None
+    ]
+
+
+def _shown(value) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def block_info(block: Block) -> dict:
+    kind = registry.find(block.kind)
+    label = kind.label if kind is not None else block.kind
+    return {"id": block.id, "kind": block.kind, "label": label, "title": block_title(block)}
+
+
+def _announce_block(actor, action, block, facets, url=None, session=False) -> None:
+    notify.announce(
+        actor,
+        action,
+        _describe(block),
+        page=block.page,
+        url=url or block_url(block),
+        block=block_info(block),
+        facets=facets,
+        session=session,
+    )
+
+
 def commit_block(block: Block) -> None:
     """Commit changes made to the block; a save that raced another one raises Conflict."""
     block_id = block.id  # a failed flush expires the block: its id would need a query
@@ -95,11 +154,13 @@ def change_content(
     check_version(block, version)
     if data == block.data:
         return False
+    before = snapshot(block) if announce else None
     block.data = data
     block.version = block.version + 1
     live.publish(f"page:{block.page_id}", "block", block=block.id, version=block.version)
     if announce:
-        notify.announce(actor, action, _describe(block), page=block.page, url=block_url(block))
+        facets = notify.changed(before, snapshot(block))
+        _announce_block(actor, action, block, facets, session=True)
     return True
 
 
@@ -119,18 +180,33 @@ def add_block(page: Page, kind_name: str, position: int, actor) -> Block:
     page.blocks.append(block)
     _renumber(blocks)
     db.session.flush()
-    notify.announce(actor, "added", _describe(block), page=page, url=block_url(block))
+    where = notify.field("Place", _place(blocks, block))
+    _announce_block(actor, "added", block, notify.changed([], [where, *snapshot(block)]))
     _layout_changed(page)
     return block
 
 
+def _place(blocks: list[Block], block: Block) -> str:
+    """Where a block stands among the page's blocks, in words."""
+    index = blocks.index(block)
+    before = blocks[index - 1] if index else None
+    title = block_title(before) if before else ""
+    named = f" \u201c{title}\u201d" if title else ""
+    after = f", after {_describe(before)}{named}" if before else ", first"
+    return f"place {index + 1} of {len(blocks)}{after}"
+
+
 def move_block(block: Block, position: int, actor) -> Block:
     """Move the block to `position` (0-based, clamped to the page)."""
+    was = _place(list(block.page.blocks), block)
     blocks = [b for b in block.page.blocks if b.id != block.id]
     position = max(0, min(position, len(blocks)))
     blocks.insert(position, block)
     _renumber(blocks)
-    notify.announce(actor, "moved", _describe(block), page=block.page, url=block_url(block))
+    facets = notify.changed(
+        [notify.field("Place", was)], [notify.field("Place", _place(blocks, block))]
+    )
+    _announce_block(actor, "moved", block, facets)
     _layout_changed(block.page)
     return block
 
@@ -138,20 +214,25 @@ def move_block(block: Block, position: int, actor) -> Block:
 def set_span(block: Block, span: int, actor) -> Block:
     if span not in (1, 2):
         abort(400, "A block spans 1 or 2 columns; choose one of those.")
+    was = _width(block.span)
     block.span = span
-    notify.announce(actor, "resized", _describe(block), page=block.page, url=block_url(block))
+    facets = notify.changed([notify.field("Width", was)], [notify.field("Width", _width(span))])
+    _announce_block(actor, "resized", block, facets)
     _layout_changed(block.page)
     return block
 
 
+def _width(span: int) -> str:
+    return "1 column" if span == 1 else f"{span} columns"
+
+
 def delete_block(block: Block, actor) -> Page:
     page = block.page
+    held = notify.changed(snapshot(block), [])  # first: on_delete may let go of its files
+    _announce_block(actor, "deleted", block, held, url=url_for("pages.show", slug=page.slug))
     kind = registry.find(block.kind)
     if kind is not None and kind.on_delete is not None:
         kind.on_delete(block)  # e.g. let go of the block's files, in this transaction
-    notify.announce(
-        actor, "deleted", _describe(block), page=page, url=url_for("pages.show", slug=page.slug)
-    )
     page.blocks.remove(block)
     _renumber(list(page.blocks))
     _layout_changed(page)
@@ -178,24 +259,36 @@ def create_page(title: str, slug: str, is_public: bool, in_nav: bool, actor) -> 
     db.session.add(page)
     db.session.flush()
     url = url_for("pages.show", slug=slug)
-    notify.announce(actor, "created", f"page {title!r}", page=page, url=url)
+    facets = notify.changed([], page_snapshot(page))
+    notify.announce(actor, "created", f"page {title!r}", page=page, url=url, facets=facets)
     if in_nav:
         live.publish("nav", "nav")
     return page
 
 
 def update_page(page: Page, title: str, slug: str, is_public: bool, in_nav: bool, actor) -> Page:
-    old_title = page.title
+    old_title, before = page.title, page_snapshot(page)
     page.title, page.slug, page.is_public = title, slug, is_public
     if in_nav and page.nav_position is None:
         page.nav_position = _next_nav_position()
     elif not in_nav:
         page.nav_position = None
     url = url_for("pages.show", slug=slug)
-    notify.announce(actor, "changed", f"page {old_title!r}", page=page, url=url)
+    facets = notify.changed(before, page_snapshot(page))
+    notify.announce(actor, "changed", f"page {old_title!r}", page=page, url=url, facets=facets)
     live.publish(f"page:{page.id}", "page", slug=page.slug)
     live.publish("nav", "nav")
     return page
+
+
+def page_snapshot(page: Page) -> list[dict]:
+    """A page's title, address and standing, as change mails show them."""
+    return [
+        notify.field("Title", page.title),
+        notify.field("Address", url_for("pages.show", slug=page.slug)),
+        notify.field("Visible to", "everyone" if page.is_public else "logged-in users"),
+        notify.field("In the navigation", "no" if page.nav_position is None else "yes"),
+    ]
 
 
 def _next_nav_position() -> int:
@@ -211,14 +304,24 @@ def move_in_nav(page: Page, direction: str, actor) -> None:
         abort(400, "This page is not in the navigation; add it there first.")
     entries = nav_pages(include_private=True)
     index = entries.index(page)
+    was = _nav_place(entries, page)
     other = index - 1 if direction == "up" else index + 1
     if 0 <= other < len(entries):
         entries[index], entries[other] = entries[other], entries[index]
     for position, entry in enumerate(entries):
         entry.nav_position = position
     url = url_for("pages.show", slug=page.slug)
-    notify.announce(actor, f"moved {direction} in the navigation", f"page {page.title!r}", url=url)
+    now = _nav_place(entries, page)
+    facets = notify.changed([notify.field("Navigation", was)], [notify.field("Navigation", now)])
+    action = f"moved {direction} in the navigation"
+    notify.announce(actor, action, f"page {page.title!r}", page=page, url=url, facets=facets)
     live.publish("nav", "nav")
+
+
+def _nav_place(entries: list[Page], page: Page) -> str:
+    index = entries.index(page)
+    after = f", after {entries[index - 1].title!r}" if index else ", first"
+    return f"place {index + 1} of {len(entries)}{after}"
 
 
 def page_url(page: Page) -> str:

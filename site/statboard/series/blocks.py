@@ -6,6 +6,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import Length, Optional
 
+from statboard import notify
 from statboard.extensions import db
 from statboard.pages import blocks
 from statboard.series.charts import DEFAULT_RANGE, RANGES, chart_context, visible_ids
@@ -40,6 +41,19 @@ class ChartBlockForm(FlaskForm):
         }
 
 
+def describe(data: dict) -> list[dict]:
+    """The chart's title, accounts and range as a change mail shows them."""
+    ids = [i for i in data.get("accounts", []) if isinstance(i, int)]
+    found = db.session.scalars(select(Account).where(Account.id.in_(ids))) if ids else []
+    labels = {account.id: account.label for account in found}
+    shown = RANGES.get(data.get("range", DEFAULT_RANGE), (data.get("range", ""),))[0]
+    return [
+        notify.field("Title", data.get("title", "")),
+        notify.items("Accounts", [{"key": i, "label": labels.get(i, f"account {i}")} for i in ids]),
+        notify.field("Range shown first", shown),
+    ]
+
+
 def chart_channels(block) -> list[str]:
     """The live channels of the accounts this viewer sees on the chart (view code, like
     chart_context: a private account's samples reach only those who may read it)."""
@@ -58,6 +72,7 @@ def register_kind() -> None:
             demo=demo_block_data,
             context=chart_context,
             channels=chart_channels,
+            describe=describe,
             span=2,
             styles=(UPLOT + "/uPlot.min.css", "css/charts.css"),
             scripts=(UPLOT + "/uPlot.iife.min.js", "js/charts.js"),

@@ -14,6 +14,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from statboard import notify
 from statboard.pages.registry import BlockKind
 
 FORMAT = "%Y-%m-%dT%H:%M"
@@ -120,6 +121,24 @@ def event_context(block) -> dict:
     return {"start": start, "end": end, "is_past": is_past, "tz_name": tz.key}
 
 
+def describe(data: dict) -> list[dict]:
+    """The fields a change mail shows old and new; times with their zone."""
+    tz = data.get("tz", "UTC")
+
+    def when(key: str) -> str:
+        moment = _parse(data.get(key))
+        return f"{moment.strftime('%a %-d %b %Y, %H:%M')} ({tz})" if moment else ""
+
+    return [
+        notify.field("Title", data.get("title", "")),
+        notify.field("Start", when("start")),
+        notify.field("End", when("end")),
+        notify.field("Place", data.get("location", "")),
+        notify.field("Place link", data.get("location_url", "")),
+        notify.text("Description", data.get("description", "")),
+    ]
+
+
 def _demo() -> dict:
     year = datetime.now(UTC).year + 1
     return {
@@ -150,4 +169,5 @@ KIND = BlockKind(
     },
     demo=_demo,
     context=event_context,
+    describe=describe,
 )

@@ -1,10 +1,14 @@
 """Text blocks: rich text (headings, bold, italic, links, lists, quotes), sanitized on save."""
 
+import re
+from html import unescape
+
 import nh3
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
+from statboard import notify
 from statboard.pages.registry import BlockKind
 
 MAX_HTML = 100_000
@@ -23,6 +27,20 @@ def sanitize(html: str) -> str:
         link_rel="noopener nofollow",
         strip_comments=True,
     ).strip()
+
+
+_BREAKS = re.compile(r"</(?:p|h[1-6]|li|blockquote)>|<br\s*/?>", re.IGNORECASE)
+
+
+def plain_text(html: str) -> str:
+    """The words of rich text, a line per paragraph, heading or list item."""
+    broken = _BREAKS.sub("\n", html or "")
+    lines = (" ".join(line.split()) for line in unescape(nh3.clean(broken, tags=set())).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def describe(data: dict) -> list[dict]:
+    return [notify.text("Text", plain_text(data.get("html", "")))]
 
 
 class TextBlockForm(FlaskForm):
@@ -52,4 +70,5 @@ KIND = BlockKind(
     defaults=lambda: {"html": "<p>New text. Click to edit.</p>"},
     demo=lambda: {"html": sanitize(DEMO)},
     span=2,
+    describe=describe,
 )

@@ -1,0 +1,183 @@
+"""From committed change records to mails: batches wait in the database until sent.
+
+    store(batch, group, records)   the mail task stores a transaction's records once
+    send_due(now, group=None)      mails every group that is due (a batch at once, an
+                                   edit session once quiet for NOTIFY_SESSION_SECONDS)
+    send_digests(now)              the hourly and daily digests whose period has ended
+    send_job()                     both, every NOTIFY_SEND_SECONDS (tasks.schedule)
+
+Each group and each digest is claimed with one conditional UPDATE before it is sent,
+so that of several processes or machines running the job exactly one sends it; a
+send that fails gives the claim back and is tried again by the next run.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from statboard.auth.models import User
+from statboard.extensions import db
+from statboard.models_base import utcnow
+from statboard.notify import compose
+from statboard.notify.choices import period_end
+from statboard.notify.facets import merge
+from statboard.notify.mailer import send_built
+from statboard.notify.models import DAILY, EVERY, HOURLY, ChangeBatch, NotifyChoice
+from statboard.tasks.schedule import every
+
+log = logging.getLogger(__name__)
+KEEP = timedelta(days=2)  # sent batches are kept this long for the digests
+
+
+def store(batch: str, group: str, records: list[dict], committed: str = "") -> None:
+    """Keep a committed transaction's records (once, however often the task runs)."""
+    if db.session.scalar(select(ChangeBatch.id).where(ChangeBatch.batch == batch)):
+        return
+    now = utcnow()
+    committed_at = datetime.fromisoformat(committed) if committed else now
+    session = group != batch  # an edit session: mailed once quiet
+    quiet = timedelta(seconds=float(current_app.config["NOTIFY_SESSION_SECONDS"]))
+    due = now + quiet if session else now
+    db.session.add(
+        ChangeBatch(
+            batch=batch, group=group, records=records, committed_at=committed_at, due_at=due
+        )
+    )
+    if session:  # the session's earlier saves wait as long as this one
+        db.session.execute(
+            update(ChangeBatch)
+            .where(ChangeBatch.group == group, ChangeBatch.sent_at.is_(None))
+            .values(due_at=due)
+        )
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same batch stored meanwhile by a retry elsewhere
+        db.session.rollback()
+
+
+def send_due(now: datetime | None = None, group: str | None = None) -> int:
+    """Mail every group due by `now` (only `group`, if named); returns the mails sent."""
+    now = now or utcnow()
+    query = select(ChangeBatch.group).where(ChangeBatch.sent_at.is_(None))
+    query = query.where(ChangeBatch.due_at <= now).distinct()
+    if group is not None:
+        query = query.where(ChangeBatch.group == group)
+    return sum(_send_group(name, now) for name in db.session.scalars(query).all())
+
+
+def _send_group(group: str, now: datetime) -> int:
+    rows = db.session.scalars(
+        select(ChangeBatch)
+        .where(ChangeBatch.group == group, ChangeBatch.sent_at.is_(None))
+        .order_by(ChangeBatch.committed_at, ChangeBatch.id)
+    ).all()
+    if not rows or any(row.due_at > now for row in rows):
+        return 0  # a save came in meanwhile: the session goes on
+    ids = [row.id for row in rows]
+    claim = update(ChangeBatch).where(ChangeBatch.id.in_(ids), ChangeBatch.sent_at.is_(None))
+    if not _claim(claim.values(sent_at=now), len(ids)):
+        return 0  # another process sends it
+    records = _records(rows)
+    try:
+        return _mail_each(records)
+    except Exception:
+        db.session.execute(update(ChangeBatch).where(ChangeBatch.id.in_(ids)).values(sent_at=None))
+        db.session.commit()
+        raise
+
+
+def _claim(statement, count: int) -> bool:
+    """Run a conditional UPDATE; True when it changed all `count` rows (they are ours)."""
+    if db.session.execute(statement).rowcount != count:
+        db.session.rollback()
+        return False
+    db.session.commit()
+    return True
+
+
+def _records(rows: list[ChangeBatch]) -> list[dict]:
+    """The records of batches in order; an edit session's folded into one."""
+    if len(rows) > 1 or (rows and rows[0].group != rows[0].batch):
+        return [merge([record for row in rows for record in row.records])]
+    return [record for row in rows for record in row.records]
+
+
+def _admins(modes) -> list[tuple[User, NotifyChoice | None]]:
+    query = (
+        select(User, NotifyChoice)
+        .outerjoin(NotifyChoice, NotifyChoice.user_id == User.id)
+        .where(User.is_admin, User.email != "")
+        .order_by(User.id)
+    )
+    found = db.session.execute(query).all()
+    return [(user, choice) for user, choice in found if (choice.mode if choice else EVERY) in modes]
+
+
+def _for(choice: NotifyChoice | None, records: list[dict]) -> list[dict]:
+    if choice is None:
+        return records
+    return [r for r in records if choice.wants_page(r["page"]["id"] if r.get("page") else None)]
+
+
+def _mail_each(records: list[dict]) -> int:
+    messages = []
+    for user, choice in _admins({EVERY}):
+        mine = _for(choice, records)
+        if mine:
+            messages.append(compose.change_mail(mine, user))
+    return send_built(messages)
+
+
+def send_digests(now: datetime | None = None) -> int:
+    """Send every digest whose period has ended; returns how many were sent."""
+    now = now or utcnow()
+    zone = compose.site_zone()
+    sent = 0
+    for user, choice in _admins({HOURLY, DAILY}):
+        since, until = choice.digest_until, period_end(choice, now, zone)
+        if until <= since:
+            continue
+        mine = update(NotifyChoice).where(NotifyChoice.user_id == user.id)
+        if not _claim(mine.where(NotifyChoice.digest_until == since).values(digest_until=until), 1):
+            continue
+        rows = db.session.scalars(
+            select(ChangeBatch)
+            .where(ChangeBatch.sent_at > since, ChangeBatch.sent_at <= until)
+            .order_by(ChangeBatch.committed_at, ChangeBatch.id)
+        ).all()
+        groups: dict[str, list[ChangeBatch]] = {}
+        for row in rows:
+            groups.setdefault(row.group, []).append(row)
+        records = _for(choice, [r for group in groups.values() for r in _records(group)])
+        if not records:
+            continue
+        try:
+            sent += send_built([compose.digest_mail(records, user, since, until)])
+        except Exception:
+            db.session.execute(mine.values(digest_until=since))
+            db.session.commit()
+            raise
+    return sent
+
+
+def prune(now: datetime | None = None) -> int:
+    """Forget batches sent long enough ago that no digest still needs them."""
+    gone = db.session.execute(
+        ChangeBatch.__table__.delete().where(ChangeBatch.sent_at < (now or utcnow()) - KEEP)
+    )
+    db.session.commit()
+    return gone.rowcount
+
+
+@every("NOTIFY_SEND_SECONDS", name="notify.send")
+def send_job() -> None:
+    """Quiet edit sessions, batches whose first sending failed, digests; then pruning."""
+    for step in (send_due, send_digests, prune):
+        try:
+            step()
+        except Exception:
+            db.session.rollback()
+            log.exception("notify.send: %s failed; the next run tries again", step.__name__)
