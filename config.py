@@ -133,6 +133,18 @@ class Config:
     COUNTER_REDIS_NAMESPACE = "statboard:counters:"
     COUNTER_BLOCK_POLL_SECONDS = 2
 
+    # Prometheus metrics at /metrics (see the README's Prometheus): served to a bearer
+    # token with the "metrics" scope, and without one to clients whose address is in
+    # METRICS_NETWORKS (CIDRs such as "10.0.0.0/8"). METRICS_ENABLED = False: 404.
+    METRICS_ENABLED = True
+    METRICS_NETWORKS: list[str] = []
+    # Counter keys exported: those under these prefixes ([]: every counter).
+    METRICS_COUNTER_PREFIXES: list[str] = []
+
+    # Badges (/badges/...): how long browsers and caches may keep one, in seconds.
+    BADGE_MAX_AGE = 60
+    BADGE_SERIES_PERIOD = "7d"  # the follower change a series badge shows by default
+
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     LOG_LEVEL = "INFO"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "site" / "statboard"
-FEATURES = {"images", "series", "hosts", "hostapi", "counters"}
+FEATURES = {"images", "series", "hosts", "hostapi", "counters", "metrics", "badges"}
 INFRASTRUCTURE = {"notify", "tasks", "storage", "errors", "extensions", "models_base", "htmx"}
 
 

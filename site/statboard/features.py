@@ -12,6 +12,7 @@ from statboard import (
     hosts,
     images,
     live,
+    metrics,
     notify,
     pages,
     series,
@@ -32,4 +33,5 @@ FEATURES = [
     hosts,
     hostapi,
     counters,
+    metrics,  # after counters: it counts the counter API's requests too
 ]

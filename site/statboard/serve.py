@@ -9,8 +9,10 @@ import argparse
 import ctypes
 import importlib
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from functools import partial
@@ -40,6 +42,27 @@ def parse_args(config):
 
 
 def main() -> None:
+    metrics_dir = prometheus_folder()
+    try:
+        serve()
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def prometheus_folder() -> str | None:
+    """A folder of this run where each worker keeps its Prometheus request metrics
+    (prometheus-client's multiprocess mode), set before anything imports the client,
+    so that the workers inherit it. One an operator set is left alone; ours is removed
+    when the server stops, so that the next run starts from zero."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return None
+    folder = tempfile.mkdtemp(prefix="statboard-prometheus-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    return folder
+
+
+def serve() -> None:
     from statboard import create_app
 
     app = create_app()
