@@ -6,6 +6,7 @@ CLI commands. Order matters only for the demo page (kinds appear in this order).
 
 from statboard import (
     auth,
+    badges,
     counters,
     errors,
     hostapi,
@@ -34,4 +35,5 @@ FEATURES = [
     hostapi,
     counters,
     metrics,  # after counters: it counts the counter API's requests too
+    badges,
 ]
