@@ -5,11 +5,8 @@ import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 import pytest
-from statboard import create_app
-from statboard.extensions import db
 from statboard.series.samples import now_utc
 
-from tests.conftest import make_settings
 from tests.series_helpers import gen_account
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -142,12 +139,14 @@ def test_hit_counts_a_view_and_is_never_stored(client):
 
 
 @pytest.fixture
-def limited(tmp_path):
-    app = create_app(
-        make_settings(tmp_path, COUNTER_RATE_LIMIT="2/minute", COUNTER_PRIVATE_PREFIXES=["own/"])
-    )
-    with app.app_context():
-        db.create_all()
+def app(app):
+    yield app
+    app.extensions["counters"].store.close()  # stop its flusher thread
+
+
+@pytest.fixture
+def limited(make_app):
+    app = make_app(COUNTER_RATE_LIMIT="2/minute", COUNTER_PRIVATE_PREFIXES=["own/"])
     return app.test_client()
 
 

@@ -64,17 +64,13 @@ def test_an_admins_metrics_token_scrapes(client, admin_token):
         (["::1/128"], "::1", 200),
     ],
 )
-def test_a_listed_network_scrapes_without_a_token(tmp_path, settings_networks, address, status):
-    app = create_app(make_settings(tmp_path, METRICS_NETWORKS=settings_networks))
-    with app.app_context():
-        db.create_all()
+def test_a_listed_network_scrapes_without_a_token(make_app, settings_networks, address, status):
+    app = make_app(METRICS_NETWORKS=settings_networks)
     assert scrape(app.test_client(), address=address).status_code == status
 
 
-def test_metrics_turned_off_answer_404(tmp_path):
-    app = create_app(make_settings(tmp_path, METRICS_ENABLED=False))
-    with app.app_context():
-        db.create_all()
+def test_metrics_turned_off_answer_404(make_app):
+    app = make_app(METRICS_ENABLED=False)
     assert scrape(app.test_client()).status_code == 404
 
 
@@ -103,10 +99,8 @@ def test_requests_are_counted_by_route_kind_not_by_path(client, admin_token):
     assert added("statboard_http_request_duration_seconds_count", route="counters.api") == 2
 
 
-def test_counter_values_follow_increments_and_the_prefix_setting(tmp_path):
-    app = create_app(make_settings(tmp_path, METRICS_COUNTER_PREFIXES=["song/"]))
-    with app.app_context():
-        db.create_all()
+def test_counter_values_follow_increments_and_the_prefix_setting(make_app):
+    app = make_app(METRICS_COUNTER_PREFIXES=["song/"])
     gen_user(app, "admin", "admin-pw", admin=True)
     token = gen_token(app, "admin", scopes="metrics")
     client = app.test_client()
@@ -118,10 +112,8 @@ def test_counter_values_follow_increments_and_the_prefix_setting(tmp_path):
     assert value(text, "statboard_counter_value", key="video/1") is None
 
 
-def test_task_queues_are_counted_by_lane_and_kind(tmp_path):
-    app = create_app(make_settings(tmp_path, TASK_THREADS=1, TASK_IMPORTS=["tests.fixtures.tasks"]))
-    with app.app_context():
-        db.create_all()
+def test_task_queues_are_counted_by_lane_and_kind(make_app):
+    app = make_app(TASK_THREADS=1, TASK_IMPORTS=["tests.fixtures.tasks"])
     gen_user(app, "admin", "admin-pw", admin=True)
     token = gen_token(app, "admin", scopes="metrics")
     client = app.test_client()
@@ -148,12 +140,8 @@ def test_task_queues_are_counted_by_lane_and_kind(tmp_path):
     assert value(text, "statboard_tasks_queued", kind="test.count") is None
 
 
-def test_a_mail_job_that_fails_after_its_retries_is_counted(tmp_path):
-    app = create_app(
-        make_settings(tmp_path, MAIL_URL=f"smtp://127.0.0.1:{free_port()}", TASK_RETRY_BACKOFF=0.01)
-    )
-    with app.app_context():
-        db.create_all()
+def test_a_mail_job_that_fails_after_its_retries_is_counted(make_app):
+    app = make_app(MAIL_URL=f"smtp://127.0.0.1:{free_port()}", TASK_RETRY_BACKOFF=0.01)
     gen_user(app, "admin", "admin-pw", admin=True)
     token = gen_token(app, "admin", scopes="metrics")
     client = app.test_client()
