@@ -141,6 +141,10 @@ class Config:
     # Counter keys exported: those under these prefixes ([]: every counter).
     METRICS_COUNTER_PREFIXES: list[str] = []
 
+    # Sites that may show a public block in an <iframe> (/embed/blocks/<id>), as origins:
+    # ["https://blog.example"]. []: embeds are off (404). Nothing else may be framed.
+    EMBED_ORIGINS: list[str] = []
+
     # Badges (/badges/...): how long browsers and caches may keep one, in seconds.
     BADGE_MAX_AGE = 60
     BADGE_SERIES_PERIOD = "7d"  # the follower change a series badge shows by default

@@ -8,6 +8,7 @@ from statboard import (
     auth,
     badges,
     counters,
+    embeds,
     errors,
     hostapi,
     hosts,
@@ -36,4 +37,5 @@ FEATURES = [
     counters,
     metrics,  # after counters: it counts the counter API's requests too
     badges,
+    embeds,
 ]
