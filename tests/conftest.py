@@ -39,6 +39,7 @@ def app(settings):
     with app.app_context():
         db.create_all()
     yield app
+    app.extensions["counters"].store.close()  # its flusher thread, if a test started it
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

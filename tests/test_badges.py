@@ -139,12 +139,6 @@ def test_hit_counts_a_view_and_is_never_stored(client):
 
 
 @pytest.fixture
-def app(app):
-    yield app
-    app.extensions["counters"].store.close()  # stop its flusher thread
-
-
-@pytest.fixture
 def limited(make_app):
     app = make_app(COUNTER_RATE_LIMIT="2/minute", COUNTER_PRIVATE_PREFIXES=["own/"])
     return app.test_client()
