@@ -16,6 +16,7 @@ from statboard import (
     live,
     metrics,
     notify,
+    openapi,
     pages,
     series,
     storage,
@@ -38,4 +39,5 @@ FEATURES = [
     metrics,  # after counters: it counts the counter API's requests too
     badges,
     embeds,
+    openapi,
 ]
