@@ -3,8 +3,12 @@ counter API's anonymous rate limit, cache headers and 304, and private series.""
 
 import xml.etree.ElementTree as ET
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as fuzz_settings
+from hypothesis import strategies as st
 from statboard.series.samples import now_utc
 
 from tests.series_helpers import gen_account
@@ -207,3 +211,33 @@ def test_a_private_series_is_404_like_the_series_api_except_for_its_readers(app,
     response = client.get("/badges/series/secret.svg")
     assert parse(response)["texts"][1] == "5 (+0 in 7d)"
     assert response.headers["Cache-Control"].startswith("private")
+
+
+KEYS = st.text(min_size=1, max_size=40).map(lambda s: quote(s, safe="/"))
+OPTIONS = st.fixed_dictionaries(
+    {},
+    optional={
+        "label": st.text(max_size=60),
+        "color": st.one_of(st.sampled_from(["blue", "4c1", "#ff8800", ""]), st.text(max_size=8)),
+        "hit": st.sampled_from(["1", "0", "yes", "", "2"]),
+        "period": st.one_of(st.sampled_from(["7d", "0d", "99999d", ""]), st.text(max_size=6)),
+    },
+)
+
+
+@fuzz_settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(key=KEYS, options=OPTIONS, kind=st.sampled_from(["counters", "series"]))
+def test_whatever_comes_in_a_badge_is_well_formed_or_a_4xx(client, key, options, kind):
+    ext = "svg" if len(key) % 2 else "json"
+    response = client.get(f"/badges/{kind}/{key}.{ext}", query_string=options)
+    assert response.status_code < 500
+    if response.status_code == 200 and ext == "svg":
+        ET.fromstring(response.data)  # well-formed whatever the label
+    elif response.status_code == 200:
+        assert response.json["schemaVersion"] == 1
