@@ -1,9 +1,14 @@
 """GET /metrics in-process: who may scrape, and that the numbers follow what happens."""
 
+import os
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
-from statboard import create_app, tasks
+from statboard import create_app, serve, tasks
 from statboard.extensions import db
 from statboard.notify import mail_admins
 from statboard.tasks.runner import wait_for
@@ -157,3 +162,25 @@ def test_a_mail_job_that_fails_after_its_retries_is_counted(make_app):
         time.sleep(0.1)
     assert value(text, "statboard_mail_failed_jobs") == 1
     assert value(text, "statboard_mail_retrying_jobs") == 0
+
+
+def test_each_run_gets_a_prometheus_folder_and_a_killed_runs_folder_is_removed(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)  # put back as it was
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    killed = tmp_path / f"{serve.PROMETHEUS_PREFIX}{gone.pid}-abc"
+    alive = tmp_path / f"{serve.PROMETHEUS_PREFIX}{os.getppid()}-def"  # pytest's parent
+    for folder in (killed, alive):
+        folder.mkdir()
+        (folder / "counter_1.db").write_bytes(b"")
+    made = serve.prometheus_folder()
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == made
+    assert Path(made).parent == tmp_path and Path(made).name.startswith(
+        f"{serve.PROMETHEUS_PREFIX}{os.getpid()}-"
+    )
+    assert not killed.exists() and alive.exists()
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "/srv/metrics")
+    assert serve.prometheus_folder() is None  # the operator's own is left alone
