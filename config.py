@@ -152,6 +152,22 @@ class Config:
     # outermost of them saw it. 0: those headers are ignored (anyone can send them).
     PROXY_HOPS = 0
 
+    # Prometheus metrics at /metrics (see the README's Prometheus): served to a bearer
+    # token with the "metrics" scope, and without one to clients whose address is in
+    # METRICS_NETWORKS (CIDRs such as "10.0.0.0/8"). METRICS_ENABLED = False: 404.
+    METRICS_ENABLED = True
+    METRICS_NETWORKS: list[str] = []
+    # Counter keys exported: those under these prefixes ([]: every counter).
+    METRICS_COUNTER_PREFIXES: list[str] = []
+
+    # Sites that may show a public block in an <iframe> (/embed/blocks/<id>), as origins:
+    # ["https://blog.example"]. []: embeds are off (404). Nothing else may be framed.
+    EMBED_ORIGINS: list[str] = []
+
+    # Badges (/badges/...): how long browsers and caches may keep one, in seconds.
+    BADGE_MAX_AGE = 60
+    BADGE_SERIES_PERIOD = "7d"  # the follower change a series badge shows by default
+
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     LOG_LEVEL = "INFO"
 

@@ -39,9 +39,30 @@ def app(settings):
     with app.app_context():
         db.create_all()
     yield app
+    app.extensions["counters"].store.close()  # its flusher thread, if a test started it
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(tmp_path):
+    """make_app(**overrides): an app with its tables, on settings of its own (its paths in
+    tmp_path); its counter store (its flusher thread) is closed after the test."""
+    made = []
+
+    def make(**overrides):
+        app = create_app(make_settings(tmp_path, **overrides))
+        with app.app_context():
+            db.create_all()
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.extensions["counters"].store.close()
+        with app.app_context():
+            db.engine.dispose()
 
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

@@ -8,7 +8,17 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "site" / "statboard"
-FEATURES = {"images", "series", "hosts", "hostapi", "counters"}
+FEATURES = {
+    "images",
+    "series",
+    "hosts",
+    "hostapi",
+    "counters",
+    "metrics",
+    "badges",
+    "embeds",
+    "openapi",
+}
 INFRASTRUCTURE = {"notify", "tasks", "storage", "errors", "extensions", "models_base", "htmx"}
 
 

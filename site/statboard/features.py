@@ -6,13 +6,17 @@ CLI commands. Order matters only for the demo page (kinds appear in this order).
 
 from statboard import (
     auth,
+    badges,
     counters,
+    embeds,
     errors,
     hostapi,
     hosts,
     images,
     live,
+    metrics,
     notify,
+    openapi,
     pages,
     series,
     storage,
@@ -32,4 +36,8 @@ FEATURES = [
     hosts,
     hostapi,
     counters,
+    metrics,  # after counters: it counts the counter API's requests too
+    badges,
+    embeds,
+    openapi,
 ]

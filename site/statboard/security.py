@@ -4,7 +4,9 @@ The site's pages load scripts and styles from the site alone and run no inline
 script, so the Content-Security-Policy is one fixed string: no nonces, nothing per
 request. It is a WSGI middleware rather than a Flask hook (or flask-talisman, which
 is one) because the pure-WSGI counter API answers in front of Flask and must carry
-the headers too; a header a response sets itself is left alone.
+the headers too; a header a response sets itself is left alone, and one it sets to ""
+is left out (an embedded block drops X-Frame-Options, which cannot name origins, and
+says who may frame it in its own frame-ancestors).
 
 Forwarded-for headers are trusted the same way, around the outermost app, and only
 behind PROXY_HOPS configured proxies (werkzeug's ProxyFix): by default the client
@@ -42,7 +44,7 @@ def live_origins(config) -> list[str]:
     return [f"http://*:{config['LIVE_PORT']}", f"https://*:{config['LIVE_PORT']}"]
 
 
-def content_security_policy(config) -> str:
+def content_security_policy(config, frame_ancestors: str = "'self'") -> str:
     images = " ".join(["'self'", "data:", *storage_origins(config["STORAGE_URL"])])
     connect = " ".join(["'self'", *live_origins(config)])
     return "; ".join(
@@ -55,7 +57,7 @@ def content_security_policy(config) -> str:
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",
-            "frame-ancestors 'self'",
+            f"frame-ancestors {frame_ancestors}",
         ]
     )
 
@@ -82,7 +84,8 @@ class SecurityHeaders:
         def start(status, response_headers, exc_info=None):
             present = {name.lower() for name, _ in response_headers}
             missing = [(name, value) for name, value in self.headers if name.lower() not in present]
-            return start_response(status, [*response_headers, *missing], exc_info)
+            kept = [(name, value) for name, value in response_headers if value != ""]
+            return start_response(status, [*kept, *missing], exc_info)
 
         return self.app(environ, start)
 

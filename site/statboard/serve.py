@@ -9,11 +9,14 @@ import argparse
 import ctypes
 import importlib
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from functools import partial
+from pathlib import Path
 
 from granian.constants import Interfaces
 from granian.server import Server
@@ -23,6 +26,7 @@ TARGETS = {
     "counters": "statboard.counters.wsgi:app",
 }
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PROMETHEUS_PREFIX = "statboard-prometheus-"  # then the server's pid
 PARENT_POLL_SECONDS = 1.0
 STOP_SECONDS = 10.0  # how long an orphaned worker's graceful stop may take
 
@@ -40,6 +44,42 @@ def parse_args(config):
 
 
 def main() -> None:
+    metrics_dir = prometheus_folder()
+    try:
+        serve()
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def prometheus_folder() -> str | None:
+    """A folder of this run where each worker keeps its Prometheus request metrics
+    (prometheus-client's multiprocess mode), set before anything imports the client,
+    so that the workers inherit it. One an operator set is left alone; ours is removed
+    when the server stops, so that the next run starts from zero, and those of servers
+    that were killed (named for their pid) are removed by the next start."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return None
+    for old in Path(tempfile.gettempdir()).glob(f"{PROMETHEUS_PREFIX}*"):
+        pid = old.name.removeprefix(PROMETHEUS_PREFIX).partition("-")[0]
+        if pid.isdigit() and not running(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    folder = tempfile.mkdtemp(prefix=f"{PROMETHEUS_PREFIX}{os.getpid()}-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    return folder
+
+
+def running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's
+        return True
+    return True
+
+
+def serve() -> None:
     from statboard import create_app
 
     app = create_app()

@@ -45,3 +45,4 @@ def scopes_for(user) -> dict[str, str]:
 
 register_scope("series", "Send follower samples and CSV imports.")
 register_scope("counters", "Create and bump counters.", admin_only=True)
+register_scope("metrics", "Scrape Prometheus metrics at /metrics.", admin_only=True)

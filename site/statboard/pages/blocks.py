@@ -32,6 +32,7 @@ from statboard.htmx import is_htmx, vary_on_htmx
 from statboard.pages import services
 from statboard.pages.models import Block
 from statboard.pages.registry import BlockKind, register
+from statboard.pages.registry import find as find_kind
 from statboard.pages.services import Conflict, change_content, check_version, commit_block
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "check_version",
     "commit",
     "form_version",
+    "live_channels",
     "load",
     "moved",
     "moved_prefix",
@@ -143,6 +145,13 @@ def answer(block: Block, template: str = "pages/_block.html", status: int = 200,
     else:
         html = render_template("pages/block_page.html", template=template, block=block, **context)
     return vary_on_htmx(make_response(html, status))
+
+
+def live_channels(block: Block) -> list[str]:
+    """What a view of this block alone (an embed) reads live: its page's changes (a new
+    version of the block) and what its kind shows."""
+    kind = find_kind(block.kind)
+    return [f"page:{block.page_id}", *(kind.channels(block) if kind and kind.channels else [])]
 
 
 def of_kind(kind: str) -> list[Block]:

@@ -32,10 +32,6 @@ def page_channels(page) -> list[str]:
     return channels
 
 
-def live_stream(page) -> dict:
-    return live.stream_for(page_channels(page))
-
-
 def init_templating(app):
     @app.context_processor
     def page_globals():
@@ -46,6 +42,6 @@ def init_templating(app):
             "block_context": block_context,
             "block_kinds": registry.all_kinds,
             "block_assets": registry.assets,
-            "live_stream": live_stream,
+            "live_stream_of": live.stream_for,
             "page_channels": page_channels,
         }

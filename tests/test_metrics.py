@@ -1,0 +1,186 @@
+"""GET /metrics in-process: who may scrape, and that the numbers follow what happens."""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from statboard import create_app, serve, tasks
+from statboard.extensions import db
+from statboard.notify import mail_admins
+from statboard.tasks.runner import wait_for
+
+from tests.conftest import gen_user, make_settings
+from tests.fixtures.servers import free_port
+from tests.metrics_helpers import samples, total, value
+from tests.series_helpers import gen_token
+
+LOCAL = {"REMOTE_ADDR": "127.0.0.1"}
+
+
+def scrape(client, token=None, address="127.0.0.1"):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.get("/metrics", headers=headers, environ_base={"REMOTE_ADDR": address})
+
+
+@pytest.fixture
+def admin_token(app):
+    gen_user(app, "admin", "admin-pw", admin=True)
+    return gen_token(app, "admin", scopes="metrics")
+
+
+def test_without_a_token_a_scrape_is_refused(client):
+    response = scrape(client)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="metrics"'
+    assert "Authorization: Bearer" in response.get_data(as_text=True)
+
+
+def test_a_token_without_the_metrics_scope_is_forbidden(app, client):
+    gen_user(app, "admin", "admin-pw", admin=True)
+    response = scrape(client, gen_token(app, "admin", scopes="series"))
+    assert response.status_code == 403
+    assert "lacks the metrics scope" in response.get_data(as_text=True)
+
+
+def test_a_metrics_token_of_a_user_who_is_not_an_admin_is_forbidden(app, client):
+    gen_user(app, "bob")
+    response = scrape(client, gen_token(app, "bob", scopes="metrics"))
+    assert response.status_code == 403
+    assert "Only admins" in response.get_data(as_text=True)
+
+
+def test_an_admins_metrics_token_scrapes(client, admin_token):
+    response = scrape(client, admin_token)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/plain; version=")
+    assert value(response.get_data(as_text=True), "statboard_host_memory_percent") > 0
+
+
+@pytest.mark.parametrize(
+    "settings_networks, address, status",
+    [
+        (["10.0.0.0/8"], "10.1.2.3", 200),
+        (["10.0.0.0/8"], "192.168.1.9", 401),
+        (["192.168.1.9"], "192.168.1.9", 200),
+        (["::1/128"], "::1", 200),
+    ],
+)
+def test_a_listed_network_scrapes_without_a_token(make_app, settings_networks, address, status):
+    app = make_app(METRICS_NETWORKS=settings_networks)
+    assert scrape(app.test_client(), address=address).status_code == status
+
+
+def test_metrics_turned_off_answer_404(make_app):
+    app = make_app(METRICS_ENABLED=False)
+    assert scrape(app.test_client()).status_code == 404
+
+
+@pytest.mark.parametrize("networks", [["10.0.0.0/33"], ["intranet"], "10.0.0.0/8"])
+def test_a_wrong_network_setting_stops_the_start(tmp_path, networks):
+    with pytest.raises(ValueError, match="METRICS_NETWORKS"):
+        create_app(make_settings(tmp_path, METRICS_NETWORKS=networks))
+
+
+def test_requests_are_counted_by_route_kind_not_by_path(client, admin_token):
+    before = scrape(client, admin_token).get_data(as_text=True)
+    for slug in ("no-such-page", "another-missing-one"):
+        assert client.get(f"/{slug}").status_code == 404
+    client.post("/counters/metrics/a")
+    client.post("/counters/metrics/b")
+    text = scrape(client, admin_token).get_data(as_text=True)
+    name = "statboard_http_requests_total"
+
+    def added(name, **labels):  # the registry is the process's: other tests count too
+        return total(text, name, **labels) - total(before, name, **labels)
+
+    assert added(name, route="pages.show", method="GET", status="404") == 2
+    assert added(name, route="counters.api", method="POST", status="200") == 2
+    routes = {labels["route"] for n, labels, _ in samples(text) if n == name}
+    assert not any("/" in route for route in routes), routes
+    assert added("statboard_http_request_duration_seconds_count", route="counters.api") == 2
+
+
+def test_counter_values_follow_increments_and_the_prefix_setting(make_app):
+    app = make_app(METRICS_COUNTER_PREFIXES=["song/"])
+    gen_user(app, "admin", "admin-pw", admin=True)
+    token = gen_token(app, "admin", scopes="metrics")
+    client = app.test_client()
+    for key in ("song/1", "song/1", "song/2", "video/1"):
+        assert client.post(f"/counters/{key}").status_code == 200
+    text = scrape(client, token).get_data(as_text=True)
+    assert value(text, "statboard_counter_value", key="song/1") == 2
+    assert value(text, "statboard_counter_value", key="song/2") == 1
+    assert value(text, "statboard_counter_value", key="video/1") is None
+
+
+def test_task_queues_are_counted_by_lane_and_kind(make_app):
+    app = make_app(TASK_THREADS=1, TASK_IMPORTS=["tests.fixtures.tasks"])
+    gen_user(app, "admin", "admin-pw", admin=True)
+    token = gen_token(app, "admin", scopes="metrics")
+    client = app.test_client()
+    scrape(client, token)  # the first request starts the runner
+    with app.app_context():
+        busy = [tasks.submit("test.count", steps=400, pause=0.05) for _ in range(3)]
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            text = scrape(client, token).get_data(as_text=True)
+            running = value(text, "statboard_tasks_running", kind="test.count", lane="default")
+            if running == 1:
+                break
+            time.sleep(0.05)
+        assert running == 1
+        assert value(text, "statboard_tasks_queued", kind="test.count", lane="default") == 2
+    finally:
+        with app.app_context():
+            for task_id in busy:
+                tasks.cancel(task_id)
+            for task_id in busy:
+                wait_for(task_id, timeout=10)
+    text = scrape(client, token).get_data(as_text=True)
+    assert value(text, "statboard_tasks_queued", kind="test.count") is None
+
+
+def test_a_mail_job_that_fails_after_its_retries_is_counted(make_app):
+    app = make_app(MAIL_URL=f"smtp://127.0.0.1:{free_port()}", TASK_RETRY_BACKOFF=0.01)
+    gen_user(app, "admin", "admin-pw", admin=True)
+    token = gen_token(app, "admin", scopes="metrics")
+    client = app.test_client()
+    assert value(scrape(client, token).get_data(as_text=True), "statboard_mail_failed_jobs") == 0
+    with app.test_request_context():
+        mail_admins("Daily digest", "Nothing happened.")
+        db.session.commit()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        text = scrape(client, token).get_data(as_text=True)
+        if value(text, "statboard_mail_failed_jobs") == 1:
+            break
+        time.sleep(0.1)
+    assert value(text, "statboard_mail_failed_jobs") == 1
+    assert value(text, "statboard_mail_retrying_jobs") == 0
+
+
+def test_each_run_gets_a_prometheus_folder_and_a_killed_runs_folder_is_removed(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)  # put back as it was
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    killed = tmp_path / f"{serve.PROMETHEUS_PREFIX}{gone.pid}-abc"
+    alive = tmp_path / f"{serve.PROMETHEUS_PREFIX}{os.getppid()}-def"  # pytest's parent
+    for folder in (killed, alive):
+        folder.mkdir()
+        (folder / "counter_1.db").write_bytes(b"")
+    made = serve.prometheus_folder()
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == made
+    assert Path(made).parent == tmp_path and Path(made).name.startswith(
+        f"{serve.PROMETHEUS_PREFIX}{os.getpid()}-"
+    )
+    assert not killed.exists() and alive.exists()
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "/srv/metrics")
+    assert serve.prometheus_folder() is None  # the operator's own is left alone
