@@ -11,6 +11,7 @@ from hypothesis import settings as fuzz_settings
 from hypothesis import strategies as st
 from statboard.series.samples import now_utc
 
+from tests.conftest import AuthActions
 from tests.series_helpers import gen_account
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -201,12 +202,18 @@ def test_a_bad_period_is_a_400(app, client):
     assert "7d" in response.get_data(as_text=True)
 
 
-def test_a_private_series_is_404_like_the_series_api_except_for_its_readers(app, client, auth):
+def test_a_private_series_is_refused_like_the_series_api_except_for_its_readers(app, client, auth):
+    """Without credentials: 401, the same for a private account and an unknown one, as
+    /twitstats answers; a user who may not read it: 404."""
     account_id = gen_account(app, "x", "secret", samples=samples_over([(0, 5)]))
     for url in ("/badges/series/secret.svg", f"/badges/series/{account_id}.svg"):
-        assert client.get(url).status_code == 404
-        assert client.get("/twitstats/secret").status_code == 404
-    assert client.get("/badges/series/nobody.json").status_code == 404
+        assert client.get(url).status_code == 401
+        assert client.get("/twitstats/secret").status_code == 401
+    assert client.get("/badges/series/nobody.json").status_code == 401
+    with app.test_client() as other:
+        AuthActions(app, other).login_user()
+        assert other.get("/badges/series/secret.svg").status_code == 404
+        assert other.get("/twitstats/secret").status_code == 404
     auth.login_admin()
     response = client.get("/badges/series/secret.svg")
     assert parse(response)["texts"][1] == "5 (+0 in 7d)"

@@ -168,7 +168,9 @@ def test_each_run_gets_a_prometheus_folder_and_a_killed_runs_folder_is_removed(
     tmp_path, monkeypatch
 ):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)  # put back as it was
+    # "" is unset for serve.py, and unlike delenv, setenv puts back an absent variable
+    # (which prometheus_folder sets): later servers must not inherit this test's folder.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     killed = tmp_path / f"{serve.PROMETHEUS_PREFIX}{gone.pid}-abc"

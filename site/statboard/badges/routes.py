@@ -58,7 +58,7 @@ def series_badge_by_handle(handle: str, fmt: str):
 
 
 def series_badge(account, fmt: str):
-    """An account the reader may see (404 otherwise, as the series API answers)."""
+    """An account the reader may see (refused otherwise, as the series API refuses)."""
     days = period_days(request.args.get("period") or current_app.config["BADGE_SERIES_PERIOD"])
     message, color = followers_message(followers(account, days), days)
     return answer(Badge("followers", message, color), fmt, private=not account.is_public)
