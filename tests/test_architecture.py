@@ -9,7 +9,10 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "site" / "statboard"
 FEATURES = {"images", "series", "hosts", "hostapi", "counters"}
-INFRASTRUCTURE = {"notify", "tasks", "storage", "errors", "extensions", "models_base", "htmx"}
+INFRASTRUCTURE = {
+    *("notify", "tasks", "storage", "errors", "extensions", "models_base", "htmx"),
+    *("settings", "checks", "health"),
+}
 
 
 def module_name(path: Path) -> str:
