@@ -17,8 +17,13 @@ import time
 from functools import partial
 from urllib.parse import urlsplit
 
+import flask_migrate
 from granian.constants import Interfaces
 from granian.server import Server
+
+from statboard.checks import check_site_url, start_checks
+from statboard.extensions import db
+from statboard.settings import served_url
 
 TARGETS = {
     "site": "statboard.wsgi:app",
@@ -78,28 +83,22 @@ def main() -> None:
 def prepare(app, args) -> None:
     """Migrate when asked, check what the process needs (SystemExit with the sentences
     of what keeps it from working), and make the first admin and the demo page."""
-    from statboard.checks import start_checks
-
     if args.migrate:
-        import flask_migrate
-
         with app.app_context():
             flask_migrate.upgrade()
     start_checks(app, args.what)
-    if args.what == "site":
-        with app.app_context():
+    with app.app_context():
+        if args.what == "site":
             from statboard.bootstrap import first_run
 
             first_run()
+        db.engine.dispose()  # the workers open connections of their own
 
 
 def check_site_url_when_served(app, args) -> None:
     """Once the site answers, warn when SITE_URL does not reach it."""
 
     def check() -> None:
-        from statboard.checks import check_site_url
-        from statboard.settings import served_url
-
         deadline = time.monotonic() + SITE_URL_WAIT
         while time.monotonic() < deadline:
             try:
