@@ -27,8 +27,8 @@ def check(env: dict, *args: str) -> subprocess.CompletedProcess:
     return flask_cli(env, "check", *args)
 
 
-def upgrade(env: dict) -> None:
-    done = flask_cli(env, "db", "upgrade")
+def upgrade(env: dict, *revision: str) -> None:
+    done = flask_cli(env, "db", "upgrade", *revision)
     assert done.returncode == 0, done.stderr
 
 
@@ -89,6 +89,15 @@ def test_an_unmigrated_database(migrated, postgres_url):
     assert "has no tables yet: run `flask --app statboard db upgrade`" in result.stderr
     assert "python run.py --migrate" in result.stderr
     assert "statboard@127.0.0.1" in result.stderr  # which database, without a password
+
+
+def test_a_database_behind_the_latest_migration(tmp_path):
+    env = local_env(tmp_path)
+    upgrade(env, "0005")
+    result = check(env, "--skip", "site-url")
+    assert result.returncode != 0
+    assert "is at revision 0005, not at " in result.stderr  # the latest, whichever it is
+    assert ", the latest: run `flask --app statboard db upgrade`" in result.stderr
 
 
 def test_a_database_that_does_not_answer(migrated):

@@ -84,17 +84,27 @@ def check_database(app) -> list[Problem]:
                 "DATABASE_URL",
             )
         ]
-    heads = set(ScriptDirectory(str(ROOT / "migrations")).get_heads())
+    script = ScriptDirectory(str(ROOT / "migrations"))
+    heads = set(script.get_heads())
     if current == heads:
         return []
     if not current:
         if set(db.metadata.tables) <= tables:
             return []  # made from the models themselves (create_all), as the tests do
         return [Problem("database", f"The database {shown} has no tables yet: {UPGRADE}.")]
+    revisions = ", ".join(sorted(current))
+    if current - {revision.revision for revision in script.walk_revisions()}:
+        return [
+            Problem(
+                "database",
+                f"The database {shown} is at revision {revisions}, which this checkout does "
+                "not know: update it to the version that migrated the database.",
+            )
+        ]
     return [
         Problem(
             "database",
-            f"The database {shown} is at revision {', '.join(sorted(current))}, not at "
+            f"The database {shown} is at revision {revisions}, not at "
             f"{', '.join(sorted(heads))}, the latest: {UPGRADE}.",
         )
     ]
