@@ -2,9 +2,12 @@
 
 Every value below is a default. Any of them can be overridden by an environment
 variable with the STATBOARD_ prefix: STATBOARD_DATABASE_URL, STATBOARD_SECRET_KEY,
-STATBOARD_STORAGE_URL, ... Values are parsed as JSON when they can be (so
-STATBOARD_WORKERS=4 is a number and STATBOARD_SESSION_COOKIE_SECURE=true a boolean),
-and used as plain strings otherwise.
+STATBOARD_STORAGE_URL, ... or by the same `STATBOARD_NAME=value` line in a settings
+file: the one STATBOARD_CONFIG names, else instance/statboard.env when it exists (an
+environment variable wins over the file). Every process (the site, the Celery worker,
+the counter server, the CLI) reads them the same way: statboard/settings.py. Values
+are parsed as JSON when they can be (so STATBOARD_WORKERS=4 is a number and
+STATBOARD_SESSION_COOKIE_SECURE=true a boolean), and used as plain strings otherwise.
 """
 
 from pathlib import Path
@@ -18,15 +21,18 @@ class Config:
     PORT = 5000
     WORKERS = 1
     SERVER_THREADS = 32  # WSGI threads per worker
-    # The address people use to reach the site, for links in emails.
-    SITE_URL = "http://127.0.0.1:5000"
+    # The address people use to reach the site, for links in emails. None: the host and
+    # port served (`run.py --port 6503`: http://127.0.0.1:6503; a wildcard host such as
+    # 0.0.0.0 gives this machine's name). Behind a reverse proxy, set the public address.
+    SITE_URL = None
     SITE_NAME = "Statboard"
     # The time zone mails and digests show times in (an IANA name, e.g. Europe/Berlin).
     TIME_ZONE = "UTC"
 
     # The instance folder (secret key, SQLite database, outbox, scheduler lock) is
     # instance/ beside this file; STATBOARD_INSTANCE_PATH=/some/folder moves it. Only
-    # the environment variable counts: the folder is chosen before this file is read.
+    # the environment variable (or STATBOARD_CONFIG's file) counts: the folder is chosen
+    # before this file is read.
 
     # None: a random key is generated once and kept in instance/secret_key.
     SECRET_KEY = None
@@ -69,6 +75,11 @@ class Config:
     # periodic jobs. None: instance/scheduler.lock. Sites sharing an instance folder but
     # not a database (e.g. two checkouts' test servers) each need their own.
     SCHEDULER_LOCK = None
+
+    # Origins (e.g. ["https://www.example.com"], or ["*"]) whose pages may load the
+    # site's static files (fonts, CSS) across origins: their responses carry
+    # Access-Control-Allow-Origin and Vary: Origin. Empty: none.
+    STATIC_CORS_ORIGINS: list[str] = []
 
     # Uploads
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # bytes per request; larger gets 413

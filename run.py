@@ -1,7 +1,10 @@
 """Serve Statboard on a production WSGI server.
 
-python run.py [--host H] [--port P] [--workers N]
+python run.py [--host H] [--port P] [--workers N] [--migrate]
 python run.py counters --port N     # only the counter API, for counter servers
+
+Settings: STATBOARD_* environment variables over the settings file (STATBOARD_CONFIG,
+else instance/statboard.env); `flask --app statboard check` checks them.
 """
 
 from statboard.serve import main

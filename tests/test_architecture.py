@@ -9,17 +9,13 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "site" / "statboard"
 FEATURES = {
-    "images",
-    "series",
-    "hosts",
-    "hostapi",
-    "counters",
-    "metrics",
-    "badges",
-    "embeds",
-    "openapi",
+    *("images", "series", "hosts", "hostapi", "counters"),
+    *("metrics", "badges", "embeds", "openapi"),
 }
-INFRASTRUCTURE = {"notify", "tasks", "storage", "errors", "extensions", "models_base", "htmx"}
+INFRASTRUCTURE = {
+    *("notify", "tasks", "storage", "errors", "extensions", "models_base", "htmx"),
+    *("settings", "checks", "health"),
+}
 
 
 def module_name(path: Path) -> str:

@@ -41,7 +41,8 @@ def test_both_kinds_are_registered_with_demo_data(app):
         seed_demo()  # the demo host belongs to the demo block (after_demo, issue 9)
         demo_block = db.session.scalar(db.select(Block).where(Block.kind == "remote_hosts"))
         demo_host = db.session.scalar(db.select(RemoteHost))
-        assert demo_host.url == "http://statboard.test/v1/uptime/"  # SITE_URL's own uptime
+        # The site's own uptime at the address it is served on, not SITE_URL's (a proxy's).
+        assert demo_host.url == "http://127.0.0.1:5000/v1/uptime/"
         assert demo_host.block_id == demo_block.id
 
 

@@ -2,12 +2,13 @@
 
 import importlib.util
 import logging
-import os
 import secrets
 from pathlib import Path
 
 from flask import Flask
 from werkzeug.routing import IntegerConverter
+
+from statboard import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,18 +30,23 @@ def load_config_classes():
 
 
 def create_app(test_config=None):
+    config, test_config_class = load_config_classes()
+    # The settings file (STATBOARD_CONFIG, else instance/statboard.env) and the
+    # environment over it; the suite's apps read no instance folder's file.
+    sources = settings.read(known_settings(config), default_file=test_config is None)
     app = Flask(
         __name__,
         # Read before the config (it decides where the config's defaults point).
-        instance_path=os.environ.get("STATBOARD_INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_path=sources.instance_path,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
     app.url_map.converters["int"] = DatabaseId
-    config, test_config_class = load_config_classes()
-    # Defaults (TestConfig's under test), then STATBOARD_* variables, then test overrides.
+    # Defaults (TestConfig's under test), then the file and the STATBOARD_* variables,
+    # then test overrides.
     app.config.from_object(test_config_class if test_config is not None else config)
-    app.config.from_prefixed_env("STATBOARD")
+    settings.apply(app.config, sources)
+    app.extensions["statboard.settings"] = sources
     if test_config:
         app.config.from_mapping(test_config)
     _derive_settings(app)
@@ -51,7 +57,7 @@ def create_app(test_config=None):
     for chatty in ("httpx", "alembic.runtime.plugins"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
-    from statboard import security
+    from statboard import checks, health, security
     from statboard.extensions import init_extensions, pool_options
     from statboard.features import FEATURES
 
@@ -59,14 +65,25 @@ def create_app(test_config=None):
     init_extensions(app)
     for feature in FEATURES:
         feature.init_app(app)
-    security.init_app(app)  # last: around the counter API that counters mounted in front
+    security.init_app(app)  # around the counter API that counters mounted in front
+    health.init_app(app)  # last: the probes answer before anything else
+    checks.init_app(app)
     return app
+
+
+def known_settings(config) -> set[str]:
+    return {name for name in dir(config) if name.isupper()}
 
 
 def _derive_settings(app):
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SITE_URL"):  # what is served, unless an address is set
+        host, port = app.config["HOST"], app.config["PORT"]
+        app.config["SITE_URL"] = settings.served_url(host, port, for_people=True)
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+        # Kept per machine: `flask check` asks for one key when machines share a database.
+        app.extensions["statboard.secret_key_file"] = Path(app.instance_path) / "secret_key"
+        app.config["SECRET_KEY"] = _instance_secret(app.extensions["statboard.secret_key_file"])
     if app.config.get("LIVE_PORT") is None:
         app.config["LIVE_PORT"] = int(app.config["PORT"]) + 1
     url = app.config.get("DATABASE_URL") or f"sqlite:///{Path(app.instance_path) / 'statboard.db'}"

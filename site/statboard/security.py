@@ -15,6 +15,7 @@ address is the connection's, whatever headers the client sends.
 
 from urllib.parse import parse_qs, urlsplit
 
+from flask import request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 HSTS = "max-age=31536000"
@@ -104,6 +105,29 @@ def outermost(app, config):
     return SecurityHeaders(behind_proxies(app, config), security_headers(config))
 
 
+def static_cors(origins: list[str]):
+    """An after-request hook: the static files of the site may be loaded by pages of
+    `origins` (["*"]: any). An allowed origin gets Access-Control-Allow-Origin; every
+    static response says Vary: Origin, so that caches keep the answers apart."""
+    allowed = set(origins)
+
+    def add_headers(response):
+        if request.endpoint != "static":
+            return response
+        if "*" in allowed:
+            response.headers["Access-Control-Allow-Origin"] = "*"
+            return response
+        response.vary.add("Origin")
+        origin = request.headers.get("Origin")
+        if origin in allowed:
+            response.headers["Access-Control-Allow-Origin"] = origin
+        return response
+
+    return add_headers
+
+
 def init_app(app):
     """Wrap the app's outermost WSGI callable: call it after every feature mounted its own."""
+    if app.config["STATIC_CORS_ORIGINS"]:
+        app.after_request(static_cors(app.config["STATIC_CORS_ORIGINS"]))
     app.wsgi_app = outermost(app.wsgi_app, app.config)

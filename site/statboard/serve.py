@@ -11,15 +11,22 @@ import importlib
 import os
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
 import time
 from functools import partial
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import flask_migrate
 from granian.constants import Interfaces
 from granian.server import Server
+
+from statboard.checks import check_site_url, start_checks
+from statboard.extensions import db
+from statboard.settings import served_url
 
 TARGETS = {
     "site": "statboard.wsgi:app",
@@ -29,18 +36,22 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 PROMETHEUS_PREFIX = "statboard-prometheus-"  # then the server's pid
 PARENT_POLL_SECONDS = 1.0
 STOP_SECONDS = 10.0  # how long an orphaned worker's graceful stop may take
+SITE_URL_WAIT = 60.0  # how long the SITE_URL check waits for the site to answer
 
 
-def parse_args(config):
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="run.py", description="Serve Statboard.")
     parser.add_argument("what", nargs="?", choices=sorted(TARGETS), default="site")
-    parser.add_argument("--host", default=config["HOST"])
-    parser.add_argument("--port", type=int, default=config["PORT"])
-    parser.add_argument("--workers", type=int, default=config["WORKERS"])
+    parser.add_argument("--host", help="default: the HOST setting (127.0.0.1)")
+    parser.add_argument("--port", type=int, help="default: the PORT setting (5000)")
+    parser.add_argument("--workers", type=int, help="default: the WORKERS setting (1)")
     parser.add_argument(
         "--live-port", type=int, default=None, help="the event stream's port (default: port + 1)"
     )
-    return parser.parse_args()
+    parser.add_argument(
+        "--migrate", action="store_true", help="apply the database's pending migrations first"
+    )
+    return parser.parse_args(argv)
 
 
 def main() -> None:
@@ -82,17 +93,22 @@ def running(pid: int) -> bool:
 def serve() -> None:
     from statboard import create_app
 
+    args = parse_args()
+    # What is served is what every worker's settings say (SITE_URL is derived from it).
+    for name, value in (("HOST", args.host), ("PORT", args.port)):
+        if value is not None:
+            os.environ[f"STATBOARD_{name}"] = str(value)
     app = create_app()
-    args = parse_args(app.config)
+    args.host, args.port = app.config["HOST"], int(app.config["PORT"])
+    args.workers = args.workers or int(app.config["WORKERS"])
+    prepare(app, args)
     if args.what == "site":
-        with app.app_context():
-            from statboard.bootstrap import first_run
-
-            first_run()
         live_port = announce_live(app.config, args)
     print(f"Statboard ({args.what}) on http://{args.host}:{args.port}/", flush=True)
     if args.what == "site" and live_port:
         print(f"Live events on http://{args.host}:{live_port}/events", flush=True)
+    if args.what == "site":
+        check_site_url_when_served(app, args)
     Server(
         TARGETS[args.what],
         address=args.host,
@@ -100,15 +116,50 @@ def serve() -> None:
         interface=Interfaces.WSGI,
         workers=args.workers,
         blocking_threads=app.config["SERVER_THREADS"],
-        log_access=False,
+        log_access=False,  # no access log: nor a line per probe (/healthz, /readyz)
     ).serve(target_loader=partial(load_in_worker, os.getpid()))
+
+
+def prepare(app, args) -> None:
+    """Migrate when asked, check what the process needs (SystemExit with the sentences
+    of what keeps it from working), and make the first admin and the demo page."""
+    if args.migrate:
+        with app.app_context():
+            flask_migrate.upgrade()
+    start_checks(app, args.what)
+    with app.app_context():
+        if args.what == "site":
+            from statboard.bootstrap import first_run
+
+            first_run()
+        db.engine.dispose()  # the workers open connections of their own
+
+
+def check_site_url_when_served(app, args) -> None:
+    """Once the site answers, warn when SITE_URL does not reach it."""
+
+    def check() -> None:
+        deadline = time.monotonic() + SITE_URL_WAIT
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(_address(served_url(args.host, args.port)), 1):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        for problem in check_site_url(app):
+            print(f"Warning: {problem.sentence}", file=sys.stderr, flush=True)
+
+    threading.Thread(target=check, name="site-url-check", daemon=True).start()
+
+
+def _address(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname, parts.port
 
 
 def announce_live(config, args) -> int:
     """The event stream's port, handed to the workers through the environment."""
-    live_port = args.live_port
-    if live_port is None:
-        live_port = config["LIVE_PORT"] if "STATBOARD_LIVE_PORT" in os.environ else args.port + 1
+    live_port = config["LIVE_PORT"] if args.live_port is None else args.live_port
     os.environ["STATBOARD_LIVE_PORT"] = str(live_port)
     os.environ.setdefault("STATBOARD_LIVE_HOST", args.host)
     if live_port and args.workers > 1 and config["BROKER_URL"].startswith("memory:"):

@@ -2,15 +2,17 @@
 
 The Flask app is made for its settings, database and token checks; it serves no
 route here: /counters/... and the play-counter protocol at the root (/song/<id>, GET /
-and DELETE /) are served, every other path answers 404.
+and DELETE /) are served, and /healthz and /readyz; every other path answers 404.
 """
 
 from statboard import create_app
 from statboard.counters.flusher import flush_on_signals
+from statboard.health import Health
 from statboard.security import outermost
 
 flask_app = create_app()
 counter_app = flask_app.extensions["counters"]  # the CounterApp init_app mounted
 counter_app.serve_alone()
 flush_on_signals(counter_app.store.close)
-app = outermost(counter_app, flask_app.config)
+# /healthz and /readyz answer here too (the counter server keeps no uploads).
+app = Health(outermost(counter_app, flask_app.config), flask_app, storage=False)

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Length
 
+from statboard import settings
 from statboard.extensions import db
 from statboard.hosts import history, remote
 from statboard.hosts.metrics import Meter, disk_usage, uptime_seconds
@@ -100,8 +101,9 @@ def remote_context(block, range_name: str | None = None) -> dict:
 
 
 def _remote_demo_host(block) -> None:
-    """The demo block's host, the site's own uptime URL (up), once the block has its id."""
-    url = current_app.config["SITE_URL"].rstrip("/") + "/v1/uptime/"
+    """The demo block's host, the site's own uptime URL (up), once the block has its id:
+    at the address it is served on (SITE_URL may be a proxy's, out of its reach)."""
+    url = settings.own_url(current_app.config) + "/v1/uptime/"
     db.session.add(RemoteHost(block_id=block.id, name="this site", url=url))
 
 

@@ -1,12 +1,17 @@
 """The Celery application the workers load: `celery -A statboard.tasks.celery_app worker`.
 
-It builds the site's Flask app from the same STATBOARD_* settings (STATBOARD_TASKS_URL
-must be a redis:// URL) and exposes the Celery app of its task engine.
+It builds the site's Flask app from the same settings as every process (the
+STATBOARD_* environment over the settings file; STATBOARD_TASKS_URL must be a
+redis:// URL) and exposes the Celery app of its task engine. It refuses to start, with
+a sentence, when what its tasks need is missing: the database at its latest
+migration, and with a shared database the site's mail, storage and broker (see
+`checks.check_workers`).
 """
 
 from celery import signals
 
 from statboard import create_app
+from statboard.checks import start_checks
 from statboard.extensions import db
 
 flask_app = create_app()
@@ -16,6 +21,7 @@ if not hasattr(_runner.engine, "celery"):
         "Celery workers need STATBOARD_TASKS_URL=redis://host:port/db "
         f"(it is {flask_app.config['TASKS_URL']!r})."
     )
+start_checks(flask_app, "worker")
 celery = _runner.engine.celery
 
 

@@ -1,5 +1,6 @@
 """Uploads in a folder on the site's disk (the default: uploads/)."""
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,11 @@ class LocalStorage:
         if joined is None:
             raise KeyError(name)
         return Path(joined)
+
+    def ping(self) -> None:
+        folder = self.root if self.root.exists() else self.root.parent  # save() makes it
+        if not os.access(folder, os.W_OK):
+            raise PermissionError(f"{folder} is not writable")
 
     def save(self, name: str, data: bytes, content_type: str) -> None:
         path = self.local_path(name)

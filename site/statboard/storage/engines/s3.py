@@ -40,6 +40,9 @@ class S3Storage:
     def key(self, name: str) -> str:
         return f"{self.prefix}/{name}" if self.prefix else name
 
+    def ping(self) -> None:
+        self.client.head_bucket(Bucket=self.bucket)
+
     def save(self, name: str, data: bytes, content_type: str) -> None:
         self.client.put_object(
             Bucket=self.bucket,

@@ -1,0 +1,84 @@
+"""/healthz and /readyz on the site and the counter server, and static files across
+origins (STATIC_CORS_ORIGINS)."""
+
+import time
+
+import httpx
+import pytest
+
+from tests.fixtures.servers import drop_database, fresh_database, start_site, stop
+
+
+def test_healthz_answers_without_io(client):
+    answer = client.get("/healthz")
+    assert answer.status_code == 200
+    assert answer.json["status"] == "ok" and len(answer.json["site"]) == 16
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert client.post("/healthz").status_code == 405
+
+
+def test_readyz_when_everything_answers(client):
+    answer = client.get("/readyz")
+    assert answer.status_code == 200, answer.json
+    assert answer.json == {"status": "ready"}
+
+
+def test_readyz_names_the_storage_that_cannot_be_written(settings, tmp_path, app, client):
+    app.config["STORAGE_URL"] = str(tmp_path / "missing" / "deeper" / "uploads")
+    app.extensions.pop("statboard_storages", None)
+    answer = client.get("/readyz")
+    assert answer.status_code == 503
+    assert answer.json == {"failed": {"storage": "PermissionError"}}
+
+
+def test_readyz_is_503_once_the_database_is_gone(tmp_path, postgres_url):
+    name = f"ready{time.time_ns()}"
+    site = start_site(tmp_path, env={"STATBOARD_DATABASE_URL": fresh_database(postgres_url, name)})
+    try:
+        assert httpx.get(site.url + "/readyz", timeout=10).status_code == 200
+        drop_database(postgres_url, name)
+        answer = httpx.get(site.url + "/readyz", timeout=10)
+        assert answer.status_code == 503
+        assert set(answer.json()["failed"]) == {"database"}
+        assert httpx.get(site.url + "/healthz", timeout=10).status_code == 200  # alive
+    finally:
+        stop(site.proc)
+
+
+def test_readyz_names_the_broker_that_does_not_answer(tmp_path):
+    from tests.fixtures.servers import free_port
+
+    site = start_site(tmp_path, env={"STATBOARD_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    try:
+        answer = httpx.get(site.url + "/readyz", timeout=10)
+        assert answer.status_code == 503
+        assert set(answer.json()["failed"]) == {"broker"}
+    finally:
+        stop(site.proc)
+
+
+@pytest.fixture
+def settings(settings):
+    settings["STATIC_CORS_ORIGINS"] = ["https://www.example.com", "https://app.example.com"]
+    return settings
+
+
+@pytest.mark.parametrize("origin", ["https://www.example.com", "https://app.example.com"])
+def test_static_files_for_an_allowed_origin(client, origin):
+    answer = client.get("/static/css/edit.css", headers={"Origin": origin})
+    assert answer.status_code == 200
+    assert answer.headers["Access-Control-Allow-Origin"] == origin
+    assert "Origin" in answer.headers["Vary"]
+
+
+@pytest.mark.parametrize("origin", [None, "https://evil.example", "https://www.example.com.evil"])
+def test_static_files_for_other_origins_carry_no_allow_origin(client, origin):
+    answer = client.get("/static/css/edit.css", headers={"Origin": origin} if origin else {})
+    assert answer.status_code == 200
+    assert "Access-Control-Allow-Origin" not in answer.headers
+    assert "Origin" in answer.headers["Vary"]  # caches keep the answers apart
+
+
+def test_pages_carry_no_allow_origin(client):
+    answer = client.get("/", headers={"Origin": "https://www.example.com"})
+    assert "Access-Control-Allow-Origin" not in answer.headers
