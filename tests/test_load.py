@@ -18,7 +18,7 @@ import pytest
 
 from tests.fixtures.desk import seed_desk
 from tests.fixtures.servers import start_site, stop
-from tests.test_series_live import login
+from tests.series_helpers import login
 
 SLOW = 8.0  # seconds: "within a few seconds", with slack for a busy two-core machine
 EDITORS = 20
