@@ -59,8 +59,8 @@ def test_a_failing_job_does_not_stop_the_scheduler(app, instance, monkeypatch):
         scheduler.stop()
 
 
-def test_a_second_scheduler_waits_for_the_lock_of_the_first(app, instance, monkeypatch):
-    monkeypatch.setattr(schedule, "LOCK_RETRY", 0.1)
+def test_a_second_scheduler_waits_for_the_lock_of_the_first(app, instance):
+    app.config["SCHEDULER_LEASE_SECONDS"] = 0.3  # tries to lead every 0.1 s
     first_runs, second_runs = [], []
     first = schedule.Scheduler(
         app, [schedule.Job("first", lambda: first_runs.append(1), "TICK_SECONDS")]
