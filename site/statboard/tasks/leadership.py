@@ -143,16 +143,17 @@ class PostgresLeadership:
         )
 
     def acquire(self) -> bool:
-        self.release()
+        """Try the lock on this object's session (kept between tries, made anew after a
+        failure or a release)."""
         try:
-            self._conn = self._connect()
+            if self._conn is None:
+                self._conn = self._connect()
             got = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (ADVISORY_KEY,))
-            if got.fetchone()[0]:
-                return True
+            return bool(got.fetchone()[0])
         except Exception as exc:
             log.warning("could not ask PostgreSQL for the scheduler's lock: %s", exc)
-        self.release()
-        return False
+            self.release()
+            return False
 
     def renew(self) -> bool:
         """The lock lives as long as its session: a query on it that works says so."""
@@ -166,7 +167,11 @@ class PostgresLeadership:
 
     def release(self) -> None:
         if self._conn is not None:
-            with contextlib.suppress(Exception):  # the session's advisory lock goes with it
+            # Unlocked before the close, which the server sees a moment later: the next
+            # leader may take over at once. A session that is gone took its lock along.
+            with contextlib.suppress(Exception):
+                self._conn.execute("SELECT pg_advisory_unlock_all()")
+            with contextlib.suppress(Exception):
                 self._conn.close()
             self._conn = None
 

@@ -105,10 +105,13 @@ class Scheduler:
         self.thread.join(timeout)
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
-            if self.leadership.acquire():
-                self._lead()
-            self._stop.wait(self.interval)
+        try:
+            while not self._stop.is_set():
+                if self.leadership.acquire():
+                    self._lead()
+                self._stop.wait(self.interval)
+        finally:
+            self.leadership.release()  # a follower's session, too
 
     def _lead(self) -> None:
         """Renew the leadership while the jobs thread runs the jobs; end the term when a
