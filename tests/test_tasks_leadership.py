@@ -58,6 +58,21 @@ def test_a_redis_leader_that_stops_renewing_loses_the_lead_after_its_lease(redis
         second.release()
 
 
+def test_clusters_sharing_a_redis_each_have_their_leader(redis_url):
+    ours = leadership.cluster_of({"DATABASE_URL": "postgresql://u:pw@db-a/sb"})
+    assert ours == leadership.cluster_of({"DATABASE_URL": "postgresql://u:other@db-a/sb"})
+    theirs = leadership.cluster_of({"DATABASE_URL": "sqlite:////srv/other/statboard.db"})
+    first = leadership.from_url(redis_url, lease=5, cluster=ours)
+    second = leadership.from_url(redis_url, lease=5, cluster=ours)
+    other = leadership.from_url(redis_url, lease=5, cluster=theirs)
+    try:
+        assert first.acquire() and not second.acquire()
+        assert other.acquire()
+    finally:
+        for each in (first, second, other):
+            each.release()
+
+
 def test_a_postgres_leader_whose_session_ends_loses_the_lead(postgres_url):
     first = leadership.from_url(postgres_url, lease=5)
     second = leadership.from_url(postgres_url, lease=5)

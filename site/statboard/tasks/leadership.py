@@ -13,6 +13,8 @@ The engine follows the engines in use (see `url_for(config)`):
   idle_session_timeout of that one session, both the lease).
 - Redis: a key with an expiry (SET NX PX), renewed by its holder with a script that
   checks it still holds it; a leader that stops renewing loses it after the lease.
+  The key names the cluster's database, so sites that share a Redis but not a
+  database each have their leader.
 - the embedded engines (one machine): a lock on a file in the instance folder.
 
 A leader that cannot renew stops leading; each run is also claimed in the database
@@ -21,11 +23,14 @@ A leader that cannot renew stops leading; each run is also claimed in the databa
 
 import contextlib
 import fcntl
+import hashlib
 import logging
 import secrets
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +67,23 @@ def url_for(config) -> str:
     return config["SCHEDULER_LOCK"]
 
 
-def from_url(url: str, *, lease: float = 30.0) -> Leadership:
+def cluster_of(config) -> str:
+    """What names the cluster in a Redis shared with others: its database (every process
+    of a cluster has the same DATABASE_URL), without its password."""
+    database = make_url(config.get("SQLALCHEMY_DATABASE_URI") or config["DATABASE_URL"])
+    return hashlib.sha256(database.render_as_string(True).encode()).hexdigest()[:16]
+
+
+def from_url(url: str, *, lease: float = 30.0, cluster: str = "") -> Leadership:
     """postgresql[+driver]://…, redis[s]://…, or the path of a lock file (file:///… too);
-    ValueError saying what to use otherwise."""
+    ValueError saying what to use otherwise. `cluster` keeps the Redis key of one
+    cluster apart from others' on the same Redis (see cluster_of)."""
     scheme = urlsplit(url).scheme
     if scheme.startswith("postgresql"):
         return PostgresLeadership(url, lease)
     if scheme in ("redis", "rediss"):
-        return RedisLeadership(url, lease)
+        key = f"{LOCK_NAME}:{cluster}:leader" if cluster else f"{LOCK_NAME}:leader"
+        return RedisLeadership(url, lease, key)
     if scheme == "file":
         return FileLeadership(Path(urlsplit(url).path))
     if "://" not in url:
@@ -113,8 +127,6 @@ class PostgresLeadership:
     """A session-level advisory lock on a connection of its own (not the site's pool)."""
 
     def __init__(self, url: str, lease: float):
-        from sqlalchemy.engine import make_url
-
         self.lease = lease
         self.dsn = make_url(url).set(drivername="postgresql").render_as_string(False)
         self._conn = None
@@ -194,7 +206,7 @@ return 0
 class RedisLeadership:
     """A key holding the leader's random token, with an expiry its leader renews."""
 
-    def __init__(self, url: str, lease: float, key: str = f"{LOCK_NAME}:leader"):
+    def __init__(self, url: str, lease: float, key: str):
         import redis  # optional: only with Redis engines
 
         self.lease = lease

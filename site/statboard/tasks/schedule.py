@@ -20,6 +20,7 @@ processes believe they lead, and a new leader carries on the schedule where the 
 one left it (a daily job missed during the handover runs at once).
 """
 
+import atexit
 import logging
 import math
 import threading
@@ -89,7 +90,8 @@ class Scheduler:
         if leadership is None:
             lock = config.get("SCHEDULER_LOCK") or Path(app.instance_path) / "scheduler.lock"
             url = leaderships.url_for({**config, "SCHEDULER_LOCK": str(lock)})
-            leadership = leaderships.from_url(url, lease=self.lease)
+            cluster = leaderships.cluster_of(config)
+            leadership = leaderships.from_url(url, lease=self.lease, cluster=cluster)
         self.leadership = leadership
         self.holds_lock = threading.Event()  # set while this process leads
         self._stop = threading.Event()
@@ -219,4 +221,7 @@ def claim(name: str, seen: int | None) -> tuple[bool, int | None, float]:
 def start_scheduler(app) -> Scheduler | None:
     if not app.config.get("SCHEDULER", True) or not _jobs:
         return None
-    return Scheduler(app).start()
+    scheduler = Scheduler(app).start()
+    # A process that exits hands the lead on at once, not after the lease.
+    atexit.register(scheduler.stop, 2.0)
+    return scheduler
