@@ -169,3 +169,30 @@ def test_a_new_leader_carries_on_the_schedule_of_the_last_one(app, tmp_path):
         scheduler.stop()
     with app.app_context():
         assert app.extensions["sqlalchemy"].session.get(ScheduledRun, "test.daily").runs == 8
+
+
+def test_a_leader_whose_lease_is_taken_stops_running_the_jobs(app, redis_url):
+    """Its renewal finds the key in other hands (it expired while the process was
+    stuck, say): it steps down at once, and the jobs wait for the next leader."""
+    import redis
+
+    app.config.update(TICK_SECONDS=0.05, SCHEDULER_LEASE_SECONDS=0.6, LEADERSHIP_URL=redis_url)
+    runs = []
+    job = schedule.Job("test.tick", lambda: runs.append(time.monotonic()), "TICK_SECONDS")
+    scheduler = schedule.Scheduler(app, [job]).start()
+    server = redis.Redis.from_url(redis_url)
+    try:
+        assert scheduler.holds_lock.wait(5)
+        assert wait_until(lambda: len(runs) >= 3, 5)
+        server.set(scheduler.leadership.key, "another process", px=60_000)
+        assert wait_until(lambda: not scheduler.holds_lock.is_set(), 2)
+        time.sleep(0.2)  # a job in progress as it stepped down has ended by now
+        stopped = len(runs)
+        time.sleep(0.5)
+        assert len(runs) == stopped  # no leader, no runs
+        server.delete(scheduler.leadership.key)  # the other process went away
+        assert scheduler.holds_lock.wait(5)
+        assert wait_until(lambda: len(runs) > stopped, 5)
+    finally:
+        scheduler.stop()
+        server.close()

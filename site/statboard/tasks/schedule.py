@@ -109,13 +109,14 @@ class Scheduler:
     def _loop(self) -> None:
         try:
             while not self._stop.is_set():
+                asked = time.monotonic()  # a lease counts from the question
                 if self.leadership.acquire():
-                    self._lead()
+                    self._lead(asked)
                 self._stop.wait(self.interval)
         finally:
             self.leadership.release()  # a follower's session, too
 
-    def _lead(self) -> None:
+    def _lead(self, acquired: float) -> None:
         """Renew the leadership while the jobs thread runs the jobs; end the term when a
         renewal fails or the scheduler stops (a job in progress finishes first)."""
         lease = self.leadership.lease
@@ -124,7 +125,7 @@ class Scheduler:
             worker_id(),
             ", ".join(job.name for job in self.jobs),
         )
-        self._valid_until = time.monotonic() + lease if lease else math.inf
+        self._valid_until = acquired + lease if lease else math.inf
         term = threading.Event()
         jobs = threading.Thread(target=self._run_jobs, args=(term,), name="scheduler-jobs")
         jobs.daemon = True
@@ -165,7 +166,7 @@ class Scheduler:
                 due[job.name] = job.next_run(config, last.last_run)
             else:
                 due[job.name] = job.next_run(config, now) if job.daily_setting else now
-        while self._leads(term):
+        while not term.is_set():  # a lease not renewed in time only holds the jobs back
             for job in self.jobs:
                 if time.time() >= due[job.name] and self._leads(term):
                     due[job.name] = self._run(job, seen)
