@@ -28,7 +28,7 @@ class UploadRefused(ValueError):
     """The upload cannot be imported; the message says what to do instead."""
 
 
-@every("SWEEP_SECONDS", name="series.sweep_uploads")
+@every("SWEEP_SECONDS", name="series.sweep_uploads", at_start=True)
 def sweep_uploads() -> list[str]:
     """Delete the uploads older than SWEEP_GRACE_SECONDS that no unfinished import will
     read: an import task deletes its upload, but a killed server leaves it behind."""

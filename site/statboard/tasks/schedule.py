@@ -3,6 +3,9 @@
     @every("HOST_SAMPLE_SECONDS", name="hosts.sample")   # seconds, from a setting
     def sample_hosts(): ...
 
+    @every("SWEEP_SECONDS", name="storage.sweep", at_start=True)  # and when a leader starts
+    def sweep_job(): ...
+
     @daily("COLLECT_AT", name="series.collect")           # "HH:MM" UTC, from a setting
     def collect(): tasks.submit("series.collect")
 
@@ -17,7 +20,8 @@ third of SCHEDULER_LEASE_SECONDS, and the leader renews its lease as often; if i
 another takes over within the lease and a third. Each run is claimed in the database
 (ScheduledRun): a job runs at most once per period in the cluster, even while two
 processes believe they lead, and a new leader carries on the schedule where the last
-one left it (a daily job missed during the handover runs at once).
+one left it (a daily job missed during the handover runs at once); a job marked
+at_start also runs as soon as a process takes the lead.
 """
 
 import atexit
@@ -46,6 +50,7 @@ class Job:
     func: Callable[[], object]
     every_setting: str | None = None
     daily_setting: str | None = None
+    at_start: bool = False  # also once when a leader takes over (a sweep after a crash)
 
     def next_run(self, config, now: float) -> float:
         if self.every_setting:
@@ -62,9 +67,12 @@ class Job:
 _jobs: list[Job] = []
 
 
-def every(setting: str, name: str):
+def every(setting: str, name: str, at_start: bool = False):
+    """Run every `setting` seconds in the cluster; with at_start, also as soon as a
+    process takes the lead (the embedded engines: as each start of the site)."""
+
     def register(func):
-        _jobs.append(Job(name, func, every_setting=setting))
+        _jobs.append(Job(name, func, every_setting=setting, at_start=at_start))
         return func
 
     return register
@@ -162,7 +170,9 @@ class Scheduler:
         due = {}
         for job in self.jobs:
             last = rows.get(job.name)
-            if last is not None:
+            if job.at_start:
+                due[job.name] = now
+            elif last is not None:
                 due[job.name] = job.next_run(config, last.last_run)
             else:
                 due[job.name] = job.next_run(config, now) if job.daily_setting else now
