@@ -192,6 +192,8 @@ def test_a_cluster_of_two_sites_and_a_worker_shares_only_its_engines(cluster):
     check_counters_are_exact_across_sites(cluster)
 
     check_one_run_per_period(cluster, leader)
+    runs_before, _, samples_before = sample_runs(cluster)
+    killed = time.monotonic()
     kill_group(leader)  # the leading "machine" goes away: power cut, OOM kill
     wait_until(
         lambda: follower.output.count("leads the periodic jobs") == 1,
@@ -199,6 +201,12 @@ def test_a_cluster_of_two_sites_and_a_worker_shares_only_its_engines(cluster):
         "the other site to take the lead",
     )
     check_one_run_per_period(cluster, follower)
+    # Across the handover too: never more than one run per period.
+    runs_after, _, samples_after = sample_runs(cluster)
+    elapsed = time.monotonic() - killed
+    assert runs_after - runs_before <= elapsed / SAMPLE_SECONDS + 1
+    runs = runs_after - runs_before  # a run claimed as the kill came wrote no sample
+    assert runs - 1 <= samples_after - samples_before <= runs
 
 
 def check_one_leader(cluster):
