@@ -71,9 +71,17 @@ class Config:
     TASK_RETRY_BACKOFF = 2.0  # seconds before a failed task's first retry; doubled each time
     TASK_IMPORTS = []  # extra modules whose @task functions the runner and workers load
     SCHEDULER = True  # periodic jobs (samplings, collections) in the served site
-    # The file whose lock elects the one process (of those serving a site) that runs the
-    # periodic jobs. None: instance/scheduler.lock. Sites sharing an instance folder but
-    # not a database (e.g. two checkouts' test servers) each need their own.
+    # One process of the cluster leads and runs the periodic jobs. None: chosen by the
+    # engines in use: the PostgreSQL database (an advisory lock), else the Redis of
+    # TASKS_URL or BROKER_URL (a key with an expiry), else the file SCHEDULER_LOCK.
+    # Or set it: a postgresql:// or redis:// URL, or the path of a lock file.
+    LEADERSHIP_URL = None
+    # A leader that stops renewing (a vanished machine) loses the lead after this long;
+    # the others try to lead, and the leader renews, every third of it.
+    SCHEDULER_LEASE_SECONDS = 30.0
+    # The lock file of the embedded engines (one machine). None: instance/scheduler.lock.
+    # Sites sharing an instance folder but not a database (e.g. two checkouts' test
+    # servers) each need their own.
     SCHEDULER_LOCK = None
 
     # Origins (e.g. ["https://www.example.com"], or ["*"]) whose pages may load the

@@ -2,16 +2,19 @@
 
 import io
 import time
+import uuid
 import zipfile
 from pathlib import Path
 
 import pytest
-from statboard import tasks
+from statboard import storage, tasks
 from statboard.extensions import db
 from statboard.series.importer import BATCH_ROWS, import_files
 from statboard.series.models import Account, Sample
+from statboard.series.uploads import IMPORTS
 from statboard.tasks.runner import wait_for
 
+from tests.fixtures.images import s3_storage_url
 from tests.series_helpers import login_htmx
 
 DATA = Path(__file__).parent / "data"
@@ -139,6 +142,33 @@ def test_browser_import_of_a_zip_runs_as_a_task_with_progress(app, client, auth)
     assert "friend-followers.csv:2:" in text and "hx-trigger" not in text
     assert sample_counts(app)["friend"] == 1
     assert sample_counts(app)["weatherbot"] > 600
+
+
+@pytest.fixture
+def s3_settings(settings, s3_endpoint):
+    settings["STORAGE_URL"] = s3_storage_url(s3_endpoint, prefix=f"imports-{uuid.uuid4().hex}")
+    return settings
+
+
+def test_a_browser_import_travels_through_the_storage_engine(s3_settings, app, client, auth):
+    """No shared disk: the upload goes to S3 (the task may run on another machine), the
+    task reads it from there and deletes it; nothing lands in the instance folder."""
+    headers = login_htmx(auth)
+    with app.app_context():
+        task = tasks.get(upload_task_id(client, headers))
+        assert task.args["storage"] == s3_settings["STORAGE_URL"]
+        assert task.args["key"].startswith(f"{IMPORTS}/") and "path" not in task.args
+        assert wait_for(task.id, 20).state == "SUCCESS"
+        assert list(storage.current().listing(IMPORTS)) == []  # deleted once imported
+    assert sample_counts(app)["weatherbot"] > 600
+    assert not (Path(app.instance_path) / "series-imports").exists()
+
+
+def upload_task_id(client, headers) -> str:
+    data = (DATA / "weatherbot-followers.csv").read_bytes()
+    response = upload(client, headers, "weatherbot-followers.csv", data)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_data(as_text=True).split('id="task-', 1)[1].split('"', 1)[0]
 
 
 def test_the_old_series_polling_route_is_gone(app, client, auth):

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from statboard import storage
 from statboard.extensions import db
-from statboard.series.uploads import sweep_uploads, upload_dir
+from statboard.series.uploads import IMPORTS, sweep_uploads
 from statboard.storage.sweep import sweep
 from statboard.storage.uploads import discard, store_image
 from statboard.tasks.models import FAILURE, QUEUED, STARTED, Task
@@ -124,16 +124,18 @@ def test_discard_of_a_row_expired_by_a_commit_deletes_its_objects_after_the_next
 # --- import uploads ------------------------------------------------------------------
 
 
-def upload(name: str, age: float = 0):
-    path = upload_dir() / name
-    path.write_bytes(b"handle,date,count\n")
+def upload(name: str, age: float = 0) -> str:
+    """An import upload kept as the site keeps one, written `age` seconds ago."""
+    key = f"{IMPORTS}/{name}"
+    storage.current().save(key, b"handle,date,count\n", "text/csv")
     if age:
+        path = storage.current().local_path(key)
         os.utime(path, (time.time() - age, time.time() - age))
-    return path
+    return key
 
 
-def import_task(path, state: str) -> Task:
-    return Task(id=str(uuid.uuid4()), kind="series.import", state=state, args={"path": str(path)})
+def import_task(key, state: str) -> Task:
+    return Task(id=str(uuid.uuid4()), kind="series.import", state=state, args={"key": key})
 
 
 def test_stale_import_uploads_are_swept(app):
@@ -153,4 +155,5 @@ def test_stale_import_uploads_are_swept(app):
         )
         db.session.commit()
         assert sorted(sweep_uploads()) == sorted([stale, failed])
-        assert sorted(upload_dir().iterdir()) == sorted([queued, running, fresh])
+        left = {name for name, _ in storage.current().listing(IMPORTS)}
+        assert left == {queued, running, fresh}

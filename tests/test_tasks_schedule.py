@@ -59,8 +59,8 @@ def test_a_failing_job_does_not_stop_the_scheduler(app, instance, monkeypatch):
         scheduler.stop()
 
 
-def test_a_second_scheduler_waits_for_the_lock_of_the_first(app, instance, monkeypatch):
-    monkeypatch.setattr(schedule, "LOCK_RETRY", 0.1)
+def test_a_second_scheduler_waits_for_the_lock_of_the_first(app, instance):
+    app.config["SCHEDULER_LEASE_SECONDS"] = 0.3  # tries to lead every 0.1 s
     first_runs, second_runs = [], []
     first = schedule.Scheduler(
         app, [schedule.Job("first", lambda: first_runs.append(1), "TICK_SECONDS")]
@@ -86,3 +86,24 @@ def test_no_scheduler_when_the_setting_is_off(app, instance, monkeypatch):
     monkeypatch.setattr(schedule, "_jobs", [schedule.Job("x", lambda: None, "TICK_SECONDS")])
     app.config["SCHEDULER"] = False
     assert schedule.start_scheduler(app) is None
+
+
+def test_a_new_leader_runs_at_start_jobs_at_once_and_others_on_their_schedule(app, instance):
+    """Both ran a moment ago (say, before a restart): the sweep runs again as the new
+    leader starts, the sampling waits for its period."""
+    app.config["HOUR_SECONDS"] = 3600
+    runs = []
+    jobs = [
+        schedule.Job("test.sweep", lambda: runs.append("sweep"), "HOUR_SECONDS", at_start=True),
+        schedule.Job("test.sample", lambda: runs.append("sample"), "HOUR_SECONDS"),
+    ]
+    with app.app_context():
+        for job in jobs:
+            assert schedule.claim(job.name, None)[0]
+    scheduler = schedule.Scheduler(app, jobs).start()
+    try:
+        assert wait_until(lambda: runs == ["sweep"])
+        time.sleep(0.3)
+        assert runs == ["sweep"]
+    finally:
+        scheduler.stop()

@@ -1,13 +1,11 @@
 """Background tasks and the daily schedule of the series feature."""
 
-from pathlib import Path
-
 from flask import current_app
 
 from statboard import tasks
 from statboard.series.collect import collect
 from statboard.series.importer import import_files
-from statboard.series.uploads import read_zip, zip_sizes
+from statboard.series.uploads import delete_upload, read_upload, read_zip, zip_sizes
 from statboard.tasks.schedule import daily
 
 
@@ -24,16 +22,17 @@ def collect_task(ctx, account_ids=None):
 
 
 @tasks.task("series.import")
-def import_task(ctx, path: str, name: str, platform: str = "x"):
-    """Import an uploaded CSV or zip kept in instance/series-imports/, then delete it."""
-    upload = Path(path)
+def import_task(ctx, storage: str, key: str, name: str, platform: str = "x"):
+    """Import an uploaded CSV or zip that the site saved in the storage `storage` (a URL,
+    see series.uploads.save_upload), then delete it: the task may run on any machine."""
     config = current_app.config
     try:
-        if upload.suffix == ".zip":
-            files = read_zip(upload, config["SERIES_IMPORT_MAX_BYTES"])
-            total = sum(size for size in zip_sizes(upload, config["SERIES_IMPORT_MAX_BYTES"]))
+        data = read_upload(storage, key)
+        if key.endswith(".zip"):
+            files = read_zip(data, config["SERIES_IMPORT_MAX_BYTES"])
+            total = sum(zip_sizes(data, config["SERIES_IMPORT_MAX_BYTES"]))
         else:
-            files, total = [(name, upload.read_bytes())], upload.stat().st_size
+            files, total = [(name, data)], len(data)
         done = 0
 
         def progress(size: int, file_name: str) -> None:
@@ -45,7 +44,7 @@ def import_task(ctx, path: str, name: str, platform: str = "x"):
         ctx.progress(0.0, f"importing {name}")
         report = import_files(files, platform=platform, progress=progress)
     finally:
-        upload.unlink(missing_ok=True)
+        delete_upload(storage, key)
     return with_chart_refresh(report.as_dict())
 
 

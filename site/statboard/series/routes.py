@@ -151,11 +151,11 @@ def upload_import():
     if upload is None or not upload.filename:
         return import_error("Choose a CSV or zip file to import.")
     try:
-        path = save_upload(upload.filename, upload.read())
+        saved = save_upload(upload.filename, upload.read())
     except UploadRefused as exc:
         return import_error(str(exc))
     task_id = tasks.submit(
-        "series.import", owner=current_user.id, path=str(path), name=upload.filename[:200]
+        "series.import", owner=current_user.id, **saved, name=upload.filename[:200]
     )
     return progress_fragment(task_id)
 

@@ -1,6 +1,8 @@
-"""Browser imports: an uploaded CSV or zip is checked, kept in instance/, and imported
-by a background task. Zip entries are read in memory by their base name: nothing is
-ever extracted to a path taken from the archive."""
+"""Browser imports: an uploaded CSV or zip is checked, kept in the storage engine
+(series-imports/ of the uploads folder or the S3 bucket), and imported by a background
+task, which reads it from there wherever it runs and deletes it when done. Zip entries
+are read in memory by their base name: nothing is ever extracted to a path taken from
+the archive."""
 
 import io
 import logging
@@ -8,44 +10,39 @@ import secrets
 import time
 import zipfile
 import zlib
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from flask import current_app
 
+from statboard import storage
 from statboard.extensions import db
 from statboard.tasks.models import QUEUED, STARTED, Task
 from statboard.tasks.schedule import every
 
 log = logging.getLogger(__name__)
+IMPORTS = "series-imports"  # the storage folder of uploads waiting for their import
+CONTENT_TYPES = {".csv": "text/csv", ".zip": "application/zip"}
 
 
 class UploadRefused(ValueError):
     """The upload cannot be imported; the message says what to do instead."""
 
 
-def upload_dir() -> Path:
-    path = Path(current_app.instance_path) / "series-imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-@every("SWEEP_SECONDS", name="series.sweep_uploads")
-def sweep_uploads() -> list[Path]:
+@every("SWEEP_SECONDS", name="series.sweep_uploads", at_start=True)
+def sweep_uploads() -> list[str]:
     """Delete the uploads older than SWEEP_GRACE_SECONDS that no unfinished import will
     read: an import task deletes its upload, but a killed server leaves it behind."""
     waiting = db.session.scalars(
         db.select(Task).where(Task.kind == "series.import", Task.state.in_((QUEUED, STARTED)))
     )
-    kept = {task.args.get("path") for task in waiting}
+    kept = {task.args.get("key") for task in waiting}
     cutoff = time.time() - current_app.config["SWEEP_GRACE_SECONDS"]
-    removed = []
-    for path in upload_dir().iterdir():
-        try:
-            if path.is_file() and str(path) not in kept and path.stat().st_mtime < cutoff:
-                path.unlink()
-                removed.append(path)
-        except FileNotFoundError:  # its import finished while we looked
-            continue
+    store = storage.current()
+    removed = [
+        name for name, written in store.listing(IMPORTS) if name not in kept and written < cutoff
+    ]
+    for name in removed:
+        store.delete(name)
     if removed:
         log.info("swept %d import upload(s) left behind by a stopped server", len(removed))
     return removed
@@ -101,11 +98,11 @@ def check_entries_read(data: bytes, entries: list[zipfile.ZipInfo]) -> None:
                 ) from None
 
 
-def read_zip(path: Path, max_bytes: int):
+def read_zip(data: bytes, max_bytes: int):
     """(name, bytes) of each CSV in a checked zip; reads stop at max_bytes in all."""
-    with zipfile.ZipFile(path) as archive:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
         budget = max_bytes
-        for info in check_zip(path.read_bytes(), max_bytes, 10**6):
+        for info in check_zip(data, max_bytes, 10**6):
             with archive.open(info) as entry:
                 data = entry.read(budget + 1)
             budget -= len(data)
@@ -114,13 +111,14 @@ def read_zip(path: Path, max_bytes: int):
             yield PurePosixPath(info.filename).name, data
 
 
-def zip_sizes(path: Path, max_bytes: int) -> list[int]:
+def zip_sizes(data: bytes, max_bytes: int) -> list[int]:
     """The uncompressed size of each CSV entry of a checked zip, as read_zip yields them."""
-    return [info.file_size for info in check_zip(path.read_bytes(), max_bytes, 10**6)]
+    return [info.file_size for info in check_zip(data, max_bytes, 10**6)]
 
 
-def save_upload(filename: str, data: bytes) -> Path:
-    """Check an upload and keep it under a random name; returns where it is."""
+def save_upload(filename: str, data: bytes) -> dict[str, str]:
+    """Check an upload and keep it in the storage under a random name; returns where it
+    is as the import task's arguments: {"storage": its URL, "key": its object name}."""
     config = current_app.config
     name = PurePosixPath(filename.replace("\\", "/")).name
     lower = name.lower()
@@ -136,6 +134,22 @@ def save_upload(filename: str, data: bytes) -> Path:
         suffix = ".csv"
     else:
         raise UploadRefused("Upload a .csv file (<handle>-followers.csv) or a .zip of them.")
-    path = upload_dir() / f"{secrets.token_hex(8)}{suffix}"
-    path.write_bytes(data)
-    return path
+    store = storage.current()
+    key = f"{IMPORTS}/{secrets.token_hex(16)}{suffix}"
+    store.save(key, data, CONTENT_TYPES[suffix])
+    return {"storage": store.url_id, "key": key}
+
+
+def read_upload(storage_url: str, key: str) -> bytes:
+    """The bytes of an upload saved by save_upload, from any process of the cluster."""
+    try:
+        return storage.storage_for(storage_url).read(key)
+    except KeyError:
+        raise UploadRefused(
+            "The uploaded file is no longer in the storage (it was swept or deleted); "
+            "upload it again."
+        ) from None
+
+
+def delete_upload(storage_url: str, key: str) -> None:
+    storage.storage_for(storage_url).delete(key)

@@ -2,8 +2,9 @@
 
 Objects are written before the row that names them is committed, and deleted after
 the commit that deletes the row; a server killed in between leaves objects that no
-row will ever name. The served site sweeps them at start-up and every SWEEP_SECONDS
-once they are SWEEP_GRACE_SECONDS old: younger ones may belong to an upload still
+row will ever name. The leader of the periodic jobs sweeps them when it takes the lead
+(each start, on one machine) and every SWEEP_SECONDS once they are SWEEP_GRACE_SECONDS
+old: younger ones may belong to an upload still
 on its way to its commit.
 
 Only names the site makes (store_image's random keys) are ever swept, so a storage
@@ -27,7 +28,7 @@ KEY = re.compile(r"[0-9a-f]{32}")  # secrets.token_hex(16), as store_image names
 CHUNK = 500  # keys per query, well below every database's limit on bound values
 
 
-@every("SWEEP_SECONDS", name="storage.sweep")
+@every("SWEEP_SECONDS", name="storage.sweep", at_start=True)
 def sweep_job() -> None:
     sweep(current_app.config["SWEEP_GRACE_SECONDS"])
 

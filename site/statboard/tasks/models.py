@@ -37,3 +37,17 @@ class Task(db.Model):
     @property
     def finished(self) -> bool:
         return self.state in FINISHED
+
+
+class ScheduledRun(db.Model):
+    """The last run of a periodic job in the whole cluster (tasks.schedule).
+
+    A new leader carries on from it, and a run is claimed by moving `runs` on from the
+    value last seen: of two schedulers that both think they lead, one wins each run."""
+
+    __tablename__ = "scheduled_runs"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    last_run: Mapped[float]  # seconds since the epoch
+    runs: Mapped[int] = mapped_column(default=0)
+    runner: Mapped[str] = mapped_column(String(120), default="")  # host:pid:boot

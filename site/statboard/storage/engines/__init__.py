@@ -25,9 +25,10 @@ class Storage(Protocol):
     def delete(self, name: str) -> None:
         """Delete the object `name` and every object under `name/`."""
 
-    def listing(self) -> Iterator[tuple[str, float]]:
+    def listing(self, under: str = "") -> Iterator[tuple[str, float]]:
         """Each top-level name (an object, or the `name` of objects `name/...`) with the
-        time its newest object was written, in seconds since the epoch."""
+        time its newest object was written, in seconds since the epoch; with `under`,
+        the names directly under that folder instead (`under/name`)."""
 
     def url(self, name: str, private: bool = False) -> str:
         """Where a browser fetches the object; a private one is not kept by shared caches."""

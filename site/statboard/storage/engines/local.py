@@ -51,13 +51,14 @@ class LocalStorage:
     def url(self, name: str, private: bool = False) -> str:
         return "/uploads/" + quote(name)  # the route itself says whether it is private
 
-    def listing(self) -> Iterator[tuple[str, float]]:
-        if not self.root.is_dir():
+    def listing(self, under: str = "") -> Iterator[tuple[str, float]]:
+        folder = self.local_path(under) if under else self.root
+        if not folder.is_dir():
             return
-        for entry in self.root.iterdir():
+        for entry in folder.iterdir():
             try:
                 # A folder's own time counts: a save may have made it and nothing yet.
                 written = max(path.lstat().st_mtime for path in [entry, *entry.rglob("*")])
             except FileNotFoundError:  # deleted while we looked
                 continue
-            yield entry.name, written
+            yield (f"{under}/{entry.name}" if under else entry.name), written

@@ -70,8 +70,8 @@ class S3Storage:
             chunk = [{"Key": key} for key in keys[start : start + 1000]]
             self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": chunk})
 
-    def listing(self) -> Iterator[tuple[str, float]]:
-        prefix = f"{self.prefix}/" if self.prefix else ""
+    def listing(self, under: str = "") -> Iterator[tuple[str, float]]:
+        prefix = self.key(under).rstrip("/") + "/" if under or self.prefix else ""
         written: dict[str, float] = {}
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=prefix
@@ -79,6 +79,7 @@ class S3Storage:
         for page in pages:
             for item in page.get("Contents", []):
                 name = item["Key"][len(prefix) :].split("/", 1)[0]
+                name = f"{under}/{name}" if under else name
                 when = item["LastModified"].timestamp()
                 written[name] = max(written.get(name, when), when)
         yield from written.items()
