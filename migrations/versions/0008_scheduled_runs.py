@@ -17,7 +17,7 @@ def upgrade():
     op.create_table(
         "scheduled_runs",
         sa.Column("name", sa.String(length=80), nullable=False),
-        sa.Column("last_run", sa.Float(), nullable=False),
+        sa.Column("last_run", sa.Double(), nullable=False),
         sa.Column("runs", sa.Integer(), nullable=False),
         sa.Column("runner", sa.String(length=120), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_scheduled_runs")),
