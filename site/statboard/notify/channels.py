@@ -108,13 +108,13 @@ def _site_key(url: str) -> str:
 
 def notes_now(records: list[dict], admins) -> list[tuple[dict, str, str]]:
     """The notes of a closed group: to every site channel, and to each admin's channels
-    (`admins`: [(user, choice, mine)], `mine` the records their choice lets through)
-    that want their kind."""
+    (`admins`: [(user, mine)], `mine` the records their choice lets through) that want
+    their kind."""
     notes = []
     if site := site_urls():
         title, body = compose.change_note(records)
         notes += [({"site": _site_key(url)}, title, body) for url in site]
-    for user, _choice, mine in admins:
+    for user, mine in admins:
         notes += _per_channel(user, mine, compose.change_note)
     return notes
 
