@@ -211,12 +211,14 @@ def test_the_choice_of_how_often_counts_for_channels_too(
 def test_a_channel_is_shown_masked_and_edited_in_place(app, client, admin, pages, webhook_receiver):
     headers = admin
     secret_url = webhook_receiver.url("json", "hook").replace("json://", "json://me:s3cr3t-pw@")
+    secret_url += "?+X-Token=header-secret&method=PUT"
     fragment = add_channel(client, headers, secret_url)
     assert fragment.lstrip().startswith('<section class="notifications channels" id="channels"')
     page = client.get("/account").get_data(as_text=True)
     for html in (fragment, page):
-        assert "s3cr3t-pw" not in html
+        assert "s3cr3t-pw" not in html and "header-secret" not in html
         assert f"127.0.0.1:{webhook_receiver.port}/hook" in html and "me:****@" in html
+        assert "method=PUT&amp;+X-Token=****" in html
     [channel_id] = [int(x) for x in _ids(page)]
     answer = client.post(
         f"/account/channels/{channel_id}", data={f"c{channel_id}-kinds": "hosts"}, headers=headers

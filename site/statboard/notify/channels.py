@@ -19,6 +19,7 @@ URL: the URL may hold a secret, and a task's arguments are kept in its record.
 """
 
 import hashlib
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import apprise
 from flask import current_app
@@ -75,9 +76,25 @@ def check_url(url: str) -> str:
 
 
 def masked(url: str) -> str:
-    """The URL as Apprise shows it in privacy mode: tokens and passwords hidden."""
+    """The URL as Apprise shows it in privacy mode (tokens and passwords hidden), with
+    only the query parameters the URL was given (not Apprise's defaults), and the
+    values of extra headers and payload fields (+name, :name, -name) hidden too:
+    Apprise shows them as they are, and they may hold a token."""
     plugin = _plugin(url)
-    return plugin.url(privacy=True) if plugin is not None else "(not a valid URL)"
+    if plugin is None:
+        return "(not a valid URL)"
+    shown = urlsplit(plugin.url(privacy=True))
+    given = {_param(key) for key in parse_qs(urlsplit(url).query, keep_blank_values=True)}
+    kept = [
+        (key, "****" if key[:1] in "+-:" else value)
+        for key, value in parse_qsl(shown.query, keep_blank_values=True)
+        if _param(key) in given
+    ]
+    return urlunsplit(shown._replace(query=urlencode(kept, safe="*.+:-")))
+
+
+def _param(key: str) -> str:
+    return key.lower().lstrip("+-: ")
 
 
 def check_kinds(kinds: list[str]) -> list[str]:
