@@ -173,7 +173,7 @@ def send(url: str, title: str, body: str) -> None:
         raise RuntimeError(f"{masked(url)} did not take the notification; see the log")
 
 
-@task(CHANNEL_TASK, retries=6)
+@task(CHANNEL_TASK, retries=10)  # 2 s doubling to 300 s: about 18 minutes in all
 def send_note(ctx, title: str = "", body: str = "", channel=None, site=None):
     """One note to one channel; a failure raises, and the runner tries again later."""
     url = _url_of(channel, site)
