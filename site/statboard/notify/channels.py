@@ -27,8 +27,9 @@ from sqlalchemy import select
 
 from statboard import tasks
 from statboard.extensions import db
+from statboard.models_base import utcnow
 from statboard.notify import compose
-from statboard.notify.models import KINDS, NotifyChannel
+from statboard.notify.models import KINDS, NotifyChannel, NotifyChoice
 from statboard.tasks import task
 
 CHANNEL_TASK = "notify.channel"
@@ -111,6 +112,9 @@ def channels_of(user) -> list[NotifyChannel]:
 def add(user, url: str, kinds: list[str]) -> NotifyChannel:
     """Stage a new channel for `user`; ValueError saying what to fix when it is wrong."""
     channel = NotifyChannel(user_id=user.id, url=check_url(url), kinds=check_kinds(kinds))
+    choice = db.session.get(NotifyChoice, user.id)
+    if choice is not None and not channels_of(user):  # their first: digests start now
+        choice.channels_until = utcnow()
     db.session.add(channel)
     return channel
 

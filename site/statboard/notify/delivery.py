@@ -90,12 +90,17 @@ def send_due(now: datetime | None = None, group: str | None = None) -> int:
     mail it; returns the mails sent. A failure of the channels' hand-over is logged
     and left to the next run: it never stops the mail."""
     now = now or utcnow()
+    _apart(_send_due, CHANNELS, now, group)
+    return _send_due(MAIL, now, group)
+
+
+def _apart(step, way: "_Way", *args) -> None:
+    """Run a step of the channels so that its failure never stops the mail's."""
     try:
-        _send_due(CHANNELS, now, group)
+        step(way, *args)
     except Exception:
         db.session.rollback()
-        log.exception("notify: the channels' notes were not handed over; the next run tries")
-    return _send_due(MAIL, now, group)
+        log.exception("notify: %s (%s) failed; the next run tries again", step.__name__, way.name)
 
 
 def _send_due(way: _Way, now: datetime, group: str | None) -> int:
@@ -202,11 +207,7 @@ def send_digests(now: datetime | None = None) -> int:
     """Send every digest whose period has ended, to the channels and by mail; returns
     how many mails were sent."""
     now = now or utcnow()
-    try:
-        _send_digests(CHANNELS, now)
-    except Exception:
-        db.session.rollback()
-        log.exception("notify: the channels' digests were not handed over; the next run tries")
+    _apart(_send_digests, CHANNELS, now)
     return _send_digests(MAIL, now)
 
 
