@@ -59,6 +59,9 @@ class Config:
     # NOTIFY_SEND_SECONDS the site sends quiet sessions and the digests that are due.
     NOTIFY_SESSION_SECONDS = 180
     NOTIFY_SEND_SECONDS = 30
+    # The site's own notification channels: Apprise URLs (ntfy://, slack://, json:// …),
+    # a list or one string separated by spaces; they get every change and host alert.
+    NOTIFY_CHANNELS = []
     COUNTERS_URL = "memory://"  # or redis://host:port/db
     BROKER_URL = "memory://"  # live events: in-process, or redis://host:port/db
     TASKS_URL = "threads://"  # or redis://host:port/db (Celery with a Redis broker)

@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.fixtures.tasks",
     "tests.fixtures.platforms",
     "tests.fixtures.hosts",
+    "tests.fixtures.receivers",
     "pytester",
 ]
 

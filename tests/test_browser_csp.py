@@ -113,3 +113,20 @@ def test_another_origin_cannot_frame_the_site(admin, site):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_admin_adds_a_channel_in_place_without_a_violation(admin, site):
+    admin.goto(site.url + "/account")
+    form = admin.locator("#channels form.channel-add")
+    form.locator("input[name=url]").fill("json://me:pass-word-1@127.0.0.1:9/hook")
+    form.locator("input[name=kinds][value=changes]").uncheck()  # host alerts only
+    form.locator("button[type=submit]").click()
+    row = admin.locator("#channels .channel-list li").first
+    row.wait_for()
+    assert "me:****@127.0.0.1:9/hook" in row.inner_text()
+    assert "pass-word-1" not in admin.content()
+    assert not row.locator("input[value=changes]").is_checked()
+    admin.once("dialog", lambda dialog: dialog.accept())
+    row.locator("button", has_text="Remove").click()
+    admin.locator("#channels", has_text="No channels of yours yet").wait_for()
+    assert violations(admin) == []

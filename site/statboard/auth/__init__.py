@@ -6,7 +6,7 @@ bp = Blueprint("auth", __name__)
 
 
 def init_app(app):
-    from statboard.auth import account, routes, token_routes  # noqa: F401
+    from statboard.auth import account, channel_routes, routes, token_routes  # noqa: F401
     from statboard.auth.cli import tokens_cli, users_cli
     from statboard.auth.loaders import init_login
     from statboard.auth.throttle import LoginThrottle

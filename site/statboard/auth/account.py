@@ -1,4 +1,5 @@
-"""The account page: who you are and, for admins, which change mail you get.
+"""The account page: who you are and, for admins, which change mail you get (and
+their other notification channels: auth/channel_routes.py).
 
 GET  /account                          the page (or the notifications panel for htmx)
 POST /account/notifications            saves the choice in place (htmx), 422 if wrong
@@ -13,6 +14,7 @@ from wtforms import SelectChoice
 
 from statboard.auth import bp
 from statboard.auth.access import admin_required, login_required
+from statboard.auth.channel_routes import channels_context
 from statboard.auth.forms import NotifyForm
 from statboard.auth.models import User
 from statboard.extensions import csrf, db
@@ -42,6 +44,8 @@ def _panel(form=None, saved=False, status=200):
         "form": form or (_form(blank=True) if current_user.is_admin else None),
         "saved": saved,
     }
+    if not is_htmx() and current_user.is_admin:
+        context.update(channels_context())
     template = "auth/_notifications.html" if is_htmx() else "auth/account.html"
     return vary_on_htmx(make_response(render_template(template, **context), status))
 

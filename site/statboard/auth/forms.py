@@ -8,9 +8,10 @@ from wtforms import (
     StringField,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from statboard.notify.models import MODES
+from statboard.notify import channels
+from statboard.notify.models import KINDS, MODES
 
 
 class LoginForm(FlaskForm):
@@ -67,3 +68,43 @@ class NotifyForm(FlaskForm):
             self.pages.errors = ["Tick at least one page, or choose every page."]
             return False
         return True
+
+
+def _kinds_field():
+    return SelectMultipleField(
+        "Send",
+        choices=[SelectChoice(kind, label) for kind, label in KINDS.items()],
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+    )  # at least one: checked by notify.channels (a `required` checkbox wants them all)
+
+
+class ChannelForm(FlaskForm):
+    """A new notification channel: an Apprise URL and what it gets."""
+
+    url = StringField(
+        "Apprise URL",
+        validators=[InputRequired("Give the Apprise URL of the channel.")],
+        description="ntfy://ntfy.sh/my-topic, slack://…, discord://…, json://host/path …",
+    )
+    kinds = _kinds_field()
+
+    def validate_url(self, field):
+        field.data = _checked(channels.check_url, field.data)
+
+    def validate_kinds(self, field):
+        field.data = _checked(channels.check_kinds, field.data)
+
+
+class ChannelKindsForm(FlaskForm):
+    kinds = _kinds_field()
+
+    def validate_kinds(self, field):
+        field.data = _checked(channels.check_kinds, field.data)
+
+
+def _checked(check, value):
+    try:
+        return check(value)
+    except ValueError as error:
+        raise ValidationError(str(error)) from error

@@ -143,9 +143,9 @@ def record_check(host: RemoteHost, result: Probe, at: datetime | None = None) ->
     )
     state = UP if result.up else DOWN
     if state == DOWN and host.state != DOWN:
-        notify.announce(None, "reports", f"host {host.name} is down")
+        notify.announce(None, "reports", f"host {host.name} is down", kind=notify.HOSTS)
     elif state == UP and host.state == DOWN:
-        notify.announce(None, "reports", f"host {host.name} is back up")
+        notify.announce(None, "reports", f"host {host.name} is back up", kind=notify.HOSTS)
     if state != host.state:
         host.state, host.changed_at = state, at
     host.latency_ms, host.last_error, host.checked_at = result.latency_ms, result.error, at

@@ -18,6 +18,7 @@ from flask import current_app
 from statboard import tasks
 from statboard.models_base import utcnow
 from statboard.notify.facets import ITEMS, item_changes
+from statboard.notify.models import CHANGES
 from statboard.notify.queue import after_commit, batch
 
 log = logging.getLogger("statboard.changes")
@@ -37,7 +38,16 @@ def site_link(path: str | None) -> str | None:
 
 
 def queue_change(
-    actor, action, subject, page=None, url=None, *, block=None, facets=None, session=False
+    actor,
+    action,
+    subject,
+    page=None,
+    url=None,
+    *,
+    block=None,
+    facets=None,
+    session=False,
+    kind=CHANGES,
 ) -> None:
     who = getattr(actor, "username", None) or current_app.config["SITE_NAME"]
     where = f" on page {page.title!r}" if page is not None else ""
@@ -55,6 +65,7 @@ def queue_change(
         "url": link,
         "at": utcnow().isoformat(timespec="seconds"),
         "facets": [_carry_thumbnails(f) for f in facets or []],
+        "kind": kind,
         "session": f"edit:{actor.id}:block:{block['id']}" if session and username else None,
     }
     batch("admin mail", _hand_over_changes).append(record)

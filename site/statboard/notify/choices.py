@@ -50,7 +50,7 @@ def set_choice(user, mode: str, daily_hour: int = 8, pages: list[int] | None = N
         choice = NotifyChoice(user_id=user.id)
         db.session.add(choice)
     if mode != choice.mode and mode in (HOURLY, DAILY):
-        choice.digest_until = utcnow()  # the first digest starts from now
+        choice.digest_until = choice.channels_until = utcnow()  # the first digest: from now
     choice.mode, choice.daily_hour = mode, daily_hour
     choice.pages = None if pages is None else sorted(set(pages))
     return choice

@@ -3,6 +3,7 @@ part that looks like the site (templates/mail/), for one recipient.
 
     change_mail(records, user)            the mail of one batch or edit session
     digest_mail(records, user, since, until)  a period's changes, grouped by page
+    change_note / digest_note             their title and plain text, for a channel
 
 The HTML is rendered, then sanitized with nh3 like the site's own content (only the
 tags and inline styles a mail needs; links http(s)/mailto, images cid: only), then
@@ -136,8 +137,7 @@ def _view(record: dict, inline: _Inline) -> dict:
     }
 
 
-def _render(template: str, user, records: list[dict], **context):
-    inline = _Inline()
+def _context(user, records: list[dict], inline: "_Inline", **context) -> dict:
     views = [_view(record, inline) for record in records]
     sections = []
     for view in views:
@@ -145,7 +145,8 @@ def _render(template: str, user, records: list[dict], **context):
         if not sections or sections[-1]["page_id"] != page_id:
             sections.append({"page_id": page_id, "page": view["page"], "changes": []})
         sections[-1]["changes"].append(view)
-    context.update(
+    return dict(
+        context,
         changes=views,
         sections=sections,
         site_name=current_app.config["SITE_NAME"],
@@ -153,6 +154,11 @@ def _render(template: str, user, records: list[dict], **context):
         settings_url=settings_url(),
         user=user,
     )
+
+
+def _render(template: str, user, records: list[dict], **context):
+    inline = _Inline()
+    context = _context(user, records, inline, **context)
     text = _render_alone(f"mail/{template}.txt", **context)
     body = sanitize(_render_alone(f"mail/{template}.html", **context))
     html = _render_alone("mail/frame.html", body=body, **context)
@@ -219,20 +225,46 @@ def change_mail(records: list[dict], user):
 def digest_mail(records: list[dict], user, since: datetime, until: datetime):
     """One mail with the period's changes, grouped by page (pages in order of their first
     change, each page's changes in order)."""
+    records = _in_page_order(records)
+    text, html, related = _render("digest", user, records, period=_period(since, until))
+    return build_message(
+        _digest_subject(records), text, [user.email], html=html, related=related,
+        headers=_headers(user, None),
+    )  # fmt: skip
+
+
+def _in_page_order(records: list[dict]) -> list[dict]:
     order = list(dict.fromkeys(r["page"]["id"] if r.get("page") else None for r in records))
-    records = sorted(records, key=lambda r: order.index(r["page"]["id"] if r.get("page") else None))
+    return sorted(records, key=lambda r: order.index(r["page"]["id"] if r.get("page") else None))
+
+
+def _period(since: datetime, until: datetime) -> dict:
     zone = site_zone()
-    period = {
+    return {
         "since": since.replace(tzinfo=UTC).astimezone(zone).strftime("%a %-d %b %Y, %H:%M"),
         "until": until.replace(tzinfo=UTC).astimezone(zone).strftime("%H:%M %Z"),
     }
-    text, html, related = _render("digest", user, records, period=period)
+
+
+def _digest_subject(records: list[dict]) -> str:
     count = len(records)
-    pages = len([page for page in order if page is not None])
-    subject = (
+    pages = len({r["page"]["id"] for r in records if r.get("page")})
+    return (
         f"[{current_app.config['SITE_NAME']}] Digest: {count} change{'s' if count != 1 else ''}"
         + (f" on {pages} page{'s' if pages != 1 else ''}" if pages else "")
     )
-    return build_message(
-        subject, text, [user.email], html=html, related=related, headers=_headers(user, None)
-    )
+
+
+def change_note(records: list[dict], user=None) -> tuple[str, str]:
+    """The title and plain text of a change mail, for a channel (notify/channels.py):
+    `user` None for the site's own channels."""
+    pages = {r["page"]["id"] if r.get("page") else None for r in records}
+    context = _context(user, records, _Inline(), channel=True)
+    return _subject(records, pages), _render_alone("mail/changes.txt", **context)
+
+
+def digest_note(records: list[dict], user, since: datetime, until: datetime) -> tuple[str, str]:
+    """The title and plain text of a digest, for a channel."""
+    records = _in_page_order(records)
+    context = _context(user, records, _Inline(), period=_period(since, until), channel=True)
+    return _digest_subject(records), _render_alone("mail/digest.txt", **context)

@@ -1,18 +1,25 @@
 """From committed change records to mails: batches wait in the database until sent.
 
     store(batch, group, records)   the mail task stores a transaction's records once
-    send_due(now, group=None)      mails every group that is due (a batch at once, an
+    send_due(now, group=None)      sends every group that is due (a batch at once, an
                                    edit session once quiet for NOTIFY_SESSION_SECONDS)
+                                   to the channels (notify/channels.py), then by mail
     send_digests(now)              the hourly and daily digests whose period has ended
     send_job()                     both, every NOTIFY_SEND_SECONDS (tasks.schedule)
 
 Each group and each digest is claimed with one conditional UPDATE before it is sent,
 so that of several processes or machines running the job exactly one sends it; a
-send that fails gives the claim back and is tried again by the next run.
+send that fails gives the claim back and is tried again by the next run. Mail and
+channels each claim with marks of their own (sent_at, digest_until; channels_at,
+channels_until): a failing mail server never holds the channels back, nor the other
+way round.
 """
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -21,11 +28,18 @@ from sqlalchemy.exc import IntegrityError
 from statboard.auth.models import User
 from statboard.extensions import db
 from statboard.models_base import utcnow
-from statboard.notify import compose
+from statboard.notify import channels, compose
 from statboard.notify.choices import period_end
 from statboard.notify.facets import merge
 from statboard.notify.mailer import send_built
-from statboard.notify.models import DAILY, EVERY, HOURLY, ChangeBatch, NotifyChoice
+from statboard.notify.models import (
+    DAILY,
+    EVERY,
+    HOURLY,
+    ChangeBatch,
+    NotifyChannel,
+    NotifyChoice,
+)
 from statboard.tasks.schedule import every
 
 log = logging.getLogger(__name__)
@@ -58,33 +72,64 @@ def store(batch: str, group: str, records: list[dict], committed: str = "") -> N
         db.session.rollback()
 
 
+@dataclass(frozen=True)
+class _Way:
+    """A way notifications go out: mail, or the channels. Each keeps its own marks, so
+    that one that fails (the SMTP server is down) never holds the other back."""
+
+    name: str
+    closed: Any  # the ChangeBatch column set once a group went out this way
+    until: Any  # the NotifyChoice column: the end of the last digest period sent
+    reach: Any  # which admins it can reach (a condition on User)
+    now: Callable[[list[dict]], int]  # a closed group's records -> how many sent
+    digest: Callable[..., int]  # (user, records, since, until) -> how many sent
+
+
 def send_due(now: datetime | None = None, group: str | None = None) -> int:
-    """Mail every group due by `now` (only `group`, if named); returns the mails sent."""
+    """Send every group due by `now` (only `group`, if named) to the channels, then
+    mail it; returns the mails sent. A failure of the channels' hand-over is logged
+    and left to the next run: it never stops the mail."""
     now = now or utcnow()
-    query = select(ChangeBatch.group).where(ChangeBatch.sent_at.is_(None))
+    _apart(_send_due, CHANNELS, now, group)
+    return _send_due(MAIL, now, group)
+
+
+def _apart(step, way: "_Way", *args) -> None:
+    """Run a step of the channels so that its failure never stops the mail's."""
+    try:
+        step(way, *args)
+    except Exception:
+        db.session.rollback()
+        log.exception("notify: %s (%s) failed; the next run tries again", step.__name__, way.name)
+
+
+def _send_due(way: _Way, now: datetime, group: str | None) -> int:
+    query = select(ChangeBatch.group).where(way.closed.is_(None))
     query = query.where(ChangeBatch.due_at <= now).distinct()
     if group is not None:
         query = query.where(ChangeBatch.group == group)
-    return sum(_send_group(name, now) for name in db.session.scalars(query).all())
+    return sum(_send_group(way, name, now) for name in db.session.scalars(query).all())
 
 
-def _send_group(group: str, now: datetime) -> int:
+def _send_group(way: _Way, group: str, now: datetime) -> int:
     rows = db.session.scalars(
         select(ChangeBatch)
-        .where(ChangeBatch.group == group, ChangeBatch.sent_at.is_(None))
+        .where(ChangeBatch.group == group, way.closed.is_(None))
         .order_by(ChangeBatch.committed_at, ChangeBatch.id)
     ).all()
     if not rows or any(row.due_at > now for row in rows):
         return 0  # a save came in meanwhile: the session goes on
     ids = [row.id for row in rows]
-    claim = update(ChangeBatch).where(ChangeBatch.id.in_(ids), ChangeBatch.sent_at.is_(None))
-    if not _claim(claim.values(sent_at=now), len(ids)):
+    claim = update(ChangeBatch).where(ChangeBatch.id.in_(ids), way.closed.is_(None))
+    if not _claim(claim.values({way.closed: now}), len(ids)):
         return 0  # another process sends it
     records = _records(rows)
     try:
-        return _mail_each(records)
+        return way.now(records)
     except Exception:
-        db.session.execute(update(ChangeBatch).where(ChangeBatch.id.in_(ids)).values(sent_at=None))
+        db.session.execute(
+            update(ChangeBatch).where(ChangeBatch.id.in_(ids)).values({way.closed: None})
+        )
         db.session.commit()
         raise
 
@@ -105,11 +150,11 @@ def _records(rows: list[ChangeBatch]) -> list[dict]:
     return [record for row in rows for record in row.records]
 
 
-def _admins(modes) -> list[tuple[User, NotifyChoice | None]]:
+def _admins(modes, reach) -> list[tuple[User, NotifyChoice | None]]:
     query = (
         select(User, NotifyChoice)
         .outerjoin(NotifyChoice, NotifyChoice.user_id == User.id)
-        .where(User.is_admin, User.email != "")
+        .where(User.is_admin, reach)
         .order_by(User.id)
     )
     found = db.session.execute(query).all()
@@ -124,28 +169,61 @@ def _for(choice: NotifyChoice | None, records: list[dict]) -> list[dict]:
 
 def _mail_each(records: list[dict]) -> int:
     messages = []
-    for user, choice in _admins({EVERY}):
+    for user, choice in _admins({EVERY}, MAIL.reach):
         mine = _for(choice, records)
         if mine:
             messages.append(compose.change_mail(mine, user))
     return send_built(messages)
 
 
+def _channel_each(records: list[dict]) -> int:
+    admins = [(user, _for(choice, records)) for user, choice in _admins({EVERY}, CHANNELS.reach)]
+    return channels.dispatch(channels.notes_now(records, admins))
+
+
+MAIL = _Way(
+    "mail",
+    ChangeBatch.sent_at,
+    NotifyChoice.digest_until,
+    User.email != "",
+    _mail_each,
+    lambda user, records, since, until: send_built(
+        [compose.digest_mail(records, user, since, until)]
+    ),
+)
+CHANNELS = _Way(
+    "channels",
+    ChangeBatch.channels_at,
+    NotifyChoice.channels_until,
+    User.id.in_(select(NotifyChannel.user_id)),
+    _channel_each,
+    lambda user, records, since, until: channels.dispatch(
+        channels.notes_digest(user, records, since, until)
+    ),
+)
+
+
 def send_digests(now: datetime | None = None) -> int:
-    """Send every digest whose period has ended; returns how many were sent."""
+    """Send every digest whose period has ended, to the channels and by mail; returns
+    how many mails were sent."""
     now = now or utcnow()
+    _apart(_send_digests, CHANNELS, now)
+    return _send_digests(MAIL, now)
+
+
+def _send_digests(way: _Way, now: datetime) -> int:
     zone = compose.site_zone()
     sent = 0
-    for user, choice in _admins({HOURLY, DAILY}):
-        since, until = choice.digest_until, period_end(choice, now, zone)
+    for user, choice in _admins({HOURLY, DAILY}, way.reach):
+        since, until = getattr(choice, way.until.key), period_end(choice, now, zone)
         if until <= since:
             continue
         mine = update(NotifyChoice).where(NotifyChoice.user_id == user.id)
-        if not _claim(mine.where(NotifyChoice.digest_until == since).values(digest_until=until), 1):
+        if not _claim(mine.where(way.until == since).values({way.until: until}), 1):
             continue
         rows = db.session.scalars(
             select(ChangeBatch)
-            .where(ChangeBatch.sent_at > since, ChangeBatch.sent_at <= until)
+            .where(way.closed > since, way.closed <= until)
             .order_by(ChangeBatch.committed_at, ChangeBatch.id)
         ).all()
         groups: dict[str, list[ChangeBatch]] = {}
@@ -155,9 +233,9 @@ def send_digests(now: datetime | None = None) -> int:
         if not records:
             continue
         try:
-            sent += send_built([compose.digest_mail(records, user, since, until)])
+            sent += way.digest(user, records, since, until)
         except Exception:
-            db.session.execute(mine.values(digest_until=since))
+            db.session.execute(mine.values({way.until: since}))
             db.session.commit()
             raise
     return sent
@@ -166,7 +244,10 @@ def send_digests(now: datetime | None = None) -> int:
 def prune(now: datetime | None = None) -> int:
     """Forget batches sent long enough ago that no digest still needs them."""
     gone = db.session.execute(
-        ChangeBatch.__table__.delete().where(ChangeBatch.sent_at < (now or utcnow()) - KEEP)
+        ChangeBatch.__table__.delete().where(
+            ChangeBatch.sent_at < (now or utcnow()) - KEEP,
+            ChangeBatch.channels_at < (now or utcnow()) - KEEP,
+        )
     )
     db.session.commit()
     return gone.rowcount

@@ -7,12 +7,18 @@ NOTIFY_SESSION_SECONDS. `sent_at` is when the group was closed and mailed to the
 admins who want every change; digests read the batches closed in their period.
 
 NotifyChoice: how often an admin wants change mail, and about which pages.
+
+NotifyChannel: an Apprise URL an admin added on their account page (ntfy, Slack,
+Matrix, a webhook …) and the kinds of notification it gets. The choice above (how
+often, which pages) counts for their channels too. `channels_at` and
+`channels_until` are the channels' own marks beside `sent_at` and `digest_until`:
+mail and channels are sent apart, so that neither waits for the other.
 """
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from statboard.extensions import db
@@ -25,6 +31,8 @@ MODES = {
     DAILY: "A daily digest",
     NONE: "None",
 }
+CHANGES, HOSTS = "changes", "hosts"  # the kinds of notification (a record's "kind")
+KINDS = {CHANGES: "Changes to the site", HOSTS: "Host alerts (down, back up)"}
 
 
 class ChangeBatch(db.Model):
@@ -41,6 +49,8 @@ class ChangeBatch(db.Model):
     committed_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    # When the group went to the channels (notify/channels.py); mailing is apart.
+    channels_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class NotifyChoice(db.Model):
@@ -58,6 +68,24 @@ class NotifyChoice(db.Model):
     pages: Mapped[list[int] | None] = mapped_column(JSON)
     # The end of the last period a digest was sent for (naive UTC).
     digest_until: Mapped[datetime] = mapped_column(default=utcnow)
+    # The same for the digests to their channels.
+    channels_until: Mapped[datetime] = mapped_column(default=utcnow)
 
     def wants_page(self, page_id: int | None) -> bool:
         return page_id is None or self.pages is None or page_id in self.pages
+
+
+class NotifyChannel(db.Model):
+    """One admin's Apprise URL. It may hold a secret (a token, a password): it is shown
+    masked (notify.channels.masked) and never leaves the server again."""
+
+    __tablename__ = "notify_channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=lambda: [CHANGES, HOSTS])
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def wants(self, record: dict) -> bool:
+        return record.get("kind", CHANGES) in self.kinds
