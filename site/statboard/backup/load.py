@@ -1,0 +1,167 @@
+"""Loading an archive into an empty database and storage, all of it or nothing.
+
+The rows go in within one transaction and are counted again; only then are the files
+written, and they are deleted again if the commit fails.
+"""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import func, inspect, select, text
+
+from statboard import storage
+from statboard.backup.archive import (
+    ArchiveError,
+    TargetError,
+    check_revision,
+    decode,
+    file_entry,
+    open_archive,
+    table_entry,
+    verify,
+)
+from statboard.counters import store as counter_store
+from statboard.counters.models import Counter
+from statboard.extensions import db
+from statboard.storage.models import StoredFile
+
+BATCH = 500
+
+
+def check_empty(conn, target) -> None:
+    """The database has every table, all of them empty, and the storage holds nothing."""
+    check_revision(conn)
+    present = set(inspect(conn).get_table_names())
+    missing = [t.name for t in db.metadata.sorted_tables if t.name not in present]
+    if missing:
+        raise TargetError(
+            f"The database lacks the tables {', '.join(missing)}: "
+            "run `flask --app statboard db upgrade` first."
+        )
+    filled = [
+        t.name
+        for t in db.metadata.sorted_tables
+        if conn.scalar(select(func.count()).select_from(t))
+    ]
+    if filled:
+        raise TargetError(
+            f"The database is not empty (the tables {', '.join(filled)} have rows): "
+            "restore into a new, empty database migrated with `flask --app statboard db upgrade`."
+        )
+    if next(iter(target.listing()), None) is not None:
+        raise TargetError(
+            f"The storage {target.url_id} is not empty: restore into an empty folder or bucket "
+            "prefix (set STATBOARD_STORAGE_URL)."
+        )
+    if counter_store().all():
+        raise TargetError(
+            "The counter store already holds counters: restore with an empty one "
+            "(STATBOARD_COUNTERS_URL)."
+        )
+
+
+def read_rows(archive, table, target_url: str):
+    columns = {column.name: column for column in table.columns}
+    with archive.open(table_entry(table.name)) as stream:
+        for line in stream:
+            raw = json.loads(line)
+            unknown = set(raw) - set(columns)
+            if unknown:
+                raise ArchiveError(
+                    f"The archive's {table.name} has columns this code lacks "
+                    f"({', '.join(sorted(unknown))}): it does not fit this schema."
+                )
+            row = {name: decode(columns[name], value) for name, value in raw.items()}
+            if table.name == StoredFile.__tablename__:
+                row["storage"] = target_url  # every file now lives in the target storage
+            yield row
+
+
+def insert_rows(conn, archive, manifest, target_url: str, advance) -> None:
+    for table in db.metadata.sorted_tables:
+        if table.name not in manifest["tables"]:
+            raise ArchiveError(
+                f"The archive has no table {table.name}: it does not fit this schema."
+            )
+        batch = []
+        for row in read_rows(archive, table, target_url):
+            batch.append(row)
+            if len(batch) == BATCH:
+                conn.execute(table.insert(), batch)
+                advance(len(batch))
+                batch = []
+        if batch:
+            conn.execute(table.insert(), batch)
+            advance(len(batch))
+        found = conn.scalar(select(func.count()).select_from(table))
+        if found != manifest["tables"][table.name]["rows"]:
+            raise ArchiveError(
+                f"The table {table.name} has {found} rows after the restore and the archive "
+                f"{manifest['tables'][table.name]['rows']}: nothing was restored."
+            )
+
+
+def reset_sequences(conn) -> None:
+    """PostgreSQL: each serial id goes on from the largest id restored."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in db.metadata.sorted_tables:
+        keys = list(table.primary_key.columns)
+        if len(keys) != 1 or keys[0].autoincrement is False:
+            continue
+        if keys[0].type.python_type is not int:
+            continue
+        sequence = conn.scalar(
+            text("SELECT pg_get_serial_sequence(:table, :column)"),
+            {"table": table.name, "column": keys[0].name},
+        )
+        if sequence:
+            conn.execute(
+                text(
+                    f"SELECT setval(:sequence, COALESCE((SELECT MAX({keys[0].name}) "
+                    f"FROM {table.name}), 1), (SELECT MAX({keys[0].name}) FROM {table.name}) "
+                    "IS NOT NULL)"
+                ),
+                {"sequence": sequence},
+            )
+
+
+def write_files(archive, manifest, target, written: list[str], advance) -> None:
+    for item in manifest["files"]:
+        target.save(item["name"], archive.read(file_entry(item["name"])), item["content_type"])
+        written.append(item["name"])
+        advance(1)
+
+
+def restore(path: Path, start: Callable[[str, int], Callable[[int], None]]) -> dict:
+    """Load the archive at `path`; answers its manifest. ArchiveError or TargetError,
+    with nothing changed, when it cannot.
+
+    `start(label, total)` is called at each stage and answers `advance(n)`.
+    """
+    archive, manifest = open_archive(path)
+    with archive:
+        verify(
+            archive, manifest, start("Checking", len(manifest["tables"]) + len(manifest["files"]))
+        )
+        target = storage.current()
+        rows = sum(table["rows"] for table in manifest["tables"].values())
+        written: list[str] = []
+        try:
+            conn = db.session.connection()
+            check_empty(conn, target)
+            insert_rows(conn, archive, manifest, target.url_id, start("Tables", rows))
+            reset_sequences(conn)
+            write_files(archive, manifest, target, written, start("Files", len(manifest["files"])))
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            for key in {name.split("/", 1)[0] for name in written}:
+                target.delete(key)  # the storage was empty: all it holds is ours
+            raise
+    store = counter_store()
+    for counter in db.session.scalars(select(Counter)):
+        if store.get(counter.key) != counter.value:  # a Redis store keeps its own values
+            store.set(counter.key, counter.value)
+    return manifest
