@@ -18,6 +18,7 @@ FEATURES = {
     "badges",
     "embeds",
     "openapi",
+    "backup",
 }
 INFRASTRUCTURE = {"notify", "tasks", "storage", "errors", "extensions", "models_base", "htmx"}
 

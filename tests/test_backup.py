@@ -170,7 +170,8 @@ def source(apps, tmp_path):
 def archive(source, tmp_path):
     path = tmp_path / "site.zip"
     result = backup(source, path)
-    assert "Backed up" in result.output and "to " + str(path) in result.output
+    assert "Backed up" in result.stdout and "to " + str(path) in result.stdout
+    assert "Backing up" in result.stderr and "Backing up" not in result.stdout
     return path
 
 
@@ -191,18 +192,23 @@ def test_backup_holds_every_table_and_file(source, archive):
 
 
 def test_restore_on_postgresql_and_s3_then_back_on_sqlite(
-    source, archive, apps, tmp_path, postgres_url, s3_endpoint
+    source, archive, apps, tmp_path, postgres_url, s3_endpoint, redis_url
 ):
+    stamp = datetime.now().timestamp()
     settings = site_settings(
         tmp_path / "pg",
         DATABASE_URL=fresh_database(postgres_url, "backup_target"),
-        STORAGE_URL=s3_storage_url(s3_endpoint, prefix=f"backup{datetime.now().timestamp()}"),
+        STORAGE_URL=s3_storage_url(s3_endpoint, prefix=f"backup{stamp}"),
+        COUNTERS_URL=redis_url,
+        COUNTER_REDIS_NAMESPACE=f"backup{stamp}:",
     )
     target = migrated(apps(settings))
     result = restore(target, archive)
     assert result.exit_code == 0, result.output
-    assert "Restored" in result.output
+    assert "Restored" in result.stdout and "Tables" in result.stderr  # the progress bars
     assert_same_site(source, target)
+    with target.app_context():  # Redis holds the values the counters table had
+        assert counter_store().all() == {"song/1": 7, "visits": 2}
 
     # Each serial id goes on after the largest one restored.
     with target.app_context():
@@ -230,6 +236,12 @@ def corrupt(archive, path, entry, change):
         for item in old.infolist():
             data = old.read(item)
             new.writestr(item, change(data) if item.filename == entry else data)
+    return path
+
+
+def other_zip(path):
+    with zipfile.ZipFile(path, "w") as made:
+        made.writestr("readme.txt", "photos from the trip")
     return path
 
 
@@ -264,11 +276,12 @@ def flip_bytes(path, out):
             ),
             "does not match its checksum",
         ),
+        (lambda a, p: other_zip(p), "no readable manifest.json"),
         (lambda a, p: corrupt(a, p, "manifest.json", bump_format), "format 99"),
         (lambda a, p: corrupt(a, p, "manifest.json", old_schema), "schema revision '0001'"),
         (lambda a, p: corrupt(a, p, "manifest.json", lambda d: b"{"), "no readable manifest"),
     ],
-    ids=["flipped-bytes", "not-a-zip", "checksum", "format", "schema", "manifest"],
+    ids=["flipped-bytes", "not-a-zip", "checksum", "other-zip", "format", "schema", "manifest"],
 )
 def test_a_wrong_or_damaged_archive_restores_nothing(archive, apps, tmp_path, damage, says):
     bad = damage(archive, tmp_path / "bad.zip")

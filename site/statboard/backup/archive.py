@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import zipfile
+import zlib
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -158,7 +159,7 @@ def entry_digest(archive: zipfile.ZipFile, entry: str) -> tuple[str, int, int]:
         raise ArchiveError(
             f"The archive lacks {entry}, which its manifest lists: it is incomplete."
         ) from None
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as error:
         raise ArchiveError(f"The archive's {entry} is damaged ({error}).") from None
     return digest.hexdigest(), size, lines
 

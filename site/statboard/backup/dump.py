@@ -5,9 +5,10 @@ import json
 import os
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from statboard import storage
 from statboard.backup.archive import (
@@ -35,12 +36,23 @@ def tables():
     return db.metadata.sorted_tables
 
 
-def snapshot():
+@contextmanager
+def snapshot() -> Iterator[Connection]:
     """A connection that sees one state of the whole database while it is read."""
-    conn = db.engine.connect()
-    if conn.dialect.name == "postgresql":
-        conn = conn.execution_options(isolation_level="REPEATABLE READ")
-    return conn
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            # pysqlite starts no transaction for reads: begin one ourselves (WAL keeps
+            # its snapshot while the site goes on writing).
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.exec_driver_sql("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.exec_driver_sql("ROLLBACK")
+        else:
+            conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
 
 
 def table_rows(conn, table) -> Iterator[dict]:
@@ -98,7 +110,7 @@ def write_backup(path: Path, start: Callable[[int], Callable[[int], None]]) -> d
     store.flush()  # the write-behind's pending increments go to the tables first
     tmp = path.with_name(path.name + ".part")
     try:
-        with snapshot() as conn, conn.begin():
+        with snapshot() as conn:
             revision = check_revision(conn)
             counts, file_rows = count_work(conn)
             objects = stored_objects(file_rows)
