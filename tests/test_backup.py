@@ -7,7 +7,6 @@ import json
 import zipfile
 from datetime import datetime
 
-import psycopg
 import pytest
 from sqlalchemy import func, select
 from statboard import create_app, storage
@@ -23,6 +22,7 @@ from statboard.tasks.models import Task
 
 from tests.conftest import AuthActions, gen_user, make_settings
 from tests.fixtures.images import make_block, picture, s3_storage_url, upload
+from tests.fixtures.servers import fresh_database
 from tests.series_helpers import daily, gen_account, gen_chart, gen_token, grant
 
 HTMX = {"HX-Request": "true"}
@@ -56,14 +56,6 @@ def migrated(app):
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     return app
-
-
-def fresh_database(postgres_url: str, name: str) -> str:
-    server = postgres_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name}")
-    return postgres_url.rpartition("/")[0] + f"/{name}"
 
 
 def fill(app):

@@ -9,11 +9,10 @@ import time
 
 import httpx
 import psutil
-import psycopg
 import pytest
 from statboard.live import tokens
 
-from tests.fixtures.servers import start_site, stop
+from tests.fixtures.servers import fresh_database, start_site, stop
 from tests.live_helpers import Admin, Stream, prepare, stream_src, token_of
 
 HTML = {"Accept": "text/html"}
@@ -238,15 +237,6 @@ def test_an_idle_stream_is_pinged(serve, streams):
 
 
 # --- Redis: several processes --------------------------------------------------------------
-
-
-def fresh_database(postgres_url: str, name: str) -> str:
-    """A database of its own on the suite's PostgreSQL, for the sites of one test."""
-    server = postgres_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name}")
-    return postgres_url.rpartition("/")[0] + f"/{name}"
 
 
 def stream_holders(site) -> dict[int, int]:
