@@ -8,7 +8,8 @@ import zipfile
 from datetime import datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
 from statboard import create_app, storage
 from statboard.auth.models import LoginSession, User
 from statboard.counters import store as counter_store
@@ -307,25 +308,28 @@ def test_a_storage_holding_files_is_refused(archive, apps, tmp_path):
 
 
 def test_a_failed_commit_removes_the_files_it_wrote(archive, apps, tmp_path):
-    """The rows are checked in the transaction; a commit that fails leaves no file behind."""
+    """The files are written once the rows are in; a commit that fails takes them away."""
     target = sqlite_target(apps, tmp_path)
+    uploads = tmp_path / "target" / "uploads"
+    seen = []
+
+    def refuse(session):
+        seen.extend(path for path in uploads.rglob("*") if path.is_file())
+        raise OperationalError("COMMIT", {}, OSError("disk I/O error"))
+
     with target.app_context():
-        from sqlalchemy import event
-
-        def refuse(session):
-            raise RuntimeError("the disk is full")
-
         event.listen(db.session, "before_commit", refuse)
         try:
-            with pytest.raises(RuntimeError):
-                target.test_cli_runner().invoke(
-                    args=["restore", str(archive)], catch_exceptions=False
-                )
+            result = restore(target, archive)
         finally:
             event.remove(db.session, "before_commit", refuse)
+    assert result.exit_code == 1
+    assert "The database refused the restore" in result.output
+    assert "Nothing was restored." in result.output
+    with zipfile.ZipFile(archive) as made:
+        assert len(seen) == len(json.loads(made.read("manifest.json"))["files"]) > 0
     assert all(rows == [] for rows in table_rows(target).values())
-    uploads = tmp_path / "target" / "uploads"
-    assert not uploads.exists() or not any(uploads.iterdir())
+    assert not any(path.is_file() for path in uploads.rglob("*"))
 
 
 def test_missing_tables_say_to_upgrade(archive, apps, tmp_path):

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from statboard.backup.archive import ArchiveError, TargetError
 from statboard.backup.dump import write_backup
 from statboard.backup.load import restore
+from statboard.extensions import db
 
 
 class Progress:
@@ -62,8 +63,12 @@ def restore_command(path: Path):
     try:
         with ExitStack() as stack:
             manifest = restore(path, Progress(stack).start)
-    except (ArchiveError, TargetError, SQLAlchemyError) as error:
-        _fail(error, "restore")
+        db.session.commit()
+    except BaseException as error:
+        db.session.rollback()  # the rows go, and the files written for them
+        if isinstance(error, ArchiveError | TargetError | SQLAlchemyError):
+            _fail(error, "restore")
+        raise
     rows = sum(table["rows"] for table in manifest["tables"].values())
     click.echo(
         f"Restored {rows} rows of {len(manifest['tables'])} tables and "

@@ -1,7 +1,7 @@
 """Loading an archive into an empty database and storage, all of it or nothing.
 
 The rows go in within one transaction and are counted again; only then are the files
-written, and they are deleted again if the commit fails.
+written, and they are deleted again if the transaction does not commit.
 """
 
 import json
@@ -24,6 +24,7 @@ from statboard.backup.archive import (
 from statboard.counters import store as counter_store
 from statboard.counters.models import Counter
 from statboard.extensions import db
+from statboard.notify import after_commit, after_rollback
 from statboard.storage.models import StoredFile
 
 BATCH = 500
@@ -127,41 +128,42 @@ def reset_sequences(conn) -> None:
             )
 
 
-def write_files(archive, manifest, target, written: list[str], advance) -> None:
+def write_files(archive, manifest, target, advance) -> None:
+    """Each file into the target storage; deleted again if the transaction does not commit."""
+    keys = {item["name"].split("/", 1)[0] for item in manifest["files"]}
+    for key in keys:  # the storage was empty: all it holds under these keys is ours
+        after_rollback(target.delete, key)
     for item in manifest["files"]:
         target.save(item["name"], archive.read(file_entry(item["name"])), item["content_type"])
-        written.append(item["name"])
         advance(1)
 
 
-def restore(path: Path, start: Callable[[str, int], Callable[[int], None]]) -> dict:
-    """Load the archive at `path`; answers its manifest. ArchiveError or TargetError,
-    with nothing changed, when it cannot.
+def push_counter_values(values: dict[str, int]) -> None:
+    """A store that keeps its own values (Redis) gets those of the restored table."""
+    store = counter_store()
+    for key, value in values.items():
+        if store.get(key) != value:
+            store.set(key, value)
 
+
+def restore(path: Path, start: Callable[[str, int], Callable[[int], None]]) -> dict:
+    """Stage the archive at `path` on db.session and write its files; the caller commits.
+
+    Answers the manifest. ArchiveError or TargetError when it cannot be restored; the
+    caller then rolls back, which deletes the files written (notify.after_rollback).
     `start(label, total)` is called at each stage and answers `advance(n)`.
     """
     archive, manifest = open_archive(path)
     with archive:
-        verify(
-            archive, manifest, start("Checking", len(manifest["tables"]) + len(manifest["files"]))
-        )
+        checks = len(manifest["tables"]) + len(manifest["files"])
+        verify(archive, manifest, start("Checking", checks))
         target = storage.current()
         rows = sum(table["rows"] for table in manifest["tables"].values())
-        written: list[str] = []
-        try:
-            conn = db.session.connection()
-            check_empty(conn, target)
-            insert_rows(conn, archive, manifest, target.url_id, start("Tables", rows))
-            reset_sequences(conn)
-            write_files(archive, manifest, target, written, start("Files", len(manifest["files"])))
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            for key in {name.split("/", 1)[0] for name in written}:
-                target.delete(key)  # the storage was empty: all it holds is ours
-            raise
-    store = counter_store()
-    for counter in db.session.scalars(select(Counter)):
-        if store.get(counter.key) != counter.value:  # a Redis store keeps its own values
-            store.set(counter.key, counter.value)
+        conn = db.session.connection()
+        check_empty(conn, target)
+        insert_rows(conn, archive, manifest, target.url_id, start("Tables", rows))
+        reset_sequences(conn)
+        write_files(archive, manifest, target, start("Files", len(manifest["files"])))
+    values = {key: value for key, value in conn.execute(select(Counter.key, Counter.value))}
+    after_commit(push_counter_values, values)
     return manifest
