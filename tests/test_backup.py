@@ -337,3 +337,13 @@ def test_missing_tables_say_to_upgrade(archive, apps, tmp_path):
     result = restore(target, archive)
     assert result.exit_code == 1
     assert "run `flask --app statboard db upgrade` first" in result.output
+
+
+def test_a_database_at_another_revision_says_to_upgrade(archive, apps, tmp_path):
+    target = sqlite_target(apps, tmp_path)
+    result = target.test_cli_runner().invoke(args=["db", "downgrade"])
+    assert result.exit_code == 0, result.output
+    result = restore(target, archive)
+    assert result.exit_code == 1
+    assert "The database is at schema revision" in result.output
+    assert "run `flask --app statboard db upgrade` first" in result.output

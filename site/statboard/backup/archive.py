@@ -19,13 +19,15 @@ from decimal import Decimal
 from pathlib import Path
 
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import column, inspect, select
+from sqlalchemy import table as table_clause
 
 from statboard import ROOT
 
 FORMAT = 1
 MANIFEST = "manifest.json"
+VERSION_TABLE = "alembic_version"  # where Alembic keeps the revision of a database
 CHUNK = 1 << 20
 
 
@@ -46,7 +48,9 @@ def code_revision() -> str:
 
 def database_revision(conn) -> str | None:
     """The revision the database was migrated to (None when made without Alembic)."""
-    return MigrationContext.configure(conn).get_current_revision()
+    if VERSION_TABLE not in inspect(conn).get_table_names():
+        return None
+    return conn.scalar(select(column("version_num")).select_from(table_clause(VERSION_TABLE)))
 
 
 def check_revision(conn) -> str:

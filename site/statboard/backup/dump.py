@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -86,7 +87,9 @@ def stored_objects(rows: list[dict]) -> list[tuple[str, str, str]]:
 def write_entry(archive: zipfile.ZipFile, entry: str, chunks) -> tuple[str, int, int]:
     """Write an entry from byte chunks; its SHA-256, size and number of chunks."""
     digest, size, count = hashlib.sha256(), 0, 0
-    with archive.open(entry, "w", force_zip64=True) as out:
+    info = zipfile.ZipInfo(entry, date_time=time.localtime()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with archive.open(info, "w", force_zip64=True) as out:
         for chunk in chunks:
             out.write(chunk)
             digest.update(chunk)
