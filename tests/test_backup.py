@@ -232,6 +232,12 @@ def corrupt(archive, path, entry, change):
     return path
 
 
+def escaping_name(data):
+    manifest = json.loads(data)
+    manifest["files"][0]["name"] = "../../outside.png"
+    return json.dumps(manifest).encode()
+
+
 def other_zip(path):
     with zipfile.ZipFile(path, "w") as made:
         made.writestr("readme.txt", "photos from the trip")
@@ -273,8 +279,18 @@ def flip_bytes(path, out):
         (lambda a, p: corrupt(a, p, "manifest.json", bump_format), "format 99"),
         (lambda a, p: corrupt(a, p, "manifest.json", old_schema), "schema revision '0001'"),
         (lambda a, p: corrupt(a, p, "manifest.json", lambda d: b"{"), "no readable manifest"),
+        (lambda a, p: corrupt(a, p, "manifest.json", escaping_name), "no readable manifest"),
     ],
-    ids=["flipped-bytes", "not-a-zip", "checksum", "other-zip", "format", "schema", "manifest"],
+    ids=[
+        "flipped-bytes",
+        "not-a-zip",
+        "checksum",
+        "other-zip",
+        "format",
+        "schema",
+        "manifest",
+        "escaping-name",
+    ],
 )
 def test_a_wrong_or_damaged_archive_restores_nothing(archive, apps, tmp_path, damage, says):
     bad = damage(archive, tmp_path / "bad.zip")

@@ -12,6 +12,7 @@ the rows fit; `format` changes when this layout does.
 import base64
 import hashlib
 import json
+import posixpath
 import zipfile
 import zlib
 from datetime import date, datetime, time
@@ -128,8 +129,8 @@ def open_archive(path: Path) -> tuple[zipfile.ZipFile, dict]:
         manifest = json.loads(archive.read(MANIFEST))
         made_format = manifest["format"]
         revision = manifest["schema"]
-        manifest["tables"], manifest["files"]  # noqa: B018 (both must be there)
-    except (KeyError, ValueError, TypeError, zipfile.BadZipFile):
+        check_contents(manifest["tables"], manifest["files"])
+    except (KeyError, ValueError, TypeError, AttributeError, zipfile.BadZipFile):
         archive.close()
         raise ArchiveError(
             f"{path} has no readable {MANIFEST}: it is not a Statboard backup, or it is damaged."
@@ -148,6 +149,22 @@ def open_archive(path: Path) -> tuple[zipfile.ZipFile, dict]:
             f"{head!r}: restore it with the Statboard version that made it, then upgrade."
         )
     return archive, manifest
+
+
+def check_contents(tables: dict, files: list) -> None:
+    """The manifest's lists have the shape backup writes; ValueError or TypeError if not."""
+    for table in tables.values():
+        if not isinstance(table["rows"], int) or not isinstance(table["sha256"], str):
+            raise TypeError(table)
+    for item in files:
+        name = item["name"]
+        # An object name stays inside the storage: key/file, nothing like ../ or /etc
+        if posixpath.normpath(name) != name or name.startswith(("/", "..")) or "/" not in name:
+            raise ValueError(name)
+        if not isinstance(item["size"], int) or not all(
+            isinstance(item[field], str) for field in ("content_type", "sha256")
+        ):
+            raise TypeError(item)
 
 
 def entry_digest(archive: zipfile.ZipFile, entry: str) -> tuple[str, int, int]:

@@ -65,15 +65,22 @@ def check_empty(conn, target) -> None:
 def read_rows(archive, table, target_url: str):
     columns = {column.name: column for column in table.columns}
     with archive.open(table_entry(table.name)) as stream:
-        for line in stream:
-            raw = json.loads(line)
-            unknown = set(raw) - set(columns)
+        for number, line in enumerate(stream, 1):
+            try:
+                raw = json.loads(line)
+                unknown = set(raw) - set(columns)
+                row = {name: decode(columns[name], value) for name, value in raw.items()}
+            except (ValueError, TypeError, AttributeError, KeyError):
+                raise ArchiveError(
+                    f"Row {number} of the archive's {table.name} is not a row of that table: "
+                    "the archive was not made by `flask --app statboard backup`."
+                ) from None
+
             if unknown:
                 raise ArchiveError(
                     f"The archive's {table.name} has columns this code lacks "
                     f"({', '.join(sorted(unknown))}): it does not fit this schema."
                 )
-            row = {name: decode(columns[name], value) for name, value in raw.items()}
             if table.name == StoredFile.__tablename__:
                 row["storage"] = target_url  # every file now lives in the target storage
             yield row
@@ -118,13 +125,11 @@ def reset_sequences(conn) -> None:
             {"table": table.name, "column": keys[0].name},
         )
         if sequence:
+            largest = conn.scalar(select(func.max(keys[0])))
+            # is_called false: the next id is this one (1 for a table left empty)
             conn.execute(
-                text(
-                    f"SELECT setval(:sequence, COALESCE((SELECT MAX({keys[0].name}) "
-                    f"FROM {table.name}), 1), (SELECT MAX({keys[0].name}) FROM {table.name}) "
-                    "IS NOT NULL)"
-                ),
-                {"sequence": sequence},
+                text("SELECT setval(:sequence, :value, :called)"),
+                {"sequence": sequence, "value": largest or 1, "called": largest is not None},
             )
 
 
