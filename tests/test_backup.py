@@ -363,3 +363,24 @@ def test_a_database_at_another_revision_says_to_upgrade(archive, apps, tmp_path)
     assert result.exit_code == 1
     assert "The database is at schema revision" in result.output
     assert "run `flask --app statboard db upgrade` first" in result.output
+
+
+def test_a_missing_bucket_is_refused_with_a_sentence(archive, apps, tmp_path, s3_endpoint):
+    bucket = f"s3://no-such-bucket/site?region=us-east-1&endpoint={s3_endpoint}"
+    target = migrated(apps(site_settings(tmp_path / "nobucket", STORAGE_URL=bucket)))
+    result = restore(target, archive)
+    assert result.exit_code == 1
+    assert "The storage s3://no-such-bucket/site" in result.output
+    assert "check that its folder or bucket exists" in result.output
+    assert all(rows == [] for rows in table_rows(target).values())
+
+
+def test_a_backup_missing_a_stored_file_says_which(source, tmp_path):
+    with source.app_context():
+        stored = db.session.scalars(select(StoredFile)).first()
+        name = original_object(stored)
+        storage.storage_for(stored.storage).local_path(name).unlink()
+    result = source.test_cli_runner().invoke(args=["backup", str(tmp_path / "site.zip")])
+    assert result.exit_code == 1
+    assert f"The stored file {name} is missing" in result.output
+    assert not list(tmp_path.glob("site.zip*"))  # no archive, whole or in part

@@ -15,6 +15,8 @@ import json
 import posixpath
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -64,6 +66,20 @@ def check_revision(conn) -> str:
             "run `flask --app statboard db upgrade` first."
         )
     return head
+
+
+@contextmanager
+def storage_errors(url: str) -> Iterator[None]:
+    """A storage that fails (a missing bucket, no credentials, a full disk) as a TargetError."""
+    try:
+        yield
+    except (KeyError, ArchiveError, TargetError):
+        raise
+    except Exception as error:
+        raise TargetError(
+            f"The storage {url} failed ({error}): check that its folder or bucket exists "
+            "and may be written, and its credentials."
+        ) from error
 
 
 def table_entry(name: str) -> str:

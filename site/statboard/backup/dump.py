@@ -19,6 +19,7 @@ from statboard.backup.archive import (
     check_revision,
     file_entry,
     row_line,
+    storage_errors,
     table_entry,
 )
 from statboard.counters import store as counter_store
@@ -158,7 +159,8 @@ def counted(items, advance):
 
 def read_object(storage_url: str, name: str) -> bytes:
     try:
-        return storage.storage_for(storage_url).read(name)
+        with storage_errors(storage_url):
+            return storage.storage_for(storage_url).read(name)
     except KeyError:
         raise TargetError(
             f"The stored file {name} is missing from {storage_url}: restore it there, or "

@@ -18,6 +18,7 @@ from statboard.backup.archive import (
     decode,
     file_entry,
     open_archive,
+    storage_errors,
     table_entry,
     verify,
 )
@@ -50,7 +51,9 @@ def check_empty(conn, target) -> None:
             f"The database is not empty (the tables {', '.join(filled)} have rows): "
             "restore into a new, empty database migrated with `flask --app statboard db upgrade`."
         )
-    if next(iter(target.listing()), None) is not None:
+    with storage_errors(target.url_id):
+        holds_files = next(iter(target.listing()), None) is not None
+    if holds_files:
         raise TargetError(
             f"The storage {target.url_id} is not empty: restore into an empty folder or bucket "
             "prefix (set STATBOARD_STORAGE_URL)."
@@ -75,7 +78,6 @@ def read_rows(archive, table, target_url: str):
                     f"Row {number} of the archive's {table.name} is not a row of that table: "
                     "the archive was not made by `flask --app statboard backup`."
                 ) from None
-
             if unknown:
                 raise ArchiveError(
                     f"The archive's {table.name} has columns this code lacks "
@@ -106,7 +108,7 @@ def insert_rows(conn, archive, manifest, target_url: str, advance) -> None:
         if found != manifest["tables"][table.name]["rows"]:
             raise ArchiveError(
                 f"The table {table.name} has {found} rows after the restore and the archive "
-                f"{manifest['tables'][table.name]['rows']}: nothing was restored."
+                f"{manifest['tables'][table.name]['rows']}: the archive is damaged."
             )
 
 
@@ -139,7 +141,9 @@ def write_files(archive, manifest, target, advance) -> None:
     for key in keys:  # the storage was empty: all it holds under these keys is ours
         after_rollback(target.delete, key)
     for item in manifest["files"]:
-        target.save(item["name"], archive.read(file_entry(item["name"])), item["content_type"])
+        data = archive.read(file_entry(item["name"]))
+        with storage_errors(target.url_id):
+            target.save(item["name"], data, item["content_type"])
         advance(1)
 
 
