@@ -6,6 +6,7 @@ CLI commands. Order matters only for the demo page (kinds appear in this order).
 
 from statboard import (
     auth,
+    backup,
     badges,
     counters,
     embeds,
@@ -40,4 +41,5 @@ FEATURES = [
     badges,
     embeds,
     openapi,
+    backup,  # after every feature: its tables are all known
 ]
