@@ -16,10 +16,10 @@ from statboard.counters import store as counter_store
 from statboard.counters.models import CounterHistory
 from statboard.extensions import db
 from statboard.hosts.models import HostRollup, HostSample, RemoteCheck, RemoteHost
-from statboard.notify.models import ChangeBatch, NotifyChoice
+from statboard.notify.models import ChangeBatch, NotifyChannel, NotifyChoice
 from statboard.storage.models import StoredFile
 from statboard.storage.uploads import original_object
-from statboard.tasks.models import Task
+from statboard.tasks.models import ScheduledRun, Task
 
 from tests.conftest import AuthActions, gen_user, make_settings
 from tests.fixtures.images import make_block, picture, s3_storage_url, upload
@@ -97,6 +97,8 @@ def fill(app):
         admin_id = db.session.scalar(select(LoginSession.user_id))
         db.session.add(NotifyChoice(user_id=admin_id, mode="digest", pages=[1]))
         db.session.add(ChangeBatch(batch="b1", group="page:1", records=[{"what": "x"}]))
+        db.session.add(NotifyChannel(user_id=admin_id, url="json://127.0.0.1:9/hook?+X-Token=s"))
+        db.session.add(ScheduledRun(name="hosts.sample", last_run=1772366400.25, runs=3))
         db.session.add(
             Task(id="t1", kind="series.import", owner_id=admin_id, state="done", result={"n": 3})
         )
