@@ -141,6 +141,7 @@ class Config:
     HOST_CHECK_TIMEOUT = 5  # seconds a remote host has to answer a check
     HOST_CHECK_RETENTION_DAYS = 30  # history of remote host checks
     HOST_REFRESH_SECONDS = 5  # how often an open host tile refreshes itself
+    ALERTS_EVALUATE_SECONDS = 60  # how often alert rules are evaluated (once per cluster)
     # The host API: limits of one iostat sampling (count reports, count x wait seconds).
     IOSTAT_MAX_COUNT = 60
     IOSTAT_MAX_SECONDS = 300

@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "site" / "statboard"
 FEATURES = {
     *("images", "series", "hosts", "hostapi", "counters"),
-    *("metrics", "badges", "embeds", "openapi", "backup"),
+    *("metrics", "badges", "embeds", "openapi", "backup", "alerts"),
 }
 INFRASTRUCTURE = {
     *("notify", "tasks", "storage", "errors", "extensions", "models_base", "htmx"),

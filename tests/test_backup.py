@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 from statboard import create_app, storage
+from statboard.alerts.models import AlertEvent, AlertRule
 from statboard.auth.models import LoginSession, User
 from statboard.counters import store as counter_store
 from statboard.counters.models import CounterHistory
@@ -99,6 +100,11 @@ def fill(app):
         db.session.add(ChangeBatch(batch="b1", group="page:1", records=[{"what": "x"}]))
         db.session.add(NotifyChannel(user_id=admin_id, url="json://127.0.0.1:9/hook?+X-Token=s"))
         db.session.add(ScheduledRun(name="hosts.sample", last_run=1772366400.25, runs=3))
+        rule = AlertRule(
+            block_id=hosts_block, metric="down", span=3, active={"1": {"since": "x"}}, memo={}
+        )
+        rule.events.append(AlertEvent(block_id=hosts_block, target="1", event="fired", at=now))
+        db.session.add(rule)
         db.session.add(
             Task(id="t1", kind="series.import", owner_id=admin_id, state="done", result={"n": 3})
         )

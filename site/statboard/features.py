@@ -5,6 +5,7 @@ CLI commands. Order matters only for the demo page (kinds appear in this order).
 """
 
 from statboard import (
+    alerts,
     auth,
     backup,
     badges,
@@ -37,6 +38,7 @@ FEATURES = [
     hosts,
     hostapi,
     counters,
+    alerts,  # after the kinds it sets rules on
     metrics,  # after counters: it counts the counter API's requests too
     badges,
     embeds,

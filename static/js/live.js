@@ -20,8 +20,8 @@
   if (!body.dataset.liveSrc || !window.EventSource) return;
 
   // EventSource hands over only the event types it is told of: every type published.
-  const TYPES = ["block", "layout", "page", "nav", "counter", "host", "hosts", "samples", "task",
-    "resync", "renew"];
+  const TYPES = ["alert", "block", "layout", "page", "nav", "counter", "host", "hosts", "samples",
+    "task", "resync", "renew"];
   const MAX_BACKOFF_S = 30;
   const BUSY_RETRY_MS = 250;
   const NOTICE = "This block was just saved elsewhere; saving now will be refused — " +

@@ -20,6 +20,15 @@ from statboard.extensions import db
 from statboard.hosts.models import DOWN, UP, RemoteCheck, RemoteHost
 from statboard.models_base import utcnow
 
+_quiet: list = []
+
+
+def quiet_when(check) -> None:
+    """check(host) -> True when another feature speaks for the host going down or back
+    up (alerts: a block with a "down" rule); its checks then announce nothing here."""
+    if check not in _quiet:
+        _quiet.append(check)
+
 
 class InvalidHost(ValueError):
     """A host URL or name that cannot be used; the message says what to fix."""
@@ -142,9 +151,10 @@ def record_check(host: RemoteHost, result: Probe, at: datetime | None = None) ->
         )
     )
     state = UP if result.up else DOWN
-    if state == DOWN and host.state != DOWN:
+    spoken_for = state != host.state and any(check(host) for check in _quiet)
+    if state == DOWN and host.state != DOWN and not spoken_for:
         notify.announce(None, "reports", f"host {host.name} is down", kind=notify.HOSTS)
-    elif state == UP and host.state == DOWN:
+    elif state == UP and host.state == DOWN and not spoken_for:
         notify.announce(None, "reports", f"host {host.name} is back up", kind=notify.HOSTS)
     if state != host.state:
         host.state, host.changed_at = state, at

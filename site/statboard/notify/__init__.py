@@ -5,7 +5,7 @@ after_rollback(func, *args)    if it does not commit
 batch(name, flush) -> list     one list per transaction, flushed after its commit
 announce(actor, action, subject, page=None, url=None, block=, facets=, session=, kind=)
                                a change: the log line and the admins' mail and channel
-                               notes after commit (kind: CHANGES, or HOSTS for an alert)
+                               notes after commit (kind: CHANGES, HOSTS, ALERTS)
 mail_admins(subject, body)     one email of its own to the admins, after the commit
 """
 
@@ -15,10 +15,11 @@ from statboard.extensions import db
 from statboard.notify import mailer
 from statboard.notify.changes import mail_admins, queue_change
 from statboard.notify.facets import changed, field, items, text
-from statboard.notify.models import CHANGES, HOSTS
+from statboard.notify.models import ALERTS, CHANGES, HOSTS
 from statboard.notify.queue import after_commit, after_rollback, batch, init_queue
 
 __all__ = [
+    "ALERTS",
     "CHANGES",
     "HOSTS",
     "after_commit",
@@ -54,7 +55,8 @@ def announce(
     `facets` (notify.changed(before, after) of notify.text/field/items descriptions);
     session=True makes it part of the actor's edit session on that block: their saves
     of it within NOTIFY_SESSION_SECONDS of each other are one mail. `kind` says which
-    admins' channels want it (notify.CHANGES, or notify.HOSTS for a host alert).
+    admins' channels want it (notify.CHANGES, notify.HOSTS for a host
+    alert, notify.ALERTS for a counter or follower alert).
     """
     queue_change(
         actor, action, subject, page, url, block=block, facets=facets, session=session, kind=kind

@@ -31,8 +31,13 @@ MODES = {
     DAILY: "A daily digest",
     NONE: "None",
 }
-CHANGES, HOSTS = "changes", "hosts"  # the kinds of notification (a record's "kind")
-KINDS = {CHANGES: "Changes to the site", HOSTS: "Host alerts (down, back up)"}
+# the kinds of notification (a record's "kind")
+CHANGES, HOSTS, ALERTS = "changes", "hosts", "alerts"
+KINDS = {
+    CHANGES: "Changes to the site",
+    HOSTS: "Host alerts (down, back up, host metrics)",
+    ALERTS: "Counter and follower alerts",
+}
 
 
 class ChangeBatch(db.Model):
@@ -84,7 +89,7 @@ class NotifyChannel(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     url: Mapped[str] = mapped_column(Text)
-    kinds: Mapped[list[str]] = mapped_column(JSON, default=lambda: [CHANGES, HOSTS])
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=lambda: [CHANGES, HOSTS, ALERTS])
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def wants(self, record: dict) -> bool:

@@ -77,6 +77,18 @@ class BlockKind:
 
 
 _kinds: dict[str, BlockKind] = {}
+_badges: list[Callable[[Any], str]] = []
+
+
+def badge(func: Callable[[Any], str]) -> None:
+    """A feature's line under every block (alerts' state line): func(block) -> markup,
+    "" for blocks it has nothing to say about."""
+    if func not in _badges:
+        _badges.append(func)
+
+
+def badges(block) -> list[str]:
+    return [html for html in (func(block) for func in _badges) if html]
 
 
 def register(kind: BlockKind) -> None:

@@ -40,6 +40,7 @@ def init_templating(app):
             "nav_pages": lambda: services.nav_pages(current_user.is_authenticated),
             "block_kind": block_kind,
             "block_context": block_context,
+            "block_badges": registry.badges,
             "block_kinds": registry.all_kinds,
             "block_assets": registry.assets,
             "live_stream_of": live.stream_for,
