@@ -12,10 +12,12 @@ from statboard.counters.models import CounterHistory
 from statboard.extensions import db
 from statboard.hosts.models import HostSample
 from statboard.models_base import utcnow
+from statboard.pages.models import Block
 from statboard.series.models import Sample
 
 from tests.conftest import AuthActions, gen_user
 from tests.fixtures.images import make_block
+from tests.live_helpers import Listener
 from tests.pages_helpers import HX
 from tests.series_helpers import gen_account, gen_chart
 from tests.test_hosts_remote import LocalServer, add_host, check_all
@@ -223,11 +225,17 @@ def counter_minutes(app, key: str, total: int) -> None:
 
 def test_a_counter_rate_above_and_below(app, client, admin):
     block_id = make_block(app, "counter", {"key": "song/1", "title": ""})
+    listener = Listener(app)
     assert add_rule(client, block_id, admin, metric="rate_above", level="30").status_code == 200
     assert add_rule(client, block_id, admin, metric="rate_below", level="10").status_code == 200
     counter_minutes(app, "song/1", 50)
     assert run(app) == [("fired", "counter song/1: Rate per minute above 30 (now 50)")]
+    with app.app_context():
+        page_id = db.session.get(Block, block_id).page_id
+    alerted = [(f"page:{page_id}", "alert", {"alerts": block_id})]
+    assert [e for e in listener.heard("page:") if e[1] == "alert"] == alerted  # after commit
     assert run(app) == []
+    assert [e for e in listener.heard("page:") if e[1] == "alert"] == alerted  # nothing new
     counter_minutes(app, "song/1", 5)
     assert run(app) == [
         ("cleared", "counter song/1: back to normal (now 5)"),
@@ -267,3 +275,43 @@ def test_a_removed_rule_is_gone_with_its_history(app, client, admin):
     assert response.status_code == 200 and "No rules on this block" in response.get_data(
         as_text=True
     )
+
+
+def test_disk_use_above_fires_after_its_span(app, client, admin):
+    """This host's real disks (psutil): any disk in use is above 0.1 %."""
+    block_id = make_block(app, "host", {})
+    add_rule(client, block_id, admin, metric="disk", level="0.1", span="1")
+    now = utcnow()
+    assert run(app, now) == []  # above since now: not for a minute yet
+    fired = run(app, now + timedelta(seconds=61))
+    assert fired and {event for event, _ in fired} == {"fired"}
+    assert all(text.startswith("disk /") for _, text in fired)
+    assert run(app, now + timedelta(seconds=120)) == []
+
+
+def test_a_disk_filling_fast_fires(app, client, admin):
+    block_id = make_block(app, "host", {})
+    add_rule(client, block_id, admin, metric="disk_full", span="7")
+    now = utcnow()
+    assert run(app, now) == []  # the first reading: no rate yet
+    with app.app_context():  # as if each disk had been empty an hour ago
+        rule = db.session.scalar(db.select(AlertRule))
+        hour_ago = (now - timedelta(hours=1)).isoformat()
+        rule.memo = {key: [hour_ago, 0] for key in rule.memo}
+        db.session.commit()
+    fired = run(app, now + timedelta(seconds=1))
+    assert fired and all("Disk full within 7 days (in " in text for _, text in fired)
+
+
+def test_a_deleted_block_takes_its_rules_and_history(app, client, admin):
+    block_id = make_block(app, "counter", {"key": "song/2", "title": ""})
+    add_rule(client, block_id, admin, metric="rate_below", level="1")
+    counter_minutes(app, "song/2", 0)
+    assert [e for e, _ in run(app)] == ["fired"]
+    version = client.get(f"/blocks/{block_id}/delete", headers=admin)
+    assert version.status_code == 200
+    response = client.post(f"/blocks/{block_id}/delete", headers=admin)
+    assert response.status_code in (200, 303)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(AlertRule)) == 0
+        assert db.session.scalar(db.select(db.func.count()).select_from(AlertEvent)) == 0

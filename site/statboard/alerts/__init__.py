@@ -23,4 +23,5 @@ def init_app(app):
 
     app.register_blueprint(bp)
     blocks.badge(routes.block_line)
+    blocks.on_any_delete(rules.remove_block_rules)
     remote.quiet_when(rules.watches_down)

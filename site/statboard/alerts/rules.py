@@ -9,7 +9,7 @@ chart          followers_above, followers_below: an account's followers cross LE
 
 from dataclasses import dataclass
 
-from statboard.alerts.models import AlertRule
+from statboard.alerts.models import AlertEvent, AlertRule
 from statboard.extensions import db
 
 
@@ -120,4 +120,7 @@ def watches_down(host) -> bool:
 
 
 def remove_block_rules(block) -> None:
+    """The block is being deleted: its rules and their history go with it (same commit)."""
+    ids = db.select(AlertRule.id).where(AlertRule.block_id == block.id)
+    db.session.execute(db.delete(AlertEvent).where(AlertEvent.rule_id.in_(ids)))
     db.session.execute(db.delete(AlertRule).where(AlertRule.block_id == block.id))

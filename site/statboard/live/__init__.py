@@ -5,7 +5,8 @@
     stream_for(channels) -> dict        what a page embeds: its stream URL and last event id
 
 Channels name what changed, never more than every reader of the channel may see:
-    page:<id>      block <id> changed ({"block", "version"}), layout, page (renamed)
+    page:<id>      block <id> changed ({"block", "version"}), layout, page (renamed),
+                   alert (an alert of block {"alerts"} fired or cleared)
     nav            the navigation changed
     user:<id>      the user's tasks progressed ({"task", "state"})
     counter:<key>  a counter's value ({"key", "value"}), a few times a second at most

@@ -31,7 +31,7 @@ from statboard.extensions import db
 from statboard.htmx import is_htmx, vary_on_htmx
 from statboard.pages import services
 from statboard.pages.models import Block
-from statboard.pages.registry import BlockKind, badge, register
+from statboard.pages.registry import BlockKind, badge, on_any_delete, register
 from statboard.pages.registry import find as find_kind
 from statboard.pages.services import Conflict, change_content, check_version, commit_block
 
@@ -50,6 +50,7 @@ __all__ = [
     "moved",
     "moved_prefix",
     "of_kind",
+    "on_any_delete",
     "register",
     "route",
     "url",

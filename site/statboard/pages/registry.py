@@ -87,6 +87,21 @@ def badge(func: Callable[[Any], str]) -> None:
         _badges.append(func)
 
 
+_deletes: list[Callable[[Any], None]] = []
+
+
+def on_any_delete(func: Callable[[Any], None]) -> None:
+    """A feature's rows about blocks of any kind (alerts' rules): func(block) removes
+    them, in the deleting transaction, like a kind's own on_delete."""
+    if func not in _deletes:
+        _deletes.append(func)
+
+
+def deleting(block) -> None:
+    for func in _deletes:
+        func(block)
+
+
 def badges(block) -> list[str]:
     return [html for html in (func(block) for func in _badges) if html]
 

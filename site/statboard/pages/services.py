@@ -233,6 +233,7 @@ def delete_block(block: Block, actor) -> Page:
     kind = registry.find(block.kind)
     if kind is not None and kind.on_delete is not None:
         kind.on_delete(block)  # e.g. let go of the block's files, in this transaction
+    registry.deleting(block)  # and other features' rows about it (alert rules)
     page.blocks.remove(block)
     _renumber(list(page.blocks))
     _layout_changed(page)
