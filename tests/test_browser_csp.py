@@ -130,3 +130,20 @@ def test_an_admin_adds_a_channel_in_place_without_a_violation(admin, site):
     row.locator("button", has_text="Remove").click()
     admin.locator("#channels", has_text="No channels of yours yet").wait_for()
     assert violations(admin) == []
+
+
+def test_an_admin_sets_an_alert_rule_in_place_without_a_violation(admin):
+    tile = admin.locator("#blocks > article.block--host").first
+    tile.locator(".alerts-open").click()
+    rules = tile.locator(".alerts-rules")
+    rules.wait_for()
+    rules.locator("select[name=metric]").select_option("cpu")
+    rules.locator("input[name=level]").fill("150")
+    rules.locator("input[name=span]").fill("5")
+    rules.locator("button", has_text="Add rule").click()
+    tile.locator(".alerts-error", has_text="from 0 % to 100 %").wait_for()  # the 422, swapped
+    tile.locator("input[name=level]").fill("90")
+    tile.locator("button", has_text="Add rule").click()
+    tile.locator(".alerts-rule-list li", has_text="CPU above 90% for 5 min").wait_for()
+    assert tile.locator(".alerts-error").count() == 0
+    assert violations(admin) == []
