@@ -21,6 +21,7 @@ from tests.live_helpers import Listener
 from tests.pages_helpers import HX
 from tests.series_helpers import gen_account, gen_chart
 from tests.test_hosts_remote import LocalServer, add_host, check_all
+from tests.test_notify_channels import add_channel, notes_done
 
 
 @pytest.fixture
@@ -263,6 +264,8 @@ def test_a_follower_count_crossing_a_value(app, client, admin, caplog):
         db.session.commit()
     assert [e for e, _ in run(app)] == ["cleared"]
     assert history(app, block_id) == [("fired", 1200), ("cleared", 980)]
+    panel = client.get(f"/blocks/{block_id}/alerts/panel", headers=HX).get_data(as_text=True)
+    assert "Followers at or above 1000 (" in panel and "KevKeeganQuotes" in panel
     assert len([line for line in announced(caplog) if "alert" in line]) == 2
 
 
@@ -315,3 +318,18 @@ def test_a_deleted_block_takes_its_rules_and_history(app, client, admin):
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(AlertRule)) == 0
         assert db.session.scalar(db.select(db.func.count()).select_from(AlertEvent)) == 0
+
+
+def test_counter_alerts_go_to_the_channels_ticked_for_them(
+    app, client, admin, webhook_receiver, ntfy_receiver
+):
+    add_channel(client, admin, webhook_receiver.url("json", "alerts"), kinds=["alerts"])
+    add_channel(client, admin, ntfy_receiver.url("ntfy", "hosts"), kinds=["hosts"])
+    block_id = make_block(app, "counter", {"key": "song/3", "title": ""})
+    add_rule(client, block_id, admin, metric="rate_above", level="5")
+    counter_minutes(app, "song/3", 9)
+    assert [e for e, _ in run(app)] == ["fired"]
+    [note] = webhook_receiver.wait_for(1)
+    assert "counter song/3: Rate per minute above 5 (now 9)" in note["title"] + note["message"]
+    notes_done(app)
+    assert ntfy_receiver.notes == []

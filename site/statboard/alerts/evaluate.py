@@ -22,6 +22,7 @@ from statboard.hosts.metrics import disk_usage
 from statboard.hosts.models import HostSample, RemoteCheck
 from statboard.models_base import utcnow
 from statboard.pages import blocks
+from statboard.series.models import Account
 from statboard.series.samples import latest_counts
 
 ALERTS = notify.ALERTS
@@ -29,7 +30,7 @@ DISK_RATE_MIN = timedelta(minutes=10)  # a disk's rate needs readings this far a
 DISK_RATE_MAX = timedelta(days=1)  # and no further: the rate is the current one
 
 
-def _above_for(rule, metric: str, now: datetime, firing: bool) -> float | None | bool:
+def _above_for(rule, metric: str, now: datetime, firing: bool) -> tuple[bool, float] | None:
     """(over, value) of this host's metric: over the level for the whole span (to
     fire), or on the latest sample (to stay firing)."""
     column = getattr(HostSample, metric)
@@ -66,7 +67,8 @@ def _host(rule, now: datetime) -> dict:
             states[mount] = (over, disk["percent"], f"disk {mount}")
         else:
             states[mount] = _disk_full(rule, memo, mount, disk, now)
-    rule.memo = memo
+    if memo != rule.memo:
+        rule.memo = memo
     return {k: v for k, v in states.items() if v is not None}
 
 
@@ -117,7 +119,9 @@ def _followers(rule, block, now) -> dict:
         return {}
     count = found[1]
     over = count >= rule.level if rule.metric == "followers_above" else count < rule.level
-    return {str(rule.account_id): (over, count, f"account {rule.account_id}")}
+    account = db.session.get(Account, rule.account_id)
+    name = account.label if account is not None else f"account {rule.account_id}"
+    return {str(rule.account_id): (over, count, name)}
 
 
 READERS = {
@@ -170,10 +174,12 @@ def evaluate(now: datetime | None = None) -> list[AlertEvent]:
             events.append(event)
             note_kind = notify.HOSTS if block.kind in ("host", "remote_hosts") else ALERTS
             notes.setdefault((note_kind, kind), []).append((rule, block, event, name))
-        rule.active = active
+        if active != rule.active:
+            rule.active = active
     for (note_kind, kind), items in notes.items():
         _announce(note_kind, kind, items)
-    for block_id, page_id in {(e[1].id, e[1].page_id) for i in notes.values() for e in i}:
+    changed = {(block.id, block.page_id) for items in notes.values() for _, block, _, _ in items}
+    for block_id, page_id in sorted(changed):  # open pages refetch the block's alert line
         live.publish(f"page:{page_id}", "alert", alerts=block_id)
     return events
 
