@@ -2,6 +2,7 @@
 fired once and cleared once, one message for many hosts, shown and logged."""
 
 import logging
+import re
 import time
 from datetime import timedelta
 
@@ -30,8 +31,10 @@ def admin(auth):
     return {**HX, **auth.csrf()}
 
 
-def announced(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "statboard.changes"]
+def announced(caplog, links=False) -> list[str]:
+    """The change log's lines, without the link to the block unless asked."""
+    lines = [r.getMessage() for r in caplog.records if r.name == "statboard.changes"]
+    return lines if links else [re.sub(r" \(http://\S+\)$", "", line) for line in lines]
 
 
 def add_rule(client, block_id, headers, **form):
@@ -106,6 +109,7 @@ def test_cpu_above_fires_once_and_clears_once(app, client, admin, caplog):
         db.session.commit()
     assert run(app, now) == [("fired", "this host: CPU above 90% for 5 min (now 95%)")]
     assert run(app, now + timedelta(seconds=5)) == []  # still firing: nothing more
+    assert announced(caplog, links=True)[0].endswith(f"(http://statboard.test/#block-{block_id})")
     assert announced(caplog) == [
         "Statboard reports alert fired: this host: CPU above 90% for 5 min (now 95%)"
     ]
@@ -204,6 +208,8 @@ def test_many_hosts_down_together_is_one_message(
     # The block's rule speaks for its hosts: no "host db1 is down" of the checks too.
     assert not [line for line in announced(caplog) if "is down" in line and "3 hosts" not in line]
     subjects = ada_subjects(inbox, until="are back up")
+    [down] = [m for r, m in inbox.messages if "ada@" in r[0] and "are down" in str(m["Subject"])]
+    assert f"/#block-{block_id}" in down.get_body(("plain",)).get_content()
     assert sum("3 hosts are down: db1, db2, db3" in s for s in subjects) == 1, subjects
     assert not [s for s in subjects if "host db1 is down" in s]
 

@@ -195,12 +195,13 @@ def _announce(note_kind: str, kind: str, items: list) -> None:
         subject = f"alert {kind}: {items[0][2].text}"
     else:
         subject = f"{len(items)} alerts {kind}: " + "; ".join(e.text for _, _, e, _ in items)
-    block = items[0][1]
-    try:
-        url = blocks.url(block)
-    except RuntimeError:  # no request and no SERVER_NAME to build it in the jobs thread
-        url = None
-    notify.announce(None, "reports", subject, url=url, kind=note_kind)
+    notify.announce(None, "reports", subject, url=_block_path(items[0][1]), kind=note_kind)
+
+
+def _block_path(block) -> str:
+    """The block on its page, built without a request (the jobs thread has none)."""
+    path = current_app.url_map.bind("localhost").build("pages.show", {"slug": block.page.slug})
+    return f"{path}#block-{block.id}"
 
 
 def recent(block_id: int, limit: int = 10) -> list[AlertEvent]:
