@@ -19,7 +19,7 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("block_id", sa.Integer(), nullable=False),
         sa.Column("metric", sa.String(length=32), nullable=False),
-        sa.Column("level", sa.Float(), nullable=False),
+        sa.Column("level", sa.Double(), nullable=False),
         sa.Column("span", sa.Integer(), nullable=False),
         sa.Column("account_id", sa.Integer(), nullable=True),
         sa.Column("active", sa.JSON(), nullable=False),
@@ -40,7 +40,7 @@ def upgrade():
         sa.Column("target", sa.String(length=200), nullable=False),
         sa.Column("event", sa.String(length=16), nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
-        sa.Column("value", sa.Float(), nullable=True),
+        sa.Column("value", sa.Double(), nullable=True),
         sa.Column("text", sa.String(length=300), nullable=False),
         sa.ForeignKeyConstraint(
             ["rule_id"],
