@@ -8,9 +8,11 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# alembic.ini's logging, unless the process has its own: migrations also run inside
+# Statboard's processes (every `flask` command, run.py --migrate, restore), whose
+# loggers (the change log) must keep working.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name)
 logger = logging.getLogger("alembic.env")
 
 

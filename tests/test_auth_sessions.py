@@ -66,7 +66,7 @@ def test_a_password_changed_over_v3_ends_every_session(app, method):
     response = app.test_client().open(
         "/v3/users/alice",
         method=method,
-        json={"fullname": "Alice", "password": "brand-new-pw"},
+        json={"fullname": "Alice", "password": "brand-new-pw", "admin": False},  # PUT: all
         headers={"Authorization": f"Basic {pair}", "Accept": "application/json"},
     )
     assert response.status_code == 200, response.get_data(as_text=True)

@@ -85,3 +85,18 @@ def test_migrations_build_the_models_schema(engine, tmp_path, request):
     assert upgrade.returncode == 0, upgrade.stderr
     check = subprocess.run([*flask, "check"], env=env, cwd=ROOT, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_migrating_inside_a_process_keeps_its_change_log(tmp_path, caplog):
+    """run.py --migrate and restore upgrade in-process: the change log must still log."""
+    import flask_migrate
+    from statboard import notify
+
+    app = create_app(make_settings(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'm.db'}"))
+    with app.app_context():
+        flask_migrate.upgrade()
+    with app.test_request_context(), caplog.at_level("INFO", logger="statboard.changes"):
+        db.session.add(Page(slug="logged", title="Logged"))
+        notify.announce(None, "added", "text block 1")
+        db.session.commit()
+    assert "added text block 1" in caplog.text
