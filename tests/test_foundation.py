@@ -14,7 +14,7 @@ from tests.conftest import make_settings
 from tests.fixtures.servers import ROOT
 
 
-def make_settings_come_from_statboard_environment(monkeypatch, tmp_path):
+def test_settings_come_from_the_statboard_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("STATBOARD_SITE_NAME", "Wall")
     monkeypatch.setenv("STATBOARD_WORKERS", "3")
     app = create_app(make_settings(tmp_path))
