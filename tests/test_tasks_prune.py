@@ -13,12 +13,13 @@ def add_task(db_path, state: str, finished_hours_ago: float | None, created_hour
     now = datetime.now(UTC).replace(tzinfo=None)
     finished = None if finished_hours_ago is None else now - timedelta(hours=finished_hours_ago)
     task_id = str(uuid.uuid4())
+    created = str(now - timedelta(hours=created_hours_ago))
     with sqlite3.connect(db_path, timeout=15) as conn:
         conn.execute(
             "INSERT INTO tasks (id, kind, state, args, progress, message, attempts, max_retries,"
             " cancel_requested, created_at, finished_at)"
             " VALUES (?, 'mail.admins', ?, '{}', 0, '', 1, 0, 0, ?, ?)",
-            (task_id, state, str(now - timedelta(hours=created_hours_ago)), finished and str(finished)),
+            (task_id, state, created, finished and str(finished)),
         )
     return task_id
 
