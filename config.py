@@ -72,6 +72,9 @@ class Config:
     TASK_ANONYMOUS_THREADS = 2
     TASK_ANONYMOUS_QUEUE = 8
     TASK_RETRY_BACKOFF = 2.0  # seconds before a failed task's first retry; doubled each time
+    # Finished task records are kept this long (for their owner's task page, for reading
+    # what failed), then pruned by the periodic job tasks.prune (every SWEEP_SECONDS).
+    TASK_RETENTION_HOURS = 168
     TASK_IMPORTS = []  # extra modules whose @task functions the runner and workers load
     SCHEDULER = True  # periodic jobs (samplings, collections) in the served site
     # One process of the cluster leads and runs the periodic jobs. None: chosen by the

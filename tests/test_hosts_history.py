@@ -1,12 +1,21 @@
 """This host's readings and history: roll-ups, retention, ranges, sparklines."""
 
 import re
+import shutil
+import subprocess
+import time
 from datetime import datetime, timedelta
 
 import pytest
 from statboard.extensions import db
 from statboard.hosts import history
-from statboard.hosts.metrics import IOSTAT_HEADER, Meter, iostat_report, uptime_line
+from statboard.hosts.metrics import (
+    IOSTAT_HEADER,
+    Meter,
+    Snapshots,
+    iostat_report,
+    uptime_line,
+)
 from statboard.hosts.models import HostRollup, HostSample, RemoteCheck, RemoteHost
 from statboard.hosts.sparkline import sparkline
 
@@ -136,3 +145,37 @@ def test_sparkline_scales_and_downsamples():
     assert len(line.split()) == 120
     assert "spark-empty" in sparkline([1.0], "too little")
     assert "&lt;b&gt;" in sparkline([], "<b>")
+
+
+def shape(line: str) -> str:
+    """An uptime line with its numbers blanked: what stays is the format."""
+    return re.sub(r"\d+(\.\d+)?", "N", line)
+
+
+def test_uptime_line_matches_the_uptime_command_on_this_host():
+    """Built from /proc, utmp and the load average, it reads as procps' uptime does:
+    the same words, plurals, padding and numbers (the clock may tick in between)."""
+    uptime = shutil.which("uptime")
+    if uptime is None:
+        pytest.skip("no uptime command on this host")
+    for _attempt in range(3):  # a minute or the clock may roll over between the two
+        before = time.time()
+        theirs = subprocess.run([uptime], capture_output=True, text=True, check=True).stdout
+        ours = uptime_line()
+        if time.time() - before < 0.5 and theirs.strip()[:8] == ours[:8]:
+            break
+    theirs = theirs.strip()
+    assert shape(ours) == shape(theirs), (ours, theirs)
+    assert ours.split(",")[0] == theirs.split(",")[0]  # the time and how long up
+    assert re.search(r"\d+ users?", ours)[0] == re.search(r"\d+ users?", theirs)[0]
+
+
+def test_one_snapshot_a_second_serves_the_uptime_and_the_tile():
+    snapshots = Snapshots(max_age=0.3)
+    first = snapshots.get()
+    assert snapshots.get() is first  # no reading of the host for the next request
+    assert shape(first.uptime) == shape(uptime_line())
+    assert first.seconds > 0 and first.disks and 0 <= first.reading.mem <= 100
+    time.sleep(0.35)
+    second = snapshots.get()
+    assert second is not first and second.taken > first.taken

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import Engine, event
 from statboard.auth.models import User
 from statboard.extensions import db
 from statboard.models_base import utcnow
@@ -273,6 +274,34 @@ def test_an_edit_session_of_ten_autosaves_is_one_mail_with_the_final_state(
     assert "Hello [-world-]{+w0 w1 w2 w3 w4 w5 w6 w7 w8 w9+}" in text
     time.sleep(0.2)
     assert len(inbox.messages) == 1
+
+
+def test_a_text_save_is_one_write_transaction_and_still_mailed(app, client, admin, pages, inbox):
+    """The save's change batch is committed with the block: no task record, no second
+    write; the periodic job mails it once the session is quiet."""
+    text_id = pages["home"][0]
+    save_text(client, text_id, "<p>Warm-up</p>", 1, admin)  # the runner starts once
+    quiet(app)
+    mails(inbox, 1)
+    commits = []
+
+    def count(conn) -> None:
+        commits.append(conn)
+
+    with app.app_context():
+        tasks_before = db.session.scalar(db.select(db.func.count(Task.id)))
+    event.listen(Engine, "commit", count)
+    try:
+        save_text(client, text_id, "<p>Hello brave world</p>", 2, admin)
+        time.sleep(0.5)  # after-commit work on other threads, if there were any
+    finally:
+        event.remove(Engine, "commit", count)
+    assert len(commits) == 1
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Task.id))) == tasks_before
+    assert quiet(app) == 1
+    [_, msg] = mails(inbox, 2)
+    assert "Hello brave world" in parts(msg)[0]
 
 
 def test_a_rollback_sends_nothing(app, admin, pages, inbox):

@@ -57,12 +57,13 @@ def create_app(test_config=None):
     for chatty in ("httpx", "alembic.runtime.plugins"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
-    from statboard import checks, health, security
+    from statboard import assets, checks, health, security
     from statboard.extensions import init_extensions, pool_options
     from statboard.features import FEATURES
 
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", pool_options(app.config))
     init_extensions(app)
+    assets.init_app(app)  # fingerprinted static files, compression
     for feature in FEATURES:
         feature.init_app(app)
     security.init_app(app)  # around the counter API that counters mounted in front

@@ -78,12 +78,17 @@ def side_engine(app, pool_size: int) -> Engine:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_wal(dbapi_connection, _record) -> None:
-    """A SQLite file in WAL mode: readers and the one writer do not wait for each other."""
+    """Every SQLite connection waits SQLITE_BUSY_SECONDS for a writer before it; a file
+    is in WAL mode (readers and the one writer do not wait for each other) and syncs at
+    checkpoints only (synchronous=NORMAL: a commit survives a crash of the process; a
+    power cut may lose the last ones, never the database)."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         try:
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
             if cursor.execute("PRAGMA database_list").fetchone()[2]:  # a file, not :memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
         except Exception:  # another connection is switching it: it will be WAL all the same
             pass
         finally:

@@ -15,7 +15,7 @@ from statboard.hostapi.common import (
     start_iostat,
     task_body,
 )
-from statboard.hosts.metrics import iostat_report, uptime_line
+from statboard.hosts.metrics import iostat_report, snapshots
 
 bp = Blueprint("hostapi", __name__)
 
@@ -41,7 +41,7 @@ def v2_index():
 @bp.get("/v1/uptime/")
 @bp.get("/v2/uptime/")
 def uptime():
-    return {"uptime": uptime_line()}
+    return {"uptime": snapshots.get().uptime}
 
 
 @bp.get("/v1/iostat/")

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from statboard.auth.credentials import basic_user
 from statboard.extensions import db
 from statboard.hostapi.common import cancel_task, find_task, links, start_iostat, task_body
-from statboard.hosts.metrics import uptime_line
+from statboard.hosts.metrics import snapshots
 
 bp = Blueprint("hostapi_v3", __name__, url_prefix="/v3")
 
@@ -65,7 +65,7 @@ def index():
 
 @bp.get("/uptime/")
 def uptime():
-    return {"uptime": uptime_line()}
+    return {"uptime": snapshots.get().uptime}
 
 
 @bp.route("/iostat/", methods=["GET", "POST"])

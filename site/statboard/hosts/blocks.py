@@ -10,7 +10,7 @@ from wtforms.validators import Length
 from statboard import settings
 from statboard.extensions import db
 from statboard.hosts import history, remote
-from statboard.hosts.metrics import Meter, disk_usage, uptime_seconds
+from statboard.hosts.metrics import snapshots
 from statboard.hosts.models import RemoteHost
 from statboard.hosts.sparkline import sparkline
 from statboard.models_base import utcnow
@@ -18,7 +18,6 @@ from statboard.pages import blocks
 
 RANGE_CHOICES = [("1h", "1 hour"), ("24h", "24 hours"), ("30d", "30 days")]
 REMOTE_RANGES = {"1h": timedelta(hours=1), "24h": timedelta(days=1)}
-_tile_meter = Meter()
 
 
 class HostBlockForm(FlaskForm):
@@ -55,7 +54,7 @@ def format_duration(seconds: float) -> str:
 def host_context(block, range_name: str | None = None) -> dict:
     """What the tile shows: live readings, disks, and sparklines over the range."""
     range_name = chosen_range(block, range_name, history.RANGES)
-    now = _tile_meter.read()
+    snapshot = snapshots.get()
     points = history.series(range_name)
     sparks = {
         "cpu": sparkline(points["cpu"], "CPU use", ceiling=100),
@@ -67,9 +66,9 @@ def host_context(block, range_name: str | None = None) -> dict:
     return {
         "range": range_name,
         "ranges": RANGE_CHOICES,
-        "now": now,
-        "uptime": format_duration(uptime_seconds()),
-        "disks": disk_usage(),
+        "now": snapshot.reading,
+        "uptime": format_duration(snapshot.seconds),
+        "disks": snapshot.disks,
         "sparks": sparks,
         "samples": len(points["cpu"]),
         "refresh": int(current_app.config["HOST_REFRESH_SECONDS"]),

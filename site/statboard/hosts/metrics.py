@@ -15,24 +15,30 @@ PSEUDO_FS = {"proc", "sysfs", "devtmpfs", "devpts", "tmpfs", "overlay", "squashf
 
 
 def uptime_seconds() -> float:
-    return max(0.0, time.time() - psutil.boot_time())
+    """Seconds since boot, from /proc/uptime as uptime(1) reads them (psutil elsewhere)."""
+    try:
+        with open("/proc/uptime", "rb") as handle:
+            return float(handle.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return max(0.0, time.time() - psutil.boot_time())
 
 
 def uptime_line(now: datetime | None = None) -> str:
-    """The uptime command's line, stripped of surrounding whitespace as the original
-    API answered it, e.g.
-    '10:15:02 up 3 days,  2:03,  2 users,  load average: 0.15, 0.20, 0.18'."""
+    """The uptime command's line (procps), stripped of surrounding whitespace as the
+    original API answered it, e.g.
+    '10:15:02 up 3 days,  2:03,  2 users,  load average: 0.15, 0.20, 0.18'.
+    Like procps: "day"/"user" unless more than one, hours only when there are any."""
     now = now or datetime.now()
     seconds = int(uptime_seconds())
     days, minutes = seconds // 86400, seconds // 60
     hours, minutes = (minutes // 60) % 24, minutes % 60
     line = f"{now:%H:%M:%S} up "
     if days:
-        line += f"{days} day{'' if days == 1 else 's'}, "
+        line += f"{days} day{'s' if days > 1 else ''}, "
     line += f"{hours:2d}:{minutes:02d}, " if hours else f"{minutes} min, "
-    users = len(psutil.users())
-    line += f"{users:2d} user{'' if users == 1 else 's'}, "
-    load1, load5, load15 = psutil.getloadavg()
+    users = sum(1 for user in psutil.users() if user.name)
+    line += f"{users:2d} user{'s' if users > 1 else ''}, "
+    load1, load5, load15 = os.getloadavg()
     return line + f" load average: {load1:.2f}, {load5:.2f}, {load15:.2f}"
 
 
@@ -124,6 +130,52 @@ def _rate(before, after, field: str, elapsed: float) -> float:
         return 0.0
     delta = getattr(after, field) - (getattr(before, field) if before else 0)
     return max(0.0, delta / elapsed)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """This host at one moment: what /v1/uptime/ and the host tile show."""
+
+    taken: float  # time.monotonic()
+    uptime: str  # the uptime command's line
+    seconds: float  # since boot
+    reading: Reading
+    disks: list[dict]
+
+
+class Snapshots:
+    """One snapshot, taken again at most once every `max_age` seconds.
+
+    Requests read the snapshot they find; the first to find it too old takes the
+    next one, while the others go on with the old one instead of waiting."""
+
+    def __init__(self, max_age: float = 1.0):
+        self.max_age = max_age
+        self._meter = Meter()
+        self._lock = threading.Lock()
+        self._current: Snapshot | None = None
+
+    def get(self) -> Snapshot:
+        current = self._current
+        if current is not None and time.monotonic() - current.taken < self.max_age:
+            return current
+        if not self._lock.acquire(blocking=current is None):
+            return current  # another request is taking the next one
+        try:
+            current = self._current
+            if current is None or time.monotonic() - current.taken >= self.max_age:
+                current = self._current = self._take()
+            return current
+        finally:
+            self._lock.release()
+
+    def _take(self) -> Snapshot:
+        taken = time.monotonic()
+        reading = self._meter.read(min_interval=0.0)
+        return Snapshot(taken, uptime_line(), uptime_seconds(), reading, disk_usage())
+
+
+snapshots = Snapshots()  # this process's: the uptime API and the host tiles share it
 
 
 # --- iostat -d ---------------------------------------------------------------

@@ -17,6 +17,7 @@ from flask import current_app
 
 from statboard import tasks
 from statboard.models_base import utcnow
+from statboard.notify.batches import stage
 from statboard.notify.facets import ITEMS, item_changes
 from statboard.notify.models import CHANGES
 from statboard.notify.queue import after_commit, batch
@@ -68,21 +69,27 @@ def queue_change(
         "kind": kind,
         "session": f"edit:{actor.id}:block:{block['id']}" if session and username else None,
     }
-    batch("admin mail", _hand_over_changes).append(record)
+    batch("admin mail", _hand_over_changes, before_commit=True).append(record)
 
 
 def _hand_over_changes(records: list) -> None:
-    """After the commit: the transaction's records go to the mail task as one batch.
+    """Just before the commit: the transaction's records become one batch.
 
     An edit session (every record one admin's content edit of one block) shares its
-    group with that admin's other edits of the block; any other batch is a group alone.
+    group with that admin's other edits of the block, and is mailed once quiet by the
+    periodic job: its batch is staged in the save's own transaction, so that a save
+    is one write. Any other batch is a group alone, mailed at once: it goes to the
+    mail task after the commit, which stores and sends it.
     """
     batch_id = str(uuid.uuid4())
     sessions = {record["session"] for record in records}
     group = sessions.pop() if len(sessions) == 1 and None not in sessions else batch_id
     committed = utcnow().isoformat()  # to the microsecond: the order of commits
+    if group != batch_id:
+        stage(batch_id, group, list(records), committed)
+        return
     args = {"changes": list(records), "batch": batch_id, "group": group, "committed": committed}
-    hand_over(current_app._get_current_object(), args)
+    after_commit(hand_over, current_app._get_current_object(), args)
 
 
 def _carry_thumbnails(facet: dict) -> dict:

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -29,6 +28,7 @@ from statboard.auth.models import User
 from statboard.extensions import db
 from statboard.models_base import utcnow
 from statboard.notify import channels, compose
+from statboard.notify.batches import stage
 from statboard.notify.choices import period_end
 from statboard.notify.facets import merge
 from statboard.notify.mailer import send_built
@@ -50,22 +50,7 @@ def store(batch: str, group: str, records: list[dict], committed: str = "") -> N
     """Keep a committed transaction's records (once, however often the task runs)."""
     if db.session.scalar(select(ChangeBatch.id).where(ChangeBatch.batch == batch)):
         return
-    now = utcnow()
-    committed_at = datetime.fromisoformat(committed) if committed else now
-    session = group != batch  # an edit session: mailed once quiet
-    quiet = timedelta(seconds=float(current_app.config["NOTIFY_SESSION_SECONDS"]))
-    due = now + quiet if session else now
-    db.session.add(
-        ChangeBatch(
-            batch=batch, group=group, records=records, committed_at=committed_at, due_at=due
-        )
-    )
-    if session:  # the session's earlier saves wait as long as this one
-        db.session.execute(
-            update(ChangeBatch)
-            .where(ChangeBatch.group == group, ChangeBatch.sent_at.is_(None))
-            .values(due_at=due)
-        )
+    stage(batch, group, records, committed)
     try:
         db.session.commit()
     except IntegrityError:  # the same batch stored meanwhile by a retry elsewhere

@@ -4,6 +4,8 @@
     after_rollback(func, *args)    runs if the transaction rolls back instead, or the
                                    request (the app context) ends without committing
     batch(name, flush) -> list     one list per transaction; flush(list) runs after commit
+    batch(name, flush, before_commit=True)   flush(list) runs just before the commit, in
+                                   the transaction: to stage rows that go with the change
 
 Notifications thus fire only once the data they announce is saved, and files written
 for a change that never lands are removed again. The hooks wait in flask.g (one app
@@ -31,11 +33,13 @@ class _Frame:
 
     savepoint: object = None  # the SessionTransaction of a savepoint; None: the outermost
     commit: list = field(default_factory=list)
+    before: list = field(default_factory=list)  # flushes run just before the commit
     rollback: list = field(default_factory=list)
     batches: dict = field(default_factory=dict)
 
     def absorb(self, inner: "_Frame") -> None:
         self.commit += inner.commit
+        self.before += inner.before
         self.rollback += inner.rollback
         self.batches.update(inner.batches)
 
@@ -54,19 +58,22 @@ def after_rollback(func, /, *args, **kwargs) -> None:
     _frames()[-1].rollback.append((func, args, kwargs))
 
 
-def batch(name: str, flush) -> list:
+def batch(name: str, flush, before_commit: bool = False) -> list:
     """The list `name` of the current transaction, for callers to append to.
 
     The first call in a transaction queues flush(the list) after its commit; later
     calls get the same list, so everything gathered goes to one flush call. A
-    rollback drops the list with the transaction.
+    rollback drops the list with the transaction. With before_commit, flush runs
+    just before the outermost commit instead, inside the transaction: what it stages
+    on the session is committed with the change, or not at all (and it may queue
+    after-commit work of its own).
     """
     frames = _frames()
     for frame in reversed(frames):
         if name in frame.batches:
             return frame.batches[name]
     items = frames[-1].batches[name] = []
-    frames[-1].commit.append((flush, (items,), {}))
+    (frames[-1].before if before_commit else frames[-1].commit).append((flush, (items,), {}))
     return items
 
 
@@ -96,6 +103,16 @@ def _roll_back(frames: list[_Frame]) -> None:
 def _on_transaction_create(session, transaction) -> None:
     if transaction.nested and has_app_context():
         _frames().append(_Frame(savepoint=transaction))
+
+
+def _on_before_commit(session) -> None:
+    """The outermost commit: run the before-commit flushes (a failure fails the commit)."""
+    if not has_app_context() or _KEY not in g or session.get_nested_transaction() is not None:
+        return
+    for frame in g.get(_KEY):
+        calls, frame.before = frame.before, []
+        for func, args, kwargs in calls:
+            func(*args, **kwargs)
 
 
 def _on_commit(session) -> None:
@@ -136,6 +153,7 @@ def _on_context_end(*_) -> None:
 def init_queue(app, session) -> None:
     if not event.contains(session, "after_commit", _on_commit):
         event.listen(session, "after_transaction_create", _on_transaction_create)
+        event.listen(session, "before_commit", _on_before_commit)
         event.listen(session, "after_commit", _on_commit)
         event.listen(session, "after_transaction_end", _on_transaction_end)
     # A request may share the app context of a test or a command: both ends count.

@@ -67,7 +67,7 @@ def wait_for(task_id: str, timeout: float = 10.0) -> Task:
 
 
 def init_app(app):
-    from statboard.tasks import engines, routes  # noqa: F401  the routes
+    from statboard.tasks import engines, prune, routes  # noqa: F401  the routes, the job
     from statboard.tasks.access import can_manage
     from statboard.tasks.runner import Runner
 
