@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from statboard import create_app, tasks
@@ -95,7 +96,7 @@ def test_esc_and_ctrl_enter_in_the_gallery_item_editor(site, page):
     page.wait_for_selector(f"#{gallery} .gallery-block[data-version='{int(version) + 1}']")
     assert page.get_attribute(f"#{item} img", "alt") == "Kept"
     scripts = page.eval_on_selector_all("script[src]", "els => els.map(e => e.src)")
-    assert [s for s in scripts if s.endswith("/js/site.js")]
+    assert [s for s in scripts if urlsplit(s).path.endswith("/js/site.js")]
 
 
 # --- autosave ---------------------------------------------------------------------

@@ -126,6 +126,9 @@ def init_app(app) -> None:
         COMPRESS_ALGORITHM=list(ENCODINGS),
         COMPRESS_STREAMS=False,  # never the event stream nor a streamed export
         COMPRESS_MIN_SIZE=500,  # a tiny answer gains nothing
+        # Its own ETag and 304 answered htmx fragments (a gallery item's Cancel) with an
+        # empty swap; pages and fragments carry no validators of ours yet.
+        COMPRESS_EVALUATE_CONDITIONAL_REQUEST=False,
     )
     compress.init_app(app)
     app.view_functions["static"] = serve_static
