@@ -47,15 +47,13 @@ def app(settings):
 
 
 @pytest.fixture
-def make_app(tmp_path):
-    """make_app(**overrides): an app with its tables, on settings of its own (its paths in
-    tmp_path); its counter store (its flusher thread) is closed after the test."""
+def apps():
+    """apps(settings) -> an app on those settings; after the test its counter store (its
+    flusher thread) is closed and its connection pool let go."""
     made = []
 
-    def make(**overrides):
-        app = create_app(make_settings(tmp_path, **overrides))
-        with app.app_context():
-            db.create_all()
+    def make(settings):
+        app = create_app(settings)
         made.append(app)
         return app
 
@@ -63,7 +61,22 @@ def make_app(tmp_path):
     for app in made:
         app.extensions["counters"].store.close()
         with app.app_context():
+            db.session.remove()
             db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(tmp_path, apps):
+    """make_app(**overrides): an app with its tables, on settings of its own (its paths in
+    tmp_path), closed after the test like every app of `apps`."""
+
+    def make(**overrides):
+        app = apps(make_settings(tmp_path, **overrides))
+        with app.app_context():
+            db.create_all()
+        return app
+
+    return make
 
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

@@ -10,7 +10,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
-from statboard import create_app, storage
+from statboard import storage
 from statboard.alerts.models import AlertEvent, AlertRule
 from statboard.auth.models import LoginSession, User
 from statboard.counters import store as counter_store
@@ -28,24 +28,6 @@ from tests.fixtures.servers import fresh_database
 from tests.series_helpers import daily, gen_account, gen_chart, gen_token, grant
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def apps():
-    """make(settings) -> an app, its counter store closed and its pool let go after the test."""
-    made = []
-
-    def make(settings):
-        app = create_app(settings)
-        made.append(app)
-        return app
-
-    yield make
-    for app in made:
-        app.extensions["counters"].store.close()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def site_settings(folder, **overrides) -> dict:
