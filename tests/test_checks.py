@@ -3,32 +3,19 @@ problem one sentence that says what to do, and a non-zero exit; real servers."""
 
 import os
 import subprocess
-import sys
 import time
 
 import pytest
 
-from tests.fixtures.servers import ROOT, free_port, fresh_database, start_site, stop
-
-
-def flask_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
-    """`flask --app statboard ...` with the settings of `env`."""
-    return subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "statboard", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests.fixtures.servers import flask_cli, free_port, fresh_database, start_site, stop
 
 
 def check(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return flask_cli(env, "check", *args)
+    return flask_cli(env, "check", *args, timeout=120)
 
 
 def upgrade(env: dict, *revision: str) -> None:
-    done = flask_cli(env, "db", "upgrade", *revision)
+    done = flask_cli(env, "db", "upgrade", *revision, timeout=120)
     assert done.returncode == 0, done.stderr
 
 
