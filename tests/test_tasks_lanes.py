@@ -37,7 +37,13 @@ def test_anonymous_work_waits_in_its_own_bounded_lane(app):
     gen_user(app, "admin", "admin-pw", admin=True, email="admin@example.test")
     try:
         with app.app_context():
-            anonymous = [tasks.submit("test.anonymous_wait") for _ in range(3)]  # 1 runs, 2 wait
+            running = tasks.submit("test.anonymous_wait")
+            # The lane's one thread must hold it before the queue is filled: a lane counts
+            # what waits, not what runs.
+            deadline = time.monotonic() + 10
+            while tasks.get(running).state != "STARTED" and time.monotonic() < deadline:
+                time.sleep(0.02)
+            anonymous = [running] + [tasks.submit("test.anonymous_wait") for _ in range(2)]
             with pytest.raises(tasks.LaneFull):
                 tasks.submit("test.anonymous_wait")
             assert db.session.scalar(db.select(db.func.count(tasks.Task.id))) == 3

@@ -4,6 +4,7 @@ import re
 
 import pytest
 from statboard import tasks
+from statboard.tasks.routes import progress_response
 from statboard.tasks.runner import wait_for
 
 from tests.conftest import gen_user, make_settings
@@ -148,3 +149,17 @@ def test_system_tasks_without_owner_are_for_admins_only(app, client, auth):
     finish(app, task_id)
     auth.login_user("alice")
     assert client.get(f"/tasks/{task_id}", headers=HTMX).status_code == 403
+
+
+def test_a_progress_answer_is_never_older_than_the_events_it_follows(app):
+    """A view holds a task read while it ran; the task ends (publishing its events)
+    before the answer is rendered. The answer must show the end: it follows only the
+    events after its data-live-since, so a stale state there would never be corrected."""
+    alice = gen_user(app, "alice")
+    task_id = submit(app, alice, steps=5, pause=0.2)
+    with app.test_request_context(headers=HTMX):
+        held = tasks.get(task_id)
+        assert not held.finished
+        assert wait_for(task_id, timeout=10).state == "SUCCESS"
+        html = progress_response(held).get_data(as_text=True)
+    assert 'data-state="SUCCESS"' in root_element(html)

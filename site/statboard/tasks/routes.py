@@ -11,16 +11,24 @@ import json
 
 from flask import make_response, redirect, render_template, url_for
 
-from statboard import tasks
+from statboard import live, tasks
 from statboard.htmx import is_htmx, vary_on_htmx
 from statboard.tasks import bp
 from statboard.tasks.access import task_or_abort
 
 
 def progress_response(task, status=200):
-    """The partial for htmx, the task page otherwise; features answer task starts with it."""
+    """The partial for htmx, the task page otherwise; features answer task starts with it.
+
+    The partial follows the task's live events from `live_since` on, so the task is read
+    again after that id is taken: an end published while the caller held `task` would
+    otherwise be older than the partial says, and never reach it.
+    """
+    since = live.last_id()
+    task = tasks.get(task.id) or task
     template = "tasks/_progress.html" if is_htmx() else "tasks/task.html"
-    response = vary_on_htmx(make_response(render_template(template, task=task), status))
+    page = render_template(template, task=task, live_since=since)
+    response = vary_on_htmx(make_response(page, status))
     if task.finished:
         response.headers["HX-Trigger"] = "done"
         events = task.result.get("events") if isinstance(task.result, dict) else None
