@@ -148,7 +148,9 @@ def test_other_addresses_stay_untrusted(site):
 
 @pytest.mark.parametrize("bad", [["10.0.0.0/33"], ["example.org"], "10.0.0.0/8,nope"])
 def test_a_bad_network_is_refused_at_start(tmp_path, bad):
-    with pytest.raises(ValueError, match="COUNTER_TRUSTED_NETWORKS.*give CIDRs like"):
+    with pytest.raises(
+        ValueError, match="COUNTER_TRUSTED_NETWORKS.* is not a network; write CIDRs like"
+    ):
         create_app(make_settings(tmp_path, COUNTER_TRUSTED_NETWORKS=bad))
 
 

@@ -79,9 +79,9 @@ def test_metrics_turned_off_answer_404(make_app):
     assert scrape(app.test_client()).status_code == 404
 
 
-@pytest.mark.parametrize("networks", [["10.0.0.0/33"], ["intranet"], "10.0.0.0/8"])
+@pytest.mark.parametrize("networks", [["10.0.0.0/33"], ["intranet"], "10.0.0.0/8,nope", 8])
 def test_a_wrong_network_setting_stops_the_start(tmp_path, networks):
-    with pytest.raises(ValueError, match="METRICS_NETWORKS"):
+    with pytest.raises(ValueError, match="METRICS_NETWORKS.* write CIDRs like"):
         create_app(make_settings(tmp_path, METRICS_NETWORKS=networks))
 
 

@@ -8,11 +8,11 @@ so reads and anonymous increments never pay for them. A token's answer is
 remembered for TOKEN_CACHE_SECONDS, so that trusted increments skip the database.
 """
 
-import ipaddress
 import time
 
 from statboard.auth.credentials import CredentialError, bearer_token, token_owner
 from statboard.counters.keys import ApiError
+from statboard.networks import Networks
 
 SCOPE = "counters"
 TOKEN_CACHE_SECONDS = 30.0  # how long an increment trusts a token it has checked
@@ -36,46 +36,10 @@ def bearer(environ) -> str | None:
     return bearer_token(environ.get("HTTP_AUTHORIZATION"))
 
 
-class TrustedNetworks:
-    """The networks of COUNTER_TRUSTED_NETWORKS; `address in networks` is remembered
-    per address, so that a trusted client's increments pay for no parsing."""
-
-    def __init__(self, cidrs):
-        if isinstance(cidrs, str):  # "10.0.0.0/8, 127.0.0.1" from a plain variable
-            cidrs = cidrs.replace(",", " ").split()
-        try:
-            self.networks = tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
-        except ValueError as error:
-            raise ValueError(
-                f"COUNTER_TRUSTED_NETWORKS: {error}; give CIDRs like "
-                '["10.0.0.0/8", "127.0.0.1/32"].'
-            ) from None
-        self._known: dict[str, bool] = {}
-
-    def __contains__(self, address: str) -> bool:
-        if not self.networks:
-            return False
-        known = self._known.get(address)
-        if known is None:
-            known = self._look_up(address)
-            if len(self._known) > 10_000:
-                self._known.clear()
-            self._known[address] = known
-        return known
-
-    def _look_up(self, address: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        ip = getattr(ip, "ipv4_mapped", None) or ip  # ::ffff:10.0.0.1 is 10.0.0.1
-        return any(ip in network for network in self.networks)
-
-
 class WriteAccess:
     def __init__(self, flask_app, trusted_networks=()):
         self.flask_app = flask_app
-        self.networks = TrustedNetworks(trusted_networks)
+        self.networks = Networks(trusted_networks, "COUNTER_TRUSTED_NETWORKS")
         self._trusted: dict[str, float] = {}  # token -> when the trust ends
 
     def on_trusted_network(self, environ) -> bool:

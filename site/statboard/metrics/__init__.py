@@ -7,9 +7,9 @@
 - routes.py: the endpoint, for a token with the "metrics" scope or METRICS_NETWORKS
 """
 
-from ipaddress import ip_network
-
 from flask import Blueprint
+
+from statboard.networks import Networks
 
 bp = Blueprint("metrics", __name__)
 
@@ -19,24 +19,9 @@ def init_app(app):
     from statboard.metrics import routes  # noqa: F401
     from statboard.metrics.requests import RequestMetrics, name_route
 
-    check_networks(app.config["METRICS_NETWORKS"])
+    app.extensions["metrics_networks"] = Networks(
+        app.config["METRICS_NETWORKS"], "METRICS_NETWORKS"
+    )
     app.after_request(name_route)
     app.wsgi_app = RequestMetrics(app.wsgi_app)
     app.register_blueprint(bp)
-
-
-def check_networks(networks) -> None:
-    """A wrong METRICS_NETWORKS stops the start, saying why."""
-    if not isinstance(networks, list):
-        raise ValueError(
-            "STATBOARD_METRICS_NETWORKS must be a JSON list of CIDRs, like "
-            f'["10.0.0.0/8"], not {networks!r}.'
-        )
-    for network in networks:
-        try:
-            ip_network(network, strict=False)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"STATBOARD_METRICS_NETWORKS: {network!r} is not a network; "
-                "write one like 10.0.0.0/8 or 192.168.1.5."
-            ) from None
