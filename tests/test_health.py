@@ -1,6 +1,7 @@
 """/healthz and /readyz on the site and the counter server, and static files across
 origins (STATIC_CORS_ORIGINS)."""
 
+import socket
 import time
 
 import httpx
@@ -29,6 +30,25 @@ def test_readyz_names_the_storage_that_cannot_be_written(settings, tmp_path, app
     answer = client.get("/readyz")
     assert answer.status_code == 503
     assert answer.json == {"failed": {"storage": "PermissionError"}}
+
+
+def test_readyz_gives_up_on_a_storage_that_accepts_and_never_answers(app, client, monkeypatch):
+    """A probe is bounded: the S3 client's own waits and retries would hold it (and the
+    orchestrator asking) for minutes."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        app.config["STORAGE_URL"] = f"s3://uploads?region=us-east-1&endpoint={endpoint}"
+        app.extensions.pop("statboard_storages", None)
+        started = time.monotonic()
+        answer = client.get("/readyz")
+        took = time.monotonic() - started
+    assert answer.status_code == 503
+    assert answer.json == {"failed": {"storage": "ReadTimeoutError"}}
+    assert took < 10, f"the probe took {took:.1f} s"
 
 
 def test_readyz_is_503_once_the_database_is_gone(tmp_path, postgres_url):

@@ -68,7 +68,7 @@ class Health:
     def storage_probe(self) -> None:
         with self.flask_app.app_context():
             store = storage.current()
-        store.ping()
+        store.ping(PROBE_TIMEOUT)
 
 
 def answer(start_response, status: str, body) -> list[bytes]:

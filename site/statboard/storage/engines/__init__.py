@@ -33,9 +33,9 @@ class Storage(Protocol):
     def url(self, name: str, private: bool = False) -> str:
         """Where a browser fetches the object; a private one is not kept by shared caches."""
 
-    def ping(self) -> None:
-        """Raise when the storage cannot be reached or written; cheap, writes nothing
-        (for /readyz: `flask check` writes and deletes an object)."""
+    def ping(self, timeout: float) -> None:
+        """Raise when the storage cannot be reached or written within `timeout` seconds;
+        cheap, writes nothing (for /readyz: `flask check` writes and deletes an object)."""
 
     def local_path(self, name: str) -> Path | None:
         """The file the site serves the object from, or None when it is kept elsewhere.

@@ -23,7 +23,7 @@ class LocalStorage:
             raise KeyError(name)
         return Path(joined)
 
-    def ping(self) -> None:
+    def ping(self, timeout: float) -> None:
         folder = self.root if self.root.exists() else self.root.parent  # save() makes it
         if not os.access(folder, os.W_OK):
             raise PermissionError(f"{folder} is not writable")

@@ -36,12 +36,25 @@ class S3Storage:
             config=Config(s3={"addressing_style": style}, signature_version="s3v4"),
         )
         self._signed: dict[str, tuple[float, str]] = {}
+        self._probe = None  # (timeout, client) for ping
 
     def key(self, name: str) -> str:
         return f"{self.prefix}/{name}" if self.prefix else name
 
-    def ping(self) -> None:
-        self.client.head_bucket(Bucket=self.bucket)
+    def ping(self, timeout: float) -> None:
+        """One try, bounded: the site's client waits and retries as uploads should, which
+        would hold a readiness probe for minutes on a server that accepts and is silent."""
+        if self._probe is None or self._probe[0] != timeout:
+            config = self.client.meta.config.merge(
+                Config(
+                    connect_timeout=timeout, read_timeout=timeout, retries={"total_max_attempts": 1}
+                )
+            )
+            client = boto3.client(
+                "s3", region_name=self.region, endpoint_url=self.endpoint, config=config
+            )
+            self._probe = (timeout, client)
+        self._probe[1].head_bucket(Bucket=self.bucket)
 
     def save(self, name: str, data: bytes, content_type: str) -> None:
         self.client.put_object(
