@@ -15,7 +15,9 @@ import pytest
 from tests.fixtures.servers import ROOT, free_port, start_site, stop
 from tests.test_browser_pages import MAKE_ADMIN, block_order, open_text_editor
 
-WITHIN_MS = 1_000  # "at once": well under the 2 s of the counter blocks' polling
+WITHIN_MS = (
+    1_500  # "at once": under the 2 s of the counter blocks' polling, with slack for a busy machine
+)
 
 
 @pytest.fixture

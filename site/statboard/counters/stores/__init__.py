@@ -3,11 +3,10 @@
 memory:// (the default, memory.py) keeps increments in this process and writes them
 to the database in batches every COUNTER_FLUSH_SECONDS (write-behind). In one process
 every answer is exact. With several processes on one database:
-- GET answers the persisted value plus this process's unflushed increments, so it
-  misses only the other processes' unflushed increments: at most one flush
-  interval of them.
-- the value a POST returns may also miss the other processes' increments flushed
-  since this process last refreshed its cache: at most two flush intervals.
+- GET and the value a POST returns come from this process's memory: its own
+  increments at once, other processes' within two flush intervals (one for them to
+  write theirs, one for this process to read them back). A key not in memory is read
+  from the database once.
 - PUT and DELETE act at once; other processes' unflushed increments of the last
   interval land after them.
 redis:// (redis.py) keeps every value in Redis (atomic INCRBY): exact across processes

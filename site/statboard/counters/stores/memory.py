@@ -7,6 +7,7 @@ from statboard.counters.stores import MAX_VALUE, ValueTooLarge
 from statboard.counters.stores.writebehind import WriteBehind
 
 EVICT_SECONDS = 60.0  # keys idle this long leave the in-memory cache
+MOST_CACHED = 10_000  # keys read but never incremented are cached up to this many
 
 
 class MemoryStore(WriteBehind):
@@ -14,7 +15,7 @@ class MemoryStore(WriteBehind):
         super().__init__(engine, interval)
         # _lock guards _values and _pending together: an increment updates both at once.
         self._values: dict[str, int] = {}  # this process's view: persisted + pending
-        self._recent: set[str] = set()  # keys incremented since the last eviction
+        self._recent: set[str] = set()  # keys used since the last eviction
         self._last_evict = time.monotonic()
 
     def _after_fork(self) -> None:
@@ -50,9 +51,30 @@ class MemoryStore(WriteBehind):
                 return total
 
     def get(self, key: str) -> int:
-        with self._db_lock, self.engine.connect() as conn:
-            persisted = sql.read_values(conn, [key]).get(key, 0)
-            return persisted + self._pending.get(key, 0)
+        """From memory: exact for this process, and other processes' flushes show from
+        the next refresh (one flush interval); a key not cached is read once."""
+        with self._lock:
+            value = self._values.get(key)
+            if value is not None:
+                self._recent.add(key)
+                return value
+        return self._get_cold(key)
+
+    def _get_cold(self, key: str) -> int:
+        self._start_flusher()  # its flushes refresh the cached values
+        # Under _db_lock, so that no flush moves pending increments into the table
+        # between reading the table and adding what is still pending.
+        with self._db_lock:
+            with self.engine.connect() as conn:
+                persisted = sql.read_values(conn, [key]).get(key, 0)
+            with self._lock:
+                value = self._values.get(key)
+                if value is None:
+                    value = persisted + self._pending.get(key, 0)
+                    if len(self._values) < MOST_CACHED:  # past it, reads go to the table
+                        self._values[key] = value
+                        self._recent.add(key)
+                return value
 
     def all(self, prefix: str = "") -> dict[str, int]:
         with self._db_lock:

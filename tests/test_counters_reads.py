@@ -1,0 +1,148 @@
+"""Counter reads without a query each (memory store), and concurrent requests sharing
+Redis round trips without losing exactness (redis store, group commit)."""
+
+import threading
+import time
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, event
+from statboard.counters.models import Counter, CounterHistory
+from statboard.counters.stores import ValueTooLarge
+from statboard.counters.stores.batching import GroupCommit
+from statboard.counters.stores.memory import MemoryStore
+from statboard.counters.stores.redis import RedisStore
+from statboard.extensions import db
+
+FLUSH = 0.05
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'counters.db'}")
+    db.metadata.create_all(engine, tables=[Counter.__table__, CounterHistory.__table__])
+    yield engine
+    engine.dispose()
+
+
+def statements(engine) -> list[str]:
+    """The SQL the engine runs from now on."""
+    seen = []
+    event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    return seen
+
+
+def together(count: int, work) -> list:
+    """`work(n)` in `count` threads released at one instant; their answers, in order."""
+    gate, answers = threading.Barrier(count), [None] * count
+
+    def run(n):
+        gate.wait(10)
+        answers[n] = work(n)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return answers
+
+
+def test_memory_reads_come_from_memory_after_the_first(engine):
+    store = MemoryStore(engine, interval=60)  # no refresh during the test
+    try:
+        store.incr("song/1", 3)
+        seen = statements(engine)
+        answers = together(50, lambda n: [store.get("song/1") for _ in range(20)])
+        assert all(values == [3] * 20 for values in answers)
+        assert store.get("song/2") == 0  # not counted yet: read once, then remembered
+        assert [store.get("song/2") for _ in range(100)] == [0] * 100
+        assert len(seen) == 1, seen  # the one read of song/2
+    finally:
+        store.close()
+
+
+def test_another_process_increments_show_within_two_flush_intervals(engine):
+    reader, writer = MemoryStore(engine, FLUSH), MemoryStore(engine, FLUSH)
+    try:
+        assert reader.get("song/7") == 0
+        for _ in range(5):
+            writer.incr("song/7", 2)
+        assert reader.get("song/7") in (0, 10)  # not yet, or already: never half-way odd
+        deadline = time.monotonic() + 5
+        while reader.get("song/7") != 10 and time.monotonic() < deadline:
+            time.sleep(FLUSH / 5)
+        assert reader.get("song/7") == 10
+        reader.incr("song/7", 1)
+        assert reader.get("song/7") == 11  # its own increment at once
+    finally:
+        reader.close()
+        writer.close()
+
+
+def test_a_set_or_delete_elsewhere_reaches_the_cached_reader(engine):
+    reader, admin = MemoryStore(engine, FLUSH), MemoryStore(engine, FLUSH)
+    try:
+        reader.incr("song/9", 4)
+        reader.flush()
+        admin.set("song/9", 100)
+        deadline = time.monotonic() + 5
+        while reader.get("song/9") != 100 and time.monotonic() < deadline:
+            time.sleep(FLUSH / 5)
+        assert reader.get("song/9") == 100
+    finally:
+        reader.close()
+        admin.close()
+
+
+@pytest.fixture
+def redis_store(redis_url, engine):
+    store = RedisStore(redis_url, engine, f"t{uuid.uuid4().hex[:8]}:", interval=FLUSH)
+    yield store
+    store.close()
+
+
+def test_a_hundred_increments_at_once_each_get_their_own_exact_value(redis_store):
+    answers = together(100, lambda n: redis_store.incr("song/1", 1))
+    assert sorted(answers) == list(range(1, 101))
+    assert redis_store.get("song/1") == 100
+    reads = together(100, lambda n: redis_store.get("song/1"))
+    assert reads == [100] * 100
+
+
+def test_redis_refuses_to_pass_the_largest_value(redis_store):
+    redis_store.set("big", 2**63 - 2)
+    assert redis_store.incr("big", 1) == 2**63 - 1
+    with pytest.raises(ValueTooLarge):
+        redis_store.incr("big", 1)
+    assert redis_store.get("big") == 2**63 - 1
+    assert redis_store.incr("small", 1) == 1  # the batch it shared is not poisoned
+
+
+def test_concurrent_commands_share_round_trips():
+    batches = []
+
+    def send(commands):
+        batches.append(len(commands))
+        time.sleep(0.01)  # the round trip
+        return [command[1] * 2 for command in commands]
+
+    group = GroupCommit(send)
+    answers = together(60, lambda n: group("DOUBLE", n))
+    assert answers == [n * 2 for n in range(60)]
+    assert sum(batches) == 60 and len(batches) < 30, batches
+
+
+def test_a_failed_round_trip_fails_only_its_own_batch():
+    calls = []
+
+    def send(commands):
+        calls.append(commands)
+        if len(calls) == 1:
+            raise ConnectionError("Redis went away")
+        return ["ok" for _ in commands]
+
+    group = GroupCommit(send)
+    with pytest.raises(ConnectionError):
+        group("INCRBY", "a", 1)
+    assert group("INCRBY", "a", 1) == "ok"
