@@ -1,6 +1,10 @@
 """Each engine: one interface, one from_url(), an implementation per URL, a sentence otherwise."""
 
 import inspect
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +78,27 @@ def test_mailer_from_url(tmp_path):
         assert_implements(engine, mailer.Mailer)
     with pytest.raises(ValueError, match="STATBOARD_MAIL_URL .* use smtp://host:port"):
         mailer.from_url("http://mail.example.test", outbox=Path(tmp_path))
+
+
+OPTIONAL = ("boto3", "botocore", "celery", "kombu", "redis", "psycopg", "apprise")
+
+
+def test_a_default_site_imports_no_optional_engine(tmp_path):
+    """Each costs memory in every process; only a site that configures it pays."""
+    script = (
+        "import sys, json\n"
+        "from statboard import create_app\n"
+        "create_app()\n"
+        f"print(json.dumps([m for m in {OPTIONAL!r} if m in sys.modules]))\n"
+    )
+    env = {
+        **os.environ,
+        "STATBOARD_DATABASE_URL": f"sqlite:///{tmp_path / 'site.db'}",
+        "STATBOARD_SECRET_KEY": "engines-test",
+        "STATBOARD_STORAGE_URL": str(tmp_path / "uploads"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == []

@@ -21,7 +21,6 @@ URL: the URL may hold a secret, and a task's arguments are kept in its record.
 import hashlib
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
-import apprise
 from flask import current_app
 from sqlalchemy import select
 
@@ -36,9 +35,17 @@ CHANNEL_TASK = "notify.channel"
 MAX_URL = 2000
 
 
-def _asset() -> apprise.AppriseAsset:
+def _apprise():
+    """Apprise, imported when a channel is first checked or used: it is some 15 MB in
+    every process, and most sites have no channel."""
+    import apprise
+
+    return apprise
+
+
+def _asset():
     # Nothing kept on the disk between sends: every process may send any note.
-    return apprise.AppriseAsset(storage_mode="memory")
+    return _apprise().AppriseAsset(storage_mode="memory")
 
 
 def site_urls() -> list[str]:
@@ -58,7 +65,7 @@ def check_urls(app) -> None:
 
 
 def _plugin(url: str):
-    return apprise.Apprise.instantiate(url, asset=_asset(), suppress_exceptions=True)
+    return _apprise().Apprise.instantiate(url, asset=_asset(), suppress_exceptions=True)
 
 
 def check_url(url: str) -> str:
@@ -170,6 +177,7 @@ def _url_of(channel: int | None, site: str | None) -> str | None:
 
 def send(url: str, title: str, body: str) -> None:
     """Send one note now; RuntimeError with what Apprise said when it was not taken."""
+    apprise = _apprise()
     sender = apprise.Apprise(asset=_asset())
     sender.add(url)
     if not sender.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT):
