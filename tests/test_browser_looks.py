@@ -182,3 +182,33 @@ def test_the_availability_follows_the_range_shown(browser, site, looks):
         assert avail.first.inner_text().split() == ["50", "%", "24", "h"]
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1440, 2560])
+def test_the_host_tiles_metrics_fill_their_rows(browser, site, width):
+    """The demo home page's host tile: each row of its five metrics spans the tile's
+    width (no metric alone beside a hole, such as the fifth on a row of its own)."""
+    context = browser.new_context(viewport={"width": width, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(site.url + "/")
+        rows = page.eval_on_selector(
+            ".host-metrics",
+            """(dl) => {
+                const box = dl.getBoundingClientRect(), rows = {};
+                for (const m of dl.querySelectorAll('.host-metric')) {
+                    const r = m.getBoundingClientRect(), y = Math.round(r.top);
+                    rows[y] = rows[y] || {left: r.left, right: r.right, count: 0};
+                    rows[y].left = Math.min(rows[y].left, r.left);
+                    rows[y].right = Math.max(rows[y].right, r.right);
+                    rows[y].count += 1;
+                }
+                return Object.values(rows).map((row) => ({
+                    count: row.count, hole: box.right - row.right + row.left - box.left,
+                }));
+            }""",
+        )
+        assert sum(row["count"] for row in rows) == 5
+        assert all(row["hole"] < 2 for row in rows), rows
+    finally:
+        context.close()
