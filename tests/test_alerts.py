@@ -215,15 +215,22 @@ def test_many_hosts_down_together_is_one_message(
 
 
 def counter_minutes(app, key: str, total: int) -> None:
-    """The counter grew by `total` in each of the last minutes (whichever is 'last')."""
-    now = utcnow().replace(second=0, microsecond=0)
+    """The counter grew by `total` in each of the last minutes, and so in the last 60
+    seconds (one per-second bucket a second ago holds them)."""
+    now = utcnow().replace(microsecond=0)
+    minute = now.replace(second=0)
+    buckets = [("minute", minute - timedelta(minutes=i)) for i in range(3)]
     with app.app_context():
-        for i in range(3):
-            start = now - timedelta(minutes=i)
-            row = db.session.get(CounterHistory, (key, "minute", start))
+        db.session.execute(
+            db.delete(CounterHistory).where(
+                CounterHistory.key == key, CounterHistory.resolution == "second"
+            )
+        )
+        for resolution, start in [*buckets, ("second", now - timedelta(seconds=1))]:
+            row = db.session.get(CounterHistory, (key, resolution, start))
             if row is None:
                 db.session.add(
-                    CounterHistory(key=key, resolution="minute", start=start, total=total)
+                    CounterHistory(key=key, resolution=resolution, start=start, total=total)
                 )
             else:
                 row.total = total

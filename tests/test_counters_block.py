@@ -1,8 +1,11 @@
 """The counter block: value, rates and chart from the history, polled while the page is open."""
 
+from datetime import datetime, timedelta
+
 import pytest
 from flask import render_template
 from sqlalchemy import select
+from statboard.counters import history, sql
 from statboard.counters.blocks import CounterBlockForm, counter_context
 from statboard.counters.models import CounterHistory
 from statboard.extensions import db
@@ -56,7 +59,7 @@ def test_the_fragment_shows_the_value_and_polls_itself(app, client):
     assert '<data value="1003">1,003</data>' in client.get(f"/blocks/{block_id}/values").text
 
 
-def test_the_flusher_keeps_minute_and_hour_totals_that_feed_the_rates(app, client):
+def test_the_flusher_keeps_second_minute_and_hour_totals_that_feed_the_rates(app, client):
     block_id = make_block(app)
     client.post("/counters/song/1?by=4")
     app.extensions["counters"].store.flush()
@@ -67,9 +70,10 @@ def test_the_flusher_keeps_minute_and_hour_totals_that_feed_the_rates(app, clien
         totals = {}
         for resolution, total in rows:
             totals[resolution] = totals.get(resolution, 0) + total
-        assert totals == {"minute": 5, "hour": 5}
+        assert totals == {"second": 5, "minute": 5, "hour": 5}
         counter = counter_context(db.session.get(Block, block_id))["counter"]
     assert counter["value"] == 5 and counter["rates"].last_hour == 5
+    assert counter["rates"].last_minute == 5  # flushed just now: within the last 60 s
     assert counter["rates"].minutes[-1] + counter["rates"].minutes[-2] == 5
     assert max(bar["h"] for bar in counter["bars"]) == 48
 
@@ -119,3 +123,26 @@ def test_admins_pick_the_key_through_the_form(app, key, ok):
             }
         else:
             assert form.key.errors and form.key.errors[0].startswith(("Enter", "Use"))
+
+
+def test_in_the_last_minute_is_the_last_60_seconds(app):
+    """Increments stamped 12:00:10 and 11:59:45 are in the 60 seconds up to 12:00:30;
+    one at 11:59:20 is not, though it is in the last complete calendar minute (what
+    the block used to show: 11:59's total)."""
+    now = datetime(2026, 3, 3, 12, 0, 30, 500_000)
+    with app.app_context(), db.engine.begin() as conn:
+        for seconds_ago, by in [(70, 100), (50, 20), (45, 3), (20, 1)]:
+            sql.add_history(conn, {"song/9": by}, now - timedelta(seconds=seconds_ago))
+        sql.add_history(conn, {"song/9": 5000}, now + timedelta(seconds=2))  # not yet
+    with app.app_context():
+        rates = history.rates("song/9", now=now)
+        assert rates.last_minute == 20 + 3 + 1
+        assert rates.minutes[-2] == 100 + 20 + 3  # 11:59, the calendar minute before
+        assert history.last_seconds("song/9", now - timedelta(seconds=25)) == 100 + 20 + 3
+
+
+def test_the_bars_fill_the_blocks_width(app, client):
+    block_id = make_block(app)
+    html = client.get(f"/blocks/{block_id}/values", headers={"HX-Request": "true"}).text
+    svg = html.split("<svg", 1)[1].split(">", 1)[0]
+    assert 'preserveAspectRatio="none"' in svg and 'width="100%"' in svg

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from statboard.extensions import db
+from statboard.hosts import remote
 from statboard.hosts.models import HostSample, RemoteHost
 from statboard.models_base import utcnow
 from statboard.pages import registry
@@ -180,7 +181,8 @@ def test_the_host_list_refreshes_alone(client, auth, blocks):
     auth.login_admin()
     response = client.get(f"/blocks/{blocks['remote']}/tile?part=rows", headers=HTMX)
     html = response.get_data(as_text=True)
-    assert html.lstrip().startswith('<ul class="remote-list"')
+    assert html.lstrip().startswith('<div class="remote-rows"')
+    assert '<ul class="remote-list">' in html
     assert "remote-add" not in html  # the form being typed in is not replaced
 
 
@@ -202,3 +204,51 @@ def test_root_answers_by_accept_and_varies_on_it(client, headers, wants_json):
     assert links is wants_json  # the others get the home page, which is not ours to test
     if wants_json:
         assert response.status_code == 200 and response.mimetype == "application/json"
+
+
+def check_history(
+    app, block_id: int, name: str, downs_ago: list[timedelta], up_ago: list[timedelta]
+):
+    """A host of the block whose checks found it down and up at those times ago."""
+    now = utcnow()
+    with app.app_context():
+        host = RemoteHost(block_id=block_id, name=name, url=f"http://{name}.test/")
+        db.session.add(host)
+        db.session.flush()
+        for ago, up in [(a, False) for a in downs_ago] + [(a, True) for a in up_ago]:
+            remote.record_check(host, remote.Probe(up, 5.0 if up else None, None, ""), now - ago)
+        db.session.commit()
+
+
+def test_the_availability_is_over_the_range_shown(app, client, blocks):
+    """Down five times two hours ago, up every ten minutes since: 100 % over the last
+    hour, 16 of 21 checks over 24 hours. The figure used to be the 24 hours' whatever
+    range was picked."""
+    downs = [timedelta(hours=2, minutes=m) for m in range(5)]
+    ups = [timedelta(minutes=10 * i + 1) for i in range(16)]
+    check_history(app, blocks["remote"], "db", downs, ups)
+    hour = client.get(f"/blocks/{blocks['remote']}/tile?range=1h&part=rows", headers=HTMX).text
+    day = client.get(f"/blocks/{blocks['remote']}/tile?range=24h&part=rows", headers=HTMX).text
+    assert "100 %<small> 1 h</small>" in hour and "over the last 1 hour" in hour
+    assert "76.2 %<small> 24 h</small>" in day and "over the last 24 hours" in day
+
+
+@pytest.mark.parametrize(
+    "states, said",
+    [
+        (["up", "up", "up", "up"], "All 4 up"),
+        (["up", "down", "up", "up"], "1 of 4 down"),
+        (["up"], "Up"),
+        (["up", "unknown"], "1 of 2 up, 1 waiting for a first check"),
+    ],
+)
+def test_the_overall_state_is_said_on_top(app, client, blocks, states, said):
+    with app.app_context():
+        for n, state in enumerate(states):
+            host = RemoteHost(block_id=blocks["remote"], name=f"h{n}", url=f"http://h{n}.test/")
+            host.state = state
+            db.session.add(host)
+        db.session.commit()
+    html = client.get(f"/blocks/{blocks['remote']}/tile", headers=HTMX).text
+    summary = html.split('class="remote-summary', 1)[1].split("</p>", 1)[0]
+    assert summary.split("</span>", 1)[1].strip() == said

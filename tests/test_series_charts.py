@@ -9,6 +9,7 @@ import pytest
 from statboard.extensions import db
 from statboard.pages.demo import seed_demo
 from statboard.pages.models import Block
+from statboard.series.demo import OUTAGE
 from statboard.series.downsample import lttb
 from statboard.series.models import Account, Sample
 from statboard.series.samples import now_utc
@@ -233,7 +234,12 @@ def test_demo_home_page_gets_a_chart_with_a_year_of_samples(app, client):
     html = client.get(f"/blocks/{block_id}/chart?range=1y").get_data(as_text=True)
     series = chart_series(html)[0]
     assert series["label"] == "demo@example.social (Mastodon)"
-    assert None in series["y"]  # the days the demo job "did not run"
+    # The demo job "did not run" on a few days: a day here and there is joined over,
+    # its four-day outage is a gap (a null between the days around it).
+    assert series["y"].count(None) < 365 - count
+    outage = [x for x, y in zip(series["x"], series["y"], strict=True) if y is None]
+    from_, to = (now_utc() - timedelta(days=d) for d in (OUTAGE[1], OUTAGE[0]))
+    assert any(from_.timestamp() < x < to.timestamp() for x in outage)
 
 
 def test_removing_an_account_works_without_javascript(app, client, auth):
@@ -250,3 +256,27 @@ def test_removing_an_account_works_without_javascript(app, client, auth):
     assert gone.status_code == 303 and gone.headers["Location"].endswith(f"#block-{block_id}")
     with app.app_context():
         assert db.session.get(Account, account_id) is None
+
+
+def test_a_range_without_samples_says_when_the_last_was_and_draws_no_plot(app, client):
+    samples = [(datetime(2026, 3, 1, 9), 1200), (datetime(2026, 3, 3, 9, 30), 1234)]
+    account_id = gen_account(app, "github", "quiet", public=True, samples=samples)
+    block_id = gen_chart(app, [account_id], range_key="7d")
+    hx = {"HX-Request": "true"}
+    week = client.get(f"/blocks/{block_id}/chart?range=7d", headers=hx).text
+    assert "No samples in the last 7 days; the last was on 3 March 2026 (1,234)." in week
+    assert "data-chart" not in week and "Data table" not in week
+    year = client.get(f"/blocks/{block_id}/chart?range=all", headers=hx).text
+    assert "No samples in" not in year and "data-chart" in year
+
+
+def test_one_missing_day_is_joined_and_longer_gaps_stay(app, client):
+    start = now_utc() - timedelta(days=29)
+    missing = {10, 20, 21}  # one day alone, then two in a row
+    rows = [row for d, row in enumerate(daily(30, start=start)) if d not in missing]
+    account_id = gen_account(app, "github", "gappy", public=True, samples=rows)
+    block_id = gen_chart(app, [account_id])
+    series = chart_series(client.get(f"/blocks/{block_id}/chart?range=30d").text)[0]
+    assert series["y"].count(None) == 1
+    gap = series["y"].index(None)
+    assert series["x"][gap - 1] < (start + timedelta(days=20)).timestamp() < series["x"][gap + 1]

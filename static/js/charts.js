@@ -1,12 +1,15 @@
 /* Chart blocks: draws each [data-chart] with uPlot, on page load and after htmx swaps.
    The data is the JSON in the element's <script type="application/json">:
-   [{label, x: [epoch seconds], y: [count or null where data is missing]}, ...]. */
+   [{label, x: [epoch seconds], y: [count or null where data is missing]}, ...].
+   The server puts a null only where samples are missing for longer than about twice the
+   usual interval (series/charts.py, gap_flags), so a missing day is joined over. */
 (function () {
   "use strict";
   if (window.StatboardCharts) return;
 
   var COLORS = ["#2f6fdb", "#e0592a", "#2a9d8f", "#9b5de5", "#d4a017", "#6c757d"];
   var HEIGHT = 240;
+  var plots = new WeakMap(); // [data-chart] element -> its uPlot, for StatboardCharts.plotOf
 
   function number(v) {
     return v == null ? "–" : Math.round(v).toLocaleString();
@@ -39,6 +42,7 @@
             label: s.label,
             stroke: COLORS[i % COLORS.length],
             width: 2,
+            spanGaps: false, // a null from the server is a real gap
             value: function (u, v) { return number(v); },
           };
         })
@@ -54,6 +58,7 @@
     var data = uPlot.join(series.map(function (s) { return [s.x, s.y]; }));
     el.classList.add("chart-drawn");
     var plot = new uPlot(opts, data, el);
+    plots.set(el, plot);
     if (window.ResizeObserver) {
       new ResizeObserver(function () {
         plot.setSize({ width: Math.max(200, el.clientWidth), height: HEIGHT });
@@ -85,5 +90,8 @@
   } else {
     scan(document);
   }
-  window.StatboardCharts = { scan: scan };
+  window.StatboardCharts = {
+    scan: scan,
+    plotOf: function (el) { return plots.get(el) || null; },
+  };
 })();

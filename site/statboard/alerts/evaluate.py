@@ -108,7 +108,7 @@ def _rate(rule, block, now) -> dict:
     key = (block.data or {}).get("key", "")
     if not key:
         return {}
-    rate = counter_history.rates(key).last_minute
+    rate = counter_history.last_seconds(key, now)  # increments in the last 60 seconds
     over = rate > rule.level if rule.metric == "rate_above" else rate < rule.level
     return {key: (over, rate, f"counter {key}")}
 

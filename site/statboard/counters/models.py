@@ -22,11 +22,12 @@ class Counter(db.Model):
 
 
 class CounterHistory(db.Model):
-    """How much a counter grew in one minute or one hour, starting at `start` (UTC)."""
+    """How much a counter grew in one second, minute or hour, starting at `start` (UTC)."""
 
     __tablename__ = "counter_history"
 
     key: Mapped[str] = mapped_column(String(KEY_LENGTH), primary_key=True)
-    resolution: Mapped[str] = mapped_column(String(8), primary_key=True)  # "minute" | "hour"
+    # "second" (kept a few minutes) | "minute" | "hour"
+    resolution: Mapped[str] = mapped_column(String(8), primary_key=True)
     start: Mapped[datetime] = mapped_column(primary_key=True)
     total: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -34,8 +34,10 @@ def add_values(conn, deltas: dict[str, int]) -> None:
 
 
 def add_history(conn, deltas: dict[str, int], when: datetime) -> None:
-    """Add the deltas to the minute and hour buckets that hold `when`."""
-    minute = when.replace(second=0, microsecond=0)
+    """Add the deltas to the second, minute and hour buckets that hold `when` (the
+    seconds, kept for a few minutes, give "in the last 60 seconds")."""
+    second = when.replace(microsecond=0)
+    minute = second.replace(second=0)
     hour = minute.replace(minute=0)
     stmt = _insert(conn, history)
     stmt = stmt.on_conflict_do_update(
@@ -45,7 +47,7 @@ def add_history(conn, deltas: dict[str, int], when: datetime) -> None:
     rows = [
         {"key": k, "resolution": resolution, "start": start, "total": v}
         for k, v in deltas.items()
-        for resolution, start in (("minute", minute), ("hour", hour))
+        for resolution, start in (("second", second), ("minute", minute), ("hour", hour))
     ]
     conn.execute(stmt, rows)
 
@@ -87,5 +89,8 @@ def delete_keys(conn, key: str | None = None, prefix: str = "") -> None:
             conn.execute(delete(table))
 
 
-def prune_minutes(conn, before: datetime) -> None:
-    conn.execute(delete(history).where(history.c.resolution == "minute", history.c.start < before))
+def prune_history(conn, resolution: str, before: datetime) -> None:
+    """Drop the `resolution` ("second", "minute") buckets that start before `before`."""
+    conn.execute(
+        delete(history).where(history.c.resolution == resolution, history.c.start < before)
+    )

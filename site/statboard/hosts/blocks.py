@@ -76,25 +76,30 @@ def host_context(block, range_name: str | None = None) -> dict:
 
 
 def remote_context(block, range_name: str | None = None) -> dict:
+    """Other hosts over the chosen range: each host's latency sparkline and its
+    availability over that same range, and the overall state on top."""
     range_name = chosen_range(block, range_name, REMOTE_RANGES)
-    since = utcnow() - REMOTE_RANGES[range_name]
+    now = utcnow()
+    span = REMOTE_RANGES[range_name]
     rows = []
     for host in remote.hosts_of(block.id):
-        checks = remote.history(host.id, since)
+        checks = remote.history(host.id, now - span)
         rows.append(
             {
                 "host": host,
                 "spark": sparkline(
                     [c.latency_ms if c.up else None for c in checks], f"{host.name} latency"
                 ),
-                "day": remote.availability(host.id, timedelta(days=1)),
-                "month": remote.availability(host.id, timedelta(days=30)),
+                "availability": remote.availability(host.id, span, now=now),
             }
         )
     return {
         "range": range_name,
+        "range_label": dict(RANGE_CHOICES)[range_name],
+        "range_short": f"{range_name[:-1]} {range_name[-1]}",  # "24 h"
         "ranges": RANGE_CHOICES[:2],
         "rows": rows,
+        "summary": remote.summary([row["host"] for row in rows]),
         "refresh": int(current_app.config["HOST_REFRESH_SECONDS"]),
     }
 

@@ -179,3 +179,19 @@ def availability(host_id: int, span: timedelta, now: datetime | None = None) -> 
         )
     ).one()
     return None if not total else round(100.0 * (up or 0) / total, 1)
+
+
+def summary(hosts: list[RemoteHost]) -> dict:
+    """The overall state of a block's hosts, as its first line says it: "All 4 up",
+    "1 of 4 down", "2 of 3 up, 1 waiting for a first check"."""
+    total = len(hosts)
+    down = sum(host.state == DOWN for host in hosts)
+    up = sum(host.state == UP for host in hosts)
+    if not total:
+        return {"state": "none", "text": ""}
+    if down:
+        return {"state": DOWN, "text": f"{down} of {total} down"}
+    if up == total:
+        return {"state": UP, "text": "Up" if total == 1 else f"All {total} up"}
+    waiting = total - up
+    return {"state": "unknown", "text": f"{up} of {total} up, {waiting} waiting for a first check"}

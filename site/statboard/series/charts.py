@@ -22,6 +22,8 @@ from statboard.series.models import Account, Sample
 from statboard.series.samples import now_utc, readable_ids
 
 RANGES = {"7d": ("7 days", 7), "30d": ("30 days", 30), "1y": ("1 year", 365), "all": ("All", None)}
+# "No samples in <the range>; …" when a range holds none.
+RANGE_PHRASES = {"7d": "the last 7 days", "30d": "the last 30 days", "1y": "the last year"}
 DEFAULT_RANGE = "30d"
 TABLE_ROWS = 31  # rows of the no-JavaScript table per account
 
@@ -44,6 +46,7 @@ class SeriesView:
     change: int | None
     per_day: float | None
     points: int
+    before: tuple[datetime, int] | None = None  # the last sample before the range, if none is in it
 
 
 class SeriesCache:
@@ -74,12 +77,18 @@ def range_start(range_key: str, now: datetime) -> datetime | None:
     return None if days is None else now - timedelta(days=days)
 
 
+GAP_STEPS = 2.5  # a step longer than this many usual steps is a gap in the line
+
+
 def gap_flags(xs: list[float]) -> list[bool]:
-    """gap[i]: no sample for much longer than usual before point i (a missing day)."""
+    """gap[i]: no sample for much longer than usual before point i. One missing sample
+    (a step of twice the usual one, a missing day in a daily series) is joined over, so
+    that a series with a few missing days is one line, not a dotted one; two or more
+    missing in a row stay a gap."""
     if len(xs) < 3:
         return [False] * len(xs)
     steps = [b - a for a, b in zip(xs, xs[1:], strict=False)]
-    limit = 1.5 * median(steps)
+    limit = GAP_STEPS * median(steps)
     return [False] + [step > limit for step in steps]
 
 
@@ -114,6 +123,14 @@ def compute_series(account: Account, start: datetime | None, max_points: int) ->
     latest = ys[-1] if ys else None
     change = ys[-1] - ys[0] if len(ys) > 1 else None
     days = (xs[-1] - xs[0]) / 86400 if len(xs) > 1 else 0
+    before = None
+    if not rows and start is not None:
+        before = db.session.execute(
+            select(Sample.taken_at, Sample.count)
+            .where(Sample.account_id == account.id, Sample.taken_at < start)
+            .order_by(Sample.taken_at.desc())
+            .limit(1)
+        ).first()
     return SeriesView(
         json=script_json({"label": account.label, "x": out_x, "y": out_y}),
         table=table,
@@ -122,6 +139,18 @@ def compute_series(account: Account, start: datetime | None, max_points: int) ->
         change=change,
         per_day=change / days if change is not None and days >= 1 else None,
         points=len(out_x),
+        before=tuple(before) if before else None,
+    )
+
+
+def no_samples_sentence(view: SeriesView, range_key: str) -> str:
+    """What a chart says of a series with no sample in the range: when the last one was."""
+    if range_key not in RANGE_PHRASES or view.before is None:
+        return "No samples yet."
+    at, count = view.before
+    return (
+        f"No samples in {RANGE_PHRASES[range_key]}; "
+        f"the last was on {at.day} {at:%B %Y} ({count:,})."
     )
 
 
@@ -161,9 +190,16 @@ def chart_context(block, range_key: str | None = None) -> dict:
         range_key = data.get("range") if data.get("range") in RANGES else DEFAULT_RANGE
     shown = chart_accounts(block, current_user)
     series = [(account, series_view(account, range_key)) for account in shown]
+    drawn = [view for _, view in series if view.points]
     return {
         "range_key": range_key,
         "ranges": RANGES,
         "series": series,
-        "chart_json": "[" + ",".join(view.json for _, view in series) + "]",
+        "empty": {
+            account.id: no_samples_sentence(view, range_key)
+            for account, view in series
+            if not view.points
+        },
+        # Only series with points in the range are drawn: none, and there is no plot.
+        "chart_json": "[" + ",".join(view.json for view in drawn) + "]" if drawn else "",
     }

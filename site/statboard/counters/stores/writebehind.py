@@ -2,10 +2,11 @@
 
 A Flusher thread calls flush() every interval; one flush takes the gathered deltas
 and, in one transaction, adds them to the counters table (the memory store, whose
-values live there), adds them to the per-minute and per-hour history (both stores)
-and prunes old minutes. If the write fails, the deltas go back to be written by the
-next flush, so none is lost or counted twice. close() flushes what is left; see
-counters/flusher.py for when that runs (exit, SIGTERM, SIGINT; not SIGKILL).
+values live there), adds them to the per-second, per-minute and per-hour history
+(both stores) and prunes old seconds and minutes. If the write fails, the deltas go
+back to be written by the next flush, so none is lost or counted twice. close()
+flushes what is left; see counters/flusher.py for when that runs (exit, SIGTERM,
+SIGINT; not SIGKILL).
 """
 
 import os
@@ -19,6 +20,9 @@ from statboard.counters.flusher import Flusher
 from statboard.models_base import utcnow
 
 MINUTES_KEPT = timedelta(days=2)  # per-minute totals kept; per-hour ones stay
+SECONDS_KEPT = timedelta(minutes=2)  # per-second totals kept (the last 60 seconds' rate)
+# How often old totals are pruned, in seconds of the monotonic clock.
+PRUNE_EVERY = {"second": (60, SECONDS_KEPT), "minute": (3600, MINUTES_KEPT)}
 
 
 class WriteBehind:
@@ -29,7 +33,7 @@ class WriteBehind:
         self._lock = threading.Lock()  # guards _pending (and a store's cache): a few dict ops
         self._db_lock = threading.Lock()  # a flush, or a read that must not see half of one
         self._pending: dict[str, int] = {}  # increments not yet written
-        self._last_prune = 0.0
+        self._last_prune = dict.fromkeys(PRUNE_EVERY, 0.0)
         self.flusher = Flusher(self.flush, interval)
         ref = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: (s := ref()) and s._after_fork())
@@ -82,10 +86,12 @@ class WriteBehind:
         """After a flush, with the values just read back (caller holds self._lock)."""
 
     def _prune(self, conn) -> None:
-        """Hourly: drop minute totals older than MINUTES_KEPT (hour totals stay)."""
-        if time.monotonic() - self._last_prune >= 3600:
-            sql.prune_minutes(conn, utcnow() - MINUTES_KEPT)
-            self._last_prune = time.monotonic()
+        """Each minute, drop second totals older than SECONDS_KEPT; hourly, minute totals
+        older than MINUTES_KEPT (hour totals stay)."""
+        for resolution, (every, kept) in PRUNE_EVERY.items():
+            if time.monotonic() - self._last_prune[resolution] >= every:
+                sql.prune_history(conn, resolution, utcnow() - kept)
+                self._last_prune[resolution] = time.monotonic()
 
     def _after_fork(self) -> None:
         """A forked child must not flush its parent's increments a second time."""
