@@ -61,10 +61,8 @@ def summary(times: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, ordered[int(len(ordered) * 0.95)] * 1000
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=200)
-    args = parser.parse_args()
+def measure(rounds: int, report=print) -> dict:
+    """Medians and p95s (ms) per (mode, series), and the warm long/short median ratio."""
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(
             {
@@ -76,23 +74,31 @@ def main() -> None:
         with app.app_context():
             db.create_all()
             long_ids, short_ids = build(3650, "long"), build(30, "short")
-        print(f"6 chart blocks, range 'all'; {args.rounds} rounds; per block render, ms")
+        report(f"6 chart blocks, range 'all'; {rounds} rounds; per block render, ms")
         results = {}
         for mode, cache in (("warm", 512), ("cold", 0)):
             app.config["SERIES_CHART_CACHE"] = cache
             app.extensions.pop("series.cache", None)
-            rounds = args.rounds if mode == "warm" else max(10, args.rounds // 10)
+            mode_rounds = rounds if mode == "warm" else max(10, rounds // 10)
             for name, ids in (("10-year daily", long_ids), ("30-day", short_ids)):
                 render_times(app, ids, 2)  # warm up templates (and the cache when on)
-                results[mode, name] = summary(render_times(app, ids, rounds))
+                results[mode, name] = summary(render_times(app, ids, mode_rounds))
                 median, p95 = results[mode, name]
-                print(f"  {mode:4}  {name:13}  median {median:6.2f}  p95 {p95:6.2f}")
+                report(f"  {mode:4}  {name:13}  median {median:6.2f}  p95 {p95:6.2f}")
             ratio = results[mode, "10-year daily"][0] / results[mode, "30-day"][0]
             p95_ratio = results[mode, "10-year daily"][1] / results[mode, "30-day"][1]
-            print(
+            results[mode, "ratio"] = ratio
+            report(
                 f"  {mode:4}  long/short ratio: median {ratio:.2f}x, p95 {p95_ratio:.2f}x"
                 + ("  (target <= 1.5x)" if mode == "warm" else "  (no cache, reference)")
             )
+        return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=200)
+    measure(parser.parse_args().rounds)
 
 
 if __name__ == "__main__":

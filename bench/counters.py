@@ -37,12 +37,15 @@ TARGETS = {"a": "minimal_counter:app", "b": "flask_update_counter:app"}
 
 
 def serve(target: str, port: int) -> None:
-    """Serve a reference app with the settings run.py uses (statboard.serve)."""
+    """Serve a reference app with the settings run.py uses (statboard.serve): 1 worker,
+    BENCH_SERVER_THREADS threads (the site's SERVER_THREADS when the caller sets it)."""
     from granian.constants import Interfaces
     from granian.server import Server
 
+    threads = os.environ.get("BENCH_SERVER_THREADS")
+    threads = int(threads) if threads else None
     Server(target, address="127.0.0.1", port=port, interface=Interfaces.WSGI, workers=1,
-           blocking_threads=None, log_access=False).serve()  # fmt: skip
+           blocking_threads=threads, log_access=False).serve()  # fmt: skip
 
 
 def start(name: str, tmp: Path) -> tuple[subprocess.Popen, int, dict]:
@@ -70,25 +73,42 @@ def start(name: str, tmp: Path) -> tuple[subprocess.Popen, int, dict]:
     return proc, port, env
 
 
-def wrk(port: int, duration: int, connections: int) -> dict:
-    url = f"http://127.0.0.1:{port}/counters/{KEY}"
-    script = str(ROOT / "bench" / "post.lua")
+def run_wrk(
+    url: str, duration: float, connections: int, post: bool = False, headers: tuple = ()
+) -> dict:
+    """wrk -t1 against `url` (POST with post.lua): req/s, p50 and p99 in ms, requests
+    answered, non-2xx/3xx answers and the requests it gave up on."""
     args = ["/usr/bin/wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency"]
-    out = subprocess.run([*args, "-s", script, url], capture_output=True, text=True).stdout
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
+    args += ["-s", str(ROOT / "bench" / "post.lua")] if post else []
+    for header in headers:
+        args += ["-H", header]
+    out = subprocess.run([*args, url], capture_output=True, text=True).stdout
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+    def percentile(name: str) -> float:
+        found = re.search(rf"{name}%\s+([\d.]+)(us|ms|s)\b", out)
+        return float(found.group(1)) * scale[found.group(2)] if found else float("nan")
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if rps is None:
+        raise RuntimeError(f"wrk printed no figures for {url}: {out[-400:]}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     # Requests wrk gave up on (timeouts, broken connections) may still have been counted.
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
     )
     return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p99_ms": float(p99.group(1)) * scale[p99.group(2)],
+        "rps": float(rps.group(1)),
+        "p50_ms": percentile("50"),
+        "p99_ms": percentile("99"),
         "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "errors": int(errors.group(1)) if errors else 0,
         "unanswered": sum(map(int, socket_errors.groups())) if socket_errors else 0,
     }
+
+
+def wrk(port: int, duration: int, connections: int) -> dict:
+    return run_wrk(f"http://127.0.0.1:{port}/counters/{KEY}", duration, connections, post=True)
 
 
 def final_count(name: str, port: int, tmp: Path, flush_seconds: float) -> int:

@@ -30,10 +30,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "site"), str(ROOT)]
+sys.path[:0] = [str(ROOT / "site"), str(ROOT), str(ROOT / "bench")]
 
 import httpx  # noqa: E402
 import psutil  # noqa: E402
+from counters import run_wrk  # noqa: E402
 from statboard import create_app  # noqa: E402
 from statboard.extensions import db  # noqa: E402
 from statboard.pages.models import Page  # noqa: E402
@@ -240,9 +241,7 @@ async def measure(site, admin, worker, block_id, key, count, seconds, rate) -> l
 
 
 def wrk(url: str, key: str, seconds: int) -> float:
-    args = ["/usr/bin/wrk", "-t1", "-c16", f"-d{seconds}s", "-s", str(ROOT / "bench" / "post.lua")]
-    out = subprocess.run([*args, f"{url}/counters/{key}"], capture_output=True, text=True).stdout
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return run_wrk(f"{url}/counters/{key}", seconds, 16, post=True)["rps"]
 
 
 async def run(site, counts, seconds, rate) -> None:

@@ -56,18 +56,20 @@ class Results:
                 self.errors[kind][problem] += 1
         return response
 
+    def stats(self, kind: str) -> tuple[float, float, float]:
+        """p50, p99 and max of a kind's times, in seconds."""
+        ordered = sorted(self.times[kind])
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        return statistics.median(ordered), p99, ordered[-1]
+
     def print(self) -> int:
         print(f"{'request':<28}{'count':>7}{'p50 s':>9}{'p99 s':>9}{'max s':>9}  errors")
         failed = 0
         for kind, times in self.times.items():
-            ordered = sorted(times)
-            p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+            p50, p99, most = self.stats(kind)
             errors = dict(self.errors[kind])
             failed += sum(errors.values())
-            print(
-                f"{kind:<28}{len(ordered):>7}{statistics.median(ordered):>9.3f}"
-                f"{p99:>9.3f}{ordered[-1]:>9.3f}  {errors or 0}"
-            )
+            print(f"{kind:<28}{len(times):>7}{p50:>9.3f}{p99:>9.3f}{most:>9.3f}  {errors or 0}")
         return failed
 
 
@@ -95,6 +97,22 @@ def log_in(url: str) -> httpx.Client:
     return client
 
 
+def autosave(url: str, admin: httpx.Client, block_id: int, until: float, results, kind: str):
+    """An admin autosaving their text block as the editor does until `until`: the
+    saves committed (each one's time recorded as `kind`)."""
+    version, committed = 1, 0
+    with httpx.Client(base_url=url, timeout=TIMEOUT, cookies=admin.cookies) as client:
+        headers = {**HTMX, "X-Autosave": "1", "X-CSRFToken": admin.headers["X-CSRFToken"]}
+        while time.monotonic() < until:
+            data = {"html": f"<p>{time.monotonic()}</p>", "version": version}
+            save = partial(client.put, f"/blocks/{block_id}", data=data, headers=headers)
+            response = results.record(kind, save)
+            if response is not None and response.status_code == 204:
+                version = int(response.headers["X-Block-Version"])
+                committed += 1
+    return committed
+
+
 def run(site, seconds: float, editors: int) -> int:
     desk = seed_desk(site, editors)
     text_blocks = [block_id for block_id, _ in desk.text_blocks]
@@ -118,17 +136,9 @@ def run(site, seconds: float, editors: int) -> int:
     until = time.monotonic() + seconds
 
     def editor(block_id: int):
-        version = 1
-        with httpx.Client(base_url=site.url, timeout=TIMEOUT, cookies=admin.cookies) as client:
-            headers = {**HTMX, "X-Autosave": "1", "X-CSRFToken": admin.headers["X-CSRFToken"]}
-            while time.monotonic() < until:
-                data = {"html": f"<p>{time.monotonic()}</p>", "version": version}
-                save = partial(client.put, f"/blocks/{block_id}", data=data, headers=headers)
-                response = results.record("mix: autosave", save)
-                if response is not None and response.status_code == 204:
-                    version = int(response.headers["X-Block-Version"])
-                    with results.lock:
-                        committed[0] += 1
+        saved = autosave(site.url, admin, block_id, until, results, "mix: autosave")
+        with results.lock:
+            committed[0] += saved
 
     def increment():
         return anonymous.post(f"/counters/{counter_key}")

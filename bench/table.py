@@ -1,0 +1,456 @@
+"""Every row of the performance table, each against its reference measured in the same
+run, over several rounds: what `make bench` prints first.
+
+    .venv/bin/python bench/table.py [--rounds 3] [--duration 5] [--soak 60] [--quick]
+    .venv/bin/python bench/table.py --only counters uptime --rounds 1 --duration 1
+
+Each round starts, measures and stops, one after the other, on 127.0.0.1:
+- the original pure-WSGI dict counter (bench/minimal_counter.py) and a minimal Flask
+  view (bench/minimal_flask.py), under the site's granian settings (1 worker,
+  SERVER_THREADS threads);
+- `python run.py counters` (memory store), then the same on the Redis store against a
+  redis-server of its own, with `redis-benchmark -t incr -c 16` beside it;
+- `python run.py`, the full site with its demo home page (as its first run makes it):
+  the counter API, /v1/uptime/, the home page with one client and with 8, 4 admins
+  saving text blocks (quiet, then with wrk hammering a counter), and the server tree's
+  RSS (supervisor + workers) after start and after all that;
+- Glances 4's web server (installed in bench/.venv-glances on first use):
+  `GET /api/4/uptime` and its idle RSS;
+- bench/charts.py's 6 charts of 10-year daily series against 30 days.
+After the rounds, one soak (bench/soak.py). Every load is wrk (-t1) or httpx clients
+on loopback; each row prints its figures per round, then min / median / max, and the
+end is a markdown table of the ratios beside their targets.
+"""
+
+import argparse
+import contextlib
+import operator
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+sys.path[:0] = [str(ROOT / "site"), str(ROOT), str(BENCH)]
+
+from counters import run_wrk  # noqa: E402
+from load_mix import Results, autosave, log_in  # noqa: E402
+from soak import SITE_ENV, soak, tree_rss  # noqa: E402
+
+from config import Config  # noqa: E402
+from tests.fixtures.desk import seed_desk  # noqa: E402
+from tests.fixtures.servers import free_port, start_site, stop, wait_for_port  # noqa: E402
+
+GLANCES = "glances[web]==4.5.8"  # the reference's pinned version
+GLANCES_VENV = BENCH / ".venv-glances"
+KEY = "song/1"
+HTML = ("Accept: text/html",)
+SETTLE_SECONDS = 2.0  # idle before an RSS reading
+EDITORS = 4
+
+
+@dataclass
+class Row:
+    key: str
+    what: str
+    reference: str
+    unit: str  # of Statboard's figure and the reference's
+    target: tuple  # (operator, value, text)
+    ratio_of: str = "Statboard / reference"
+    rounds: list = field(default_factory=list)  # (statboard, reference or None, ratio)
+    note: str = ""
+    beside: list = field(default_factory=list)  # redis-benchmark's req/s, per round
+
+
+GE, LE, LT = (operator.ge, "≥"), (operator.le, "≤"), (operator.lt, "<")
+
+
+def rows() -> dict[str, Row]:
+    ref = "pure-WSGI dict counter (bench/minimal_counter.py)"
+    listed = [
+        Row("post_dedicated", "POST /counters/song/1, dedicated server, memory store", ref,
+            "req/s", (*GE, 1.0)),
+        Row("post_site", "POST /counters/song/1, full site, memory store", ref, "req/s",
+            (*GE, 1.0)),
+        Row("get_dedicated", "GET /counters/song/1, dedicated server", ref, "req/s",
+            (*GE, 0.8)),
+        Row("get_site", "GET /counters/song/1, full site", ref, "req/s", (*GE, 0.8)),
+        Row("post_redis", "POST /counters/song/1, dedicated server, Redis store", ref, "req/s",
+            (*GE, 0.8)),
+        Row("uptime", "GET /v1/uptime/, full site", "Glances 4 GET /api/4/uptime", "req/s",
+            (*GE, 2.0)),
+        Row("home_p50", "demo home page, one client, p50", "minimal Flask view, same server",
+            "ms", (*LE, 5.0), "times slower"),
+        Row("home_rps", "demo home page, 8 clients, req/s", "", "req/s", (*GE, 1000.0),
+            "figure"),
+        Row("home_p99", "demo home page, 8 clients, p99", "", "ms", (*LT, 100.0), "figure"),
+        Row("rss_start", "RSS of the served site (supervisor + workers), after start",
+            "Glances' idle web server", "MB", (*LE, 1.5)),
+        Row("rss_load", "RSS of the served site, after this round's load",
+            "Glances' idle web server", "MB", (*LE, 1.5)),
+        Row("charts", "6 charts, 10-year daily vs 30 days (warm median render)", "30 days",
+            "ms", (*LE, 1.5), "10 years / 30 days"),
+        Row("soak", "mixed soak: workers' RSS growth after warm-up", "", "MB", (*LT, 10.0),
+            "figure"),
+        Row("saves_quiet", "text block saves, 4 admins, quiet: p99", "", "ms", (*LT, 100.0),
+            "figure"),
+        Row("saves_hammered", "text block saves, 4 admins, counters hammered: p99", "", "ms",
+            (*LT, 200.0), "figure"),
+    ]  # fmt: skip
+    return {row.key: row for row in listed}
+
+
+GROUPS = {  # --only: which sessions to run
+    "counters": ("post_dedicated", "post_site", "get_dedicated", "get_site"),
+    "redis": ("post_redis",),
+    "uptime": ("uptime",),
+    "home": ("home_p50", "home_rps", "home_p99"),
+    "rss": ("rss_start", "rss_load"),
+    "charts": ("charts",),
+    "soak": ("soak",),
+    "saves": ("saves_quiet", "saves_hammered"),
+}
+
+
+# --- processes ------------------------------------------------------------------------
+
+
+class Processes:
+    """Every process the bench starts, each leading its own process group, stopped at the
+    end (SIGTERM, then SIGKILL to what is left of its group) whatever happens."""
+
+    def __init__(self):
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, cmd: list, port: int, env: dict | None = None, timeout=60.0):
+        proc = subprocess.Popen(
+            cmd,
+            env={**os.environ, **(env or {})},
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            process_group=0,
+        )
+        self.procs.append(proc)
+        wait_for_port(port, proc, timeout)
+        return proc
+
+    def adopt(self, proc: subprocess.Popen) -> None:
+        self.procs.append(proc)
+
+    def stop(self, proc: subprocess.Popen) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            stop(proc)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        if proc in self.procs:
+            self.procs.remove(proc)
+
+    def stop_all(self) -> None:
+        for proc in reversed(list(self.procs)):
+            self.stop(proc)
+
+
+@contextlib.contextmanager
+def running(procs: Processes, proc):
+    try:
+        yield proc
+    finally:
+        procs.stop(proc)
+
+
+def serve_reference(procs: Processes, target: str, threads: int):
+    """A reference app (module:app in bench/) under the site's granian settings."""
+    port = free_port()
+    cmd = [sys.executable, str(BENCH / "counters.py"), "--serve", target, str(port)]
+    env = {"PYTHONPATH": str(BENCH), "BENCH_SERVER_THREADS": str(threads)}
+    return procs.start(cmd, port, env), f"http://127.0.0.1:{port}"
+
+
+def serve_statboard(procs: Processes, tmp: Path, what: str, env: dict | None = None):
+    site = start_site(tmp, what, env={**SITE_ENV, **(env or {})})
+    procs.adopt(site.proc)
+    # start_site pipes the server's output: drain it so that the server never blocks.
+    threading.Thread(target=site.proc.stdout.read, daemon=True).start()
+    return site
+
+
+def glances_python() -> Path:
+    """Glances in the benchmark's own environment, made on first use."""
+    python = GLANCES_VENV / "bin" / "python"
+    if not (GLANCES_VENV / "bin" / "glances").exists():
+        print(f"installing {GLANCES} into {GLANCES_VENV.relative_to(ROOT)} (first run)")
+        subprocess.run([sys.executable, "-m", "venv", str(GLANCES_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", GLANCES], check=True)
+    return GLANCES_VENV / "bin" / "glances"
+
+
+def serve_glances(procs: Processes):
+    port = free_port()
+    cmd = [str(glances_python()), "-w", "--disable-webui", "--disable-autodiscover"]
+    proc = procs.start([*cmd, "-B", "127.0.0.1", "-p", str(port)], port)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def serve_redis(procs: Processes):
+    port = free_port()
+    cmd = [shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(port)]
+    cmd += ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    return procs.start(cmd, port), port
+
+
+# --- measurements ---------------------------------------------------------------------
+
+
+def warm_and_wrk(url: str, args, connections=16, post=False, headers=()) -> dict:
+    run_wrk(url, 1, connections, post=post, headers=headers)  # warm up
+    result = run_wrk(url, args.duration, connections, post=post, headers=headers)
+    if result["errors"]:
+        print(f"    ! {url}: {result['errors']} answers were not 2xx/3xx")
+    return result
+
+
+def counter_rates(base: str, args) -> tuple[float, float]:
+    """POST then GET req/s on /counters/song/1 (the POSTs make the key)."""
+    url = f"{base}/counters/{KEY}"
+    post = warm_and_wrk(url, args, post=True)["rps"]
+    get = warm_and_wrk(url, args)["rps"]
+    return post, get
+
+
+def redis_benchmark(port: int, requests: int) -> float:
+    cmd = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", "incr", "-c", "16"]
+    out = subprocess.run([*cmd, "-n", str(requests), "--csv"], capture_output=True, text=True)
+    for line in out.stdout.splitlines():
+        if line.startswith('"INCR"'):
+            return float(line.split(",")[1].strip('"'))
+    raise RuntimeError(f"redis-benchmark printed no INCR figure: {out.stdout[-300:]}")
+
+
+def saves(site, args) -> tuple[tuple, tuple]:
+    """4 admins autosaving their own text block for --duration, quiet, then with wrk
+    hammering a counter: (p50, p99) in ms of each."""
+    desk = seed_desk(site, EDITORS)
+    admin = log_in(site.url)
+    figures = []
+    try:
+        for kind in ("quiet", "hammered"):
+            results = Results()
+            until = time.monotonic() + args.duration
+            editors = [
+                threading.Thread(target=autosave, args=(site.url, admin, b, until, results, kind))
+                for b, _ in desk.text_blocks
+            ]
+            hammer = None
+            if kind == "hammered":
+                url = f"{site.url}/counters/{desk.counter_key}"
+                hammer = threading.Thread(target=run_wrk, args=(url, args.duration + 1, 16, True))
+                hammer.start()
+            for editor in editors:
+                editor.start()
+            for editor in editors:
+                editor.join()
+            if hammer is not None:
+                hammer.join()
+            p50, p99, _ = results.stats(kind)
+            if results.errors[kind]:
+                print(f"    ! saves {kind}: errors {dict(results.errors[kind])}")
+            figures.append((p50 * 1000, p99 * 1000))
+    finally:
+        admin.close()
+    return figures[0], figures[1]
+
+
+def record(table: dict, key: str, statboard: float, reference: float | None) -> None:
+    if key not in table:
+        return
+    row = table[key]
+    if row.ratio_of == "figure":
+        ratio = statboard
+    else:
+        ratio = statboard / reference if reference else float("nan")
+    row.rounds.append((statboard, reference, ratio))
+    ref = f"   reference {reference:,.2f} {row.unit}" if reference is not None else ""
+    print(f"  {row.what}: {statboard:,.2f} {row.unit}{ref}   -> {ratio:.2f}")
+
+
+def one_round(table: dict, args, threads: int, tmp: Path) -> None:
+    want = set(table)
+    procs = Processes()
+    try:
+        ref_post = ref_get = flask_p50 = glances_rss = None
+        if want & {*GROUPS["counters"], *GROUPS["redis"]}:
+            proc, base = serve_reference(procs, "minimal_counter:app", threads)
+            with running(procs, proc):
+                ref_post, ref_get = counter_rates(base, args)
+            print(f"  reference counter: POST {ref_post:,.0f} req/s, GET {ref_get:,.0f} req/s")
+        if want & set(GROUPS["home"]):
+            proc, base = serve_reference(procs, "minimal_flask:app", threads)
+            with running(procs, proc):
+                flask_p50 = warm_and_wrk(f"{base}/", args, connections=1, headers=HTML)["p50_ms"]
+        if want & set(GROUPS["counters"]):
+            site = serve_statboard(procs, tmp / "dedicated", "counters")
+            with running(procs, site.proc):
+                post, get = counter_rates(site.url, args)
+            record(table, "post_dedicated", post, ref_post)
+            record(table, "get_dedicated", get, ref_get)
+        if want & set(GROUPS["redis"]):
+            proc, port = serve_redis(procs)
+            with running(procs, proc):
+                redis = {"STATBOARD_COUNTERS_URL": f"redis://127.0.0.1:{port}/0"}
+                site = serve_statboard(procs, tmp / "redis", "counters", redis)
+                with running(procs, site.proc):
+                    post = warm_and_wrk(f"{site.url}/counters/{KEY}", args, post=True)["rps"]
+                incr = redis_benchmark(port, args.redis_requests)
+            record(table, "post_redis", post, ref_post)
+            print(f"    redis-benchmark -t incr -c 16, same machine: {incr:,.0f} req/s")
+            table["post_redis"].beside.append(incr)
+        glances_uptime = None
+        if want & {*GROUPS["uptime"], *GROUPS["rss"]}:
+            proc, base = serve_glances(procs)
+            with running(procs, proc):
+                time.sleep(SETTLE_SECONDS)
+                glances_rss = tree_rss(proc.pid)[0]
+                if "uptime" in want:
+                    glances_uptime = warm_and_wrk(f"{base}/api/4/uptime", args)["rps"]
+            print(f"  Glances: idle RSS {glances_rss:.1f} MB")
+        site_groups = {*GROUPS["counters"], *GROUPS["uptime"], *GROUPS["home"]}
+        if want & {*site_groups, *GROUPS["rss"], *GROUPS["saves"]}:
+            site = serve_statboard(procs, tmp / "site", "site")
+            with running(procs, site.proc):
+                time.sleep(SETTLE_SECONDS)
+                record(table, "rss_start", tree_rss(site.proc.pid)[0], glances_rss)
+                if want & set(GROUPS["counters"]):
+                    post, get = counter_rates(site.url, args)
+                    record(table, "post_site", post, ref_post)
+                    record(table, "get_site", get, ref_get)
+                if "uptime" in want:
+                    uptime = warm_and_wrk(f"{site.url}/v1/uptime/", args)["rps"]
+                    record(table, "uptime", uptime, glances_uptime)
+                if want & set(GROUPS["home"]):
+                    home = f"{site.url}/"
+                    p50 = warm_and_wrk(home, args, connections=1, headers=HTML)["p50_ms"]
+                    record(table, "home_p50", p50, flask_p50)
+                    eight = warm_and_wrk(home, args, connections=8, headers=HTML)
+                    record(table, "home_rps", eight["rps"], None)
+                    record(table, "home_p99", eight["p99_ms"], None)
+                if want & set(GROUPS["saves"]):
+                    (q50, q99), (h50, h99) = saves(site, args)
+                    record(table, "saves_quiet", q99, None)
+                    record(table, "saves_hammered", h99, None)
+                    print(f"    saves p50: quiet {q50:.1f} ms, hammered {h50:.1f} ms")
+                time.sleep(SETTLE_SECONDS)
+                record(table, "rss_load", tree_rss(site.proc.pid)[0], glances_rss)
+        if "charts" in want:
+            import charts
+
+            results = charts.measure(args.chart_rounds, report=lambda line: None)
+            long, short = results["warm", "10-year daily"][0], results["warm", "30-day"][0]
+            record(table, "charts", long, short)
+    finally:
+        procs.stop_all()
+
+
+def run_soak(table: dict, args, tmp: Path) -> None:
+    procs = Processes()
+    try:
+        site = serve_statboard(procs, tmp / "soak", "site")
+        with running(procs, site.proc):
+            outcome = soak(site, args.soak, args.soak_every, args.soak / 3, print)
+        record(table, "soak", outcome["growth"], None)
+        if outcome["errors"]:
+            table["soak"].note = f"errors: {outcome['errors']}"
+    finally:
+        procs.stop_all()
+
+
+# --- the summary ----------------------------------------------------------------------
+
+
+def spread(values: list[float]) -> str:
+    return " / ".join(f"{v:,.2f}" for v in (min(values), statistics.median(values), max(values)))
+
+
+def summary(table: dict) -> str:
+    lines = [
+        "| what | Statboard (median) | reference (median) | ratio min / median / max "
+        "| target | met (median) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in table.values():
+        if not row.rounds:
+            lines.append(f"| {row.what} | not measured | | | | |")
+            continue
+        ours = statistics.median(r[0] for r in row.rounds)
+        refs = [r[1] for r in row.rounds if r[1] is not None]
+        ratios = [r[2] for r in row.rounds]
+        compare, sign, goal = row.target
+        met = "yes" if compare(statistics.median(ratios), goal) else "**no**"
+        ref = f"{statistics.median(refs):,.2f} {row.unit} ({row.reference})" if refs else ""
+        note = f"; {row.note}" if row.note else ""
+        if row.beside:
+            note += f"; redis-benchmark -t incr -c 16: {spread(row.beside)} req/s"
+        lines.append(
+            f"| {row.what} | {ours:,.2f} {row.unit} | {ref}{note} | {spread(ratios)} "
+            f"({row.ratio_of}) | {sign} {goal:g} | {met} |"
+        )
+    return "\n".join(lines)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=5, help="seconds of each wrk run")
+    parser.add_argument("--soak", type=float, default=60.0, help="seconds (1800: 30 min)")
+    parser.add_argument("--soak-every", type=float, default=5.0)
+    parser.add_argument("--chart-rounds", type=int, default=200)
+    parser.add_argument("--redis-requests", type=int, default=200_000)
+    parser.add_argument("--only", nargs="+", choices=sorted(GROUPS), help="some rows only")
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run: 1 round, 1 s loads, 10 s soak"
+    )
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds, args.duration, args.soak, args.soak_every = 1, 1, 10.0, 2.0
+        args.chart_rounds, args.redis_requests = 20, 20_000
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    table = rows()
+    if args.only:
+        keep = {key for group in args.only for key in GROUPS[group]}
+        table = {key: row for key, row in table.items() if key in keep}
+    threads = int(Config.SERVER_THREADS)
+    print(
+        f"granian: 1 worker, {threads} threads for every server; wrk -t1, {args.duration} s "
+        f"after 1 s of warm-up; {args.rounds} round(s)"
+    )
+    with tempfile.TemporaryDirectory(prefix="statboard-bench-") as tmp:
+        for n in range(1, args.rounds + 1):
+            print(f"\n--- round {n} of {args.rounds} ---", flush=True)
+            round_tmp = Path(tmp) / f"round{n}"
+            round_tmp.mkdir()
+            for name in ("dedicated", "redis", "site", "soak"):
+                (round_tmp / name).mkdir()
+            one_round(table, args, threads, round_tmp)
+        if "soak" in table:
+            print(f"\n--- soak, {args.soak:.0f} s (one run) ---", flush=True)
+            (Path(tmp) / "soak").mkdir()
+            run_soak(table, args, Path(tmp))
+    print("\n" + summary(table))
+    missing = [row.what for row in table.values() if not row.rounds]
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
