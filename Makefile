@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app statboard
+# `make bench BENCH_ARGS=--quick`: a smoke run of every benchmark (see bench/run_all.py).
+BENCH_ARGS ?=
 # Debian packages of the real servers and the browser that the tests start.
 TEST_DEBS := redis-server postgresql chromium wrk
 
@@ -40,7 +42,7 @@ test: install-test
 	$(BIN)/pytest
 
 bench: install-test
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

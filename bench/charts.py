@@ -22,6 +22,7 @@ from flask import render_template  # noqa: E402
 from statboard import create_app  # noqa: E402
 from statboard.extensions import db  # noqa: E402
 from statboard.pages.models import Block, Page  # noqa: E402
+from statboard.series.charts import chart_context  # noqa: E402
 from statboard.series.models import Account  # noqa: E402
 from statboard.series.samples import add_samples, now_utc  # noqa: E402
 
@@ -51,7 +52,8 @@ def render_times(app, block_ids, rounds: int) -> list[float]:
             with app.test_request_context("/"):
                 block = db.session.get(Block, block_id)
                 started = time.perf_counter()
-                render_template("blocks/chart/_view.html", block=block)
+                ctx = chart_context(block)  # the block's range, as the page renders it
+                render_template("blocks/chart/_view.html", block=block, ctx=ctx)
                 times.append(time.perf_counter() - started)
     return times
 

@@ -9,7 +9,9 @@ temporary folder, then runs, over real HTTP:
 - for --seconds: --editors admins autosaving their own text block, 8 clients
   incrementing a counter, 10 visitors loading the home page;
 and prints p50 / p99 / max and the errors (5xx, timeouts) per kind of request, and
-the admin emails lost (edits committed minus emails in the outbox). Stops the site
+the admin emails lost: each block's saves are one edit session (NOTIFY_SESSION_SECONDS
+is 1 s here, so a pause of more than 1 s starts another) and each session is one
+email, so every block saved needs at least one email in the outbox. Stops the site
 at the end, whatever happens. Exits 1 if any request failed or a mail was lost.
 """
 
@@ -132,13 +134,15 @@ def run(site, seconds: float, editors: int) -> int:
     admin = log_in(site.url)
     outbox = site.tmp / "outbox"
     before = len(list(outbox.glob("*.eml")))
-    committed = [0]
+    committed, saved_blocks = [0], set()
     until = time.monotonic() + seconds
 
     def editor(block_id: int):
         saved = autosave(site.url, admin, block_id, until, results, "mix: autosave")
         with results.lock:
             committed[0] += saved
+            if saved:
+                saved_blocks.add(block_id)
 
     def increment():
         return anonymous.post(f"/counters/{counter_key}")
@@ -159,14 +163,20 @@ def run(site, seconds: float, editors: int) -> int:
     for worker in workers:
         worker.join()
     deadline = time.monotonic() + 60
-    while len(list(outbox.glob("*.eml"))) - before < committed[0] and time.monotonic() < deadline:
+    while len(list(outbox.glob("*.eml"))) - before < len(saved_blocks) and (
+        time.monotonic() < deadline
+    ):
         time.sleep(0.2)
-    lost = committed[0] - (len(list(outbox.glob("*.eml"))) - before)
+    mails = len(list(outbox.glob("*.eml"))) - before
+    lost = len(saved_blocks) - mails
     admin.close()
     anonymous.close()
 
     failed = results.print()
-    print(f"edits committed: {committed[0]}, admin emails lost: {lost}")
+    print(
+        f"edits committed: {committed[0]} on {len(saved_blocks)} blocks, "
+        f"edit session emails: {mails}, blocks with no email: {max(0, lost)}"
+    )
     return failed + max(0, lost)
 
 
@@ -177,6 +187,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="STATBOARD_SERVER_THREADS (default: config)")
     args = parser.parse_args()
     env = {"STATBOARD_LOG_LEVEL": "WARNING", "STATBOARD_COUNTER_RATE_LIMIT": ""}
+    env |= {"STATBOARD_NOTIFY_SESSION_SECONDS": "1", "STATBOARD_NOTIFY_SEND_SECONDS": "1"}
     if args.threads:
         env["STATBOARD_SERVER_THREADS"] = str(args.threads)
     with served_in_temp_folder("statboard-load-", env) as site:

@@ -426,6 +426,8 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    # A SIGTERM (a timeout, a stopped make) unwinds like Ctrl-C: every server is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     table = rows()
     if args.only:
         keep = {key for group in args.only for key in GROUPS[group]}
