@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -275,86 +276,124 @@ def record(table: dict, key: str, statboard: float, reference: float | None) -> 
     row = table[key]
     if row.ratio_of == "figure":
         ratio = statboard
+    elif reference:
+        ratio = statboard / reference
     else:
-        ratio = statboard / reference if reference else float("nan")
+        print(f"  ! {row.what}: {statboard:,.2f} {row.unit}, but no reference this round")
+        return
     row.rounds.append((statboard, reference, ratio))
     ref = f"   reference {reference:,.2f} {row.unit}" if reference is not None else ""
     print(f"  {row.what}: {statboard:,.2f} {row.unit}{ref}   -> {ratio:.2f}")
 
 
-def one_round(table: dict, args, threads: int, tmp: Path) -> None:
-    want = set(table)
-    procs = Processes()
-    try:
-        ref_post = ref_get = flask_p50 = glances_rss = None
-        if want & {*GROUPS["counters"], *GROUPS["redis"]}:
-            proc, base = serve_reference(procs, "minimal_counter:app", threads)
-            with running(procs, proc):
-                ref_post, ref_get = counter_rates(base, args)
-            print(f"  reference counter: POST {ref_post:,.0f} req/s, GET {ref_get:,.0f} req/s")
-        if want & set(GROUPS["home"]):
-            proc, base = serve_reference(procs, "minimal_flask:app", threads)
-            with running(procs, proc):
-                flask_p50 = warm_and_wrk(f"{base}/", args, connections=1, headers=HTML)["p50_ms"]
-        if want & set(GROUPS["counters"]):
-            site = serve_statboard(procs, tmp / "dedicated", "counters")
-            with running(procs, site.proc):
-                post, get = counter_rates(site.url, args)
-            record(table, "post_dedicated", post, ref_post)
-            record(table, "get_dedicated", get, ref_get)
-        if want & set(GROUPS["redis"]):
-            proc, port = serve_redis(procs)
-            with running(procs, proc):
-                redis = {"STATBOARD_COUNTERS_URL": f"redis://127.0.0.1:{port}/0"}
-                site = serve_statboard(procs, tmp / "redis", "counters", redis)
-                with running(procs, site.proc):
-                    post = warm_and_wrk(f"{site.url}/counters/{KEY}", args, post=True)["rps"]
-                incr = redis_benchmark(port, args.redis_requests)
-            record(table, "post_redis", post, ref_post)
-            print(f"    redis-benchmark -t incr -c 16, same machine: {incr:,.0f} req/s")
-            table["post_redis"].beside.append(incr)
-        glances_uptime = None
-        if want & {*GROUPS["uptime"], *GROUPS["rss"]}:
-            proc, base = serve_glances(procs)
-            with running(procs, proc):
-                time.sleep(SETTLE_SECONDS)
-                glances_rss = tree_rss(proc.pid)[0]
-                if "uptime" in want:
-                    glances_uptime = warm_and_wrk(f"{base}/api/4/uptime", args)["rps"]
-            print(f"  Glances: idle RSS {glances_rss:.1f} MB")
-        site_groups = {*GROUPS["counters"], *GROUPS["uptime"], *GROUPS["home"]}
-        if want & {*site_groups, *GROUPS["rss"], *GROUPS["saves"]}:
-            site = serve_statboard(procs, tmp / "site", "site")
-            with running(procs, site.proc):
-                time.sleep(SETTLE_SECONDS)
-                record(table, "rss_start", tree_rss(site.proc.pid)[0], glances_rss)
-                if want & set(GROUPS["counters"]):
-                    post, get = counter_rates(site.url, args)
-                    record(table, "post_site", post, ref_post)
-                    record(table, "get_site", get, ref_get)
-                if "uptime" in want:
-                    uptime = warm_and_wrk(f"{site.url}/v1/uptime/", args)["rps"]
-                    record(table, "uptime", uptime, glances_uptime)
-                if want & set(GROUPS["home"]):
-                    home = f"{site.url}/"
-                    p50 = warm_and_wrk(home, args, connections=1, headers=HTML)["p50_ms"]
-                    record(table, "home_p50", p50, flask_p50)
-                    eight = warm_and_wrk(home, args, connections=8, headers=HTML)
-                    record(table, "home_rps", eight["rps"], None)
-                    record(table, "home_p99", eight["p99_ms"], None)
-                if want & set(GROUPS["saves"]):
-                    (q50, q99), (h50, h99) = saves(site, args)
-                    record(table, "saves_quiet", q99, None)
-                    record(table, "saves_hammered", h99, None)
-                    print(f"    saves p50: quiet {q50:.1f} ms, hammered {h50:.1f} ms")
-                time.sleep(SETTLE_SECONDS)
-                record(table, "rss_load", tree_rss(site.proc.pid)[0], glances_rss)
-        if "charts" in want:
-            import charts
+def wants(table: dict, *groups: str) -> bool:
+    return any(key in table for group in groups for key in GROUPS[group])
 
-            results = charts.measure(args.chart_rounds, report=lambda line: None)
-            long, short = results["warm", "10-year daily"][0], results["warm", "30-day"][0]
-            record(table, "charts", long, short)
+
+def reference_servers(table, args, procs, ref: dict) -> None:
+    """The dict counter's POST and GET rates, the minimal Flask view's p50."""
+    if wants(table, "counters", "redis"):
+        proc, base = serve_reference(procs, "minimal_counter:app", args.threads)
+        with running(procs, proc):
+            ref["post"], ref["get"] = counter_rates(base, args)
+        print(f"  reference counter: POST {ref['post']:,.0f} req/s, GET {ref['get']:,.0f} req/s")
+    if wants(table, "home"):
+        proc, base = serve_reference(procs, "minimal_flask:app", args.threads)
+        with running(procs, proc):
+            ref["flask_p50"] = warm_and_wrk(f"{base}/", args, 1, headers=HTML)["p50_ms"]
+        print(f"  minimal Flask view: p50 {ref['flask_p50']:.2f} ms")
+
+
+def dedicated_server(table, args, procs, ref: dict, tmp: Path) -> None:
+    if wants(table, "counters"):
+        site = serve_statboard(procs, tmp / "dedicated", "counters")
+        with running(procs, site.proc):
+            post, get = counter_rates(site.url, args)
+        record(table, "post_dedicated", post, ref.get("post"))
+        record(table, "get_dedicated", get, ref.get("get"))
+    if wants(table, "redis"):
+        proc, port = serve_redis(procs)
+        with running(procs, proc):
+            redis = {"STATBOARD_COUNTERS_URL": f"redis://127.0.0.1:{port}/0"}
+            site = serve_statboard(procs, tmp / "redis", "counters", redis)
+            with running(procs, site.proc):
+                post = warm_and_wrk(f"{site.url}/counters/{KEY}", args, post=True)["rps"]
+            incr = redis_benchmark(port, args.redis_requests)
+        record(table, "post_redis", post, ref.get("post"))
+        print(f"    redis-benchmark -t incr -c 16, same machine: {incr:,.0f} req/s")
+        table["post_redis"].beside.append(incr)
+
+
+def glances(table, args, procs, ref: dict) -> None:
+    if wants(table, "uptime", "rss"):
+        proc, base = serve_glances(procs)
+        with running(procs, proc):
+            time.sleep(SETTLE_SECONDS)
+            ref["glances_rss"] = tree_rss(proc.pid)[0]
+            if "uptime" in table:
+                ref["uptime"] = warm_and_wrk(f"{base}/api/4/uptime", args)["rps"]
+        print(f"  Glances: idle RSS {ref['glances_rss']:.1f} MB")
+
+
+def full_site(table, args, procs, ref: dict, tmp: Path) -> None:
+    if not wants(table, "counters", "uptime", "home", "rss", "saves"):
+        return
+    site = serve_statboard(procs, tmp / "site", "site")
+    with running(procs, site.proc):
+        time.sleep(SETTLE_SECONDS)
+        record(table, "rss_start", tree_rss(site.proc.pid)[0], ref.get("glances_rss"))
+        if wants(table, "counters"):
+            post, get = counter_rates(site.url, args)
+            record(table, "post_site", post, ref.get("post"))
+            record(table, "get_site", get, ref.get("get"))
+        if "uptime" in table:
+            uptime = warm_and_wrk(f"{site.url}/v1/uptime/", args)["rps"]
+            record(table, "uptime", uptime, ref.get("uptime"))
+        if wants(table, "home"):
+            home = f"{site.url}/"
+            p50 = warm_and_wrk(home, args, connections=1, headers=HTML)["p50_ms"]
+            record(table, "home_p50", p50, ref.get("flask_p50"))
+            eight = warm_and_wrk(home, args, connections=8, headers=HTML)
+            record(table, "home_rps", eight["rps"], None)
+            record(table, "home_p99", eight["p99_ms"], None)
+        if wants(table, "saves"):
+            (q50, q99), (h50, h99) = saves(site, args)
+            record(table, "saves_quiet", q99, None)
+            record(table, "saves_hammered", h99, None)
+            print(f"    saves p50: quiet {q50:.1f} ms, hammered {h50:.1f} ms")
+        time.sleep(SETTLE_SECONDS)
+        record(table, "rss_load", tree_rss(site.proc.pid)[0], ref.get("glances_rss"))
+
+
+def chart_renders(table, args) -> None:
+    if "charts" in table:
+        import charts
+
+        results = charts.measure(args.chart_rounds, report=lambda line: None)
+        long, short = results["warm", "10-year daily"][0], results["warm", "30-day"][0]
+        record(table, "charts", long, short)
+
+
+def one_round(table: dict, args, tmp: Path) -> None:
+    """Each part in turn; one that fails is reported and leaves its rows short of this
+    round, and the others still run. Every process is stopped at the end."""
+    procs, ref = Processes(), {}
+    parts = [
+        ("reference servers", lambda: reference_servers(table, args, procs, ref)),
+        ("counter servers", lambda: dedicated_server(table, args, procs, ref, tmp)),
+        ("Glances", lambda: glances(table, args, procs, ref)),
+        ("full site", lambda: full_site(table, args, procs, ref, tmp)),
+        ("charts", lambda: chart_renders(table, args)),
+    ]
+    try:
+        for name, part in parts:
+            try:
+                part()
+            except Exception as exc:  # a broken row must not hide the others
+                print(f"  ! {name} failed: {type(exc).__name__}: {exc}", flush=True)
+                traceback.print_exc(limit=3)
+            finally:
+                procs.stop_all()
     finally:
         procs.stop_all()
 
@@ -400,7 +439,7 @@ def summary(table: dict) -> str:
             note += f"; redis-benchmark -t incr -c 16: {spread(row.beside)} req/s"
         lines.append(
             f"| {row.what} | {ours:,.2f} {row.unit} | {ref}{note} | {spread(ratios)} "
-            f"({row.ratio_of}) | {sign} {goal:g} | {met} |"
+            f"({row.ratio_of}; {len(ratios)} round(s)) | {sign} {goal:g} | {met} |"
         )
     return "\n".join(lines)
 
@@ -432,7 +471,7 @@ def main(argv=None) -> int:
     if args.only:
         keep = {key for group in args.only for key in GROUPS[group]}
         table = {key: row for key, row in table.items() if key in keep}
-    threads = int(Config.SERVER_THREADS)
+    threads = args.threads = int(Config.SERVER_THREADS)
     print(
         f"granian: 1 worker, {threads} threads for every server; wrk -t1, {args.duration} s "
         f"after 1 s of warm-up; {args.rounds} round(s)"
@@ -444,11 +483,14 @@ def main(argv=None) -> int:
             round_tmp.mkdir()
             for name in ("dedicated", "redis", "site", "soak"):
                 (round_tmp / name).mkdir()
-            one_round(table, args, threads, round_tmp)
+            one_round(table, args, round_tmp)
         if "soak" in table:
             print(f"\n--- soak, {args.soak:.0f} s (one run) ---", flush=True)
             (Path(tmp) / "soak").mkdir()
-            run_soak(table, args, Path(tmp))
+            try:
+                run_soak(table, args, Path(tmp))
+            except Exception as exc:  # the summary still comes
+                print(f"  ! the soak failed: {type(exc).__name__}: {exc}", flush=True)
     print("\n" + summary(table))
     missing = [row.what for row in table.values() if not row.rounds]
     return 1 if missing else 0
