@@ -3,8 +3,9 @@
 axe-core (the copy that the pinned axe-playwright-python package bundles) runs inside
 every kind of page, as a visitor and as an admin with the editors open, in light and
 dark at a phone's and a desktop's width, and finds no violation of WCAG 2.1 A or AA.
-Then the keyboard: Tab reaches every editing control of the admin's home page, and
-each one shows a focus outline that stands out from what is behind it (3:1).
+Then the keyboard: Tab reaches every editing control of the admin's home page, each
+one shows a focus outline that stands out from what is behind it (3:1), and so does
+the edge of each field.
 
 One site and one logged-in admin serve the module; each test turns the same two
 browser pages to its theme and width.
@@ -244,8 +245,10 @@ def test_admin_pages_pass_axe(admin, site, things, theme, width):
 # What has the focus after a Tab, once the transitions it started (tools fading in) ended:
 # whether it is drawn, its outline, and the colour behind that outline (the element's
 # own background for an outline drawn inside it, else its parent's), made opaque by
-# painting every layer down to the page on a 1×1 canvas.
+# painting every layer down to the page on a 1×1 canvas; for a field, its border too.
 FOCUSED = r"""async () => {
+  const FIELDS = "input:not([type=checkbox], [type=radio], [type=file]), select, textarea, " +
+    "[contenteditable]";
   const el = document.activeElement;
   if (!el || el === document.body) return null;
   await Promise.all(document.getAnimations()
@@ -268,7 +271,8 @@ FOCUSED = r"""async () => {
   const text = (el.getAttribute("aria-label") || el.title || el.innerText || el.name || "")
     .replace(/\s+/g, " ").trim();
   return {
-    what: `${el.tagName.toLowerCase()} "${text.slice(0, 40)}" in #${el.closest("[id]")?.id}`,
+    what: `${el.tagName.toLowerCase()} "${text.slice(0, 40)}"` +
+      ` in ${el.closest("[id]")?.id ?? "the page"}`,
     label: text,
     block: el.closest(".block")?.id || null,
     drawn: box.width > 0 && box.height > 0 &&
@@ -276,6 +280,10 @@ FOCUSED = r"""async () => {
     outline: style.outlineStyle === "none" ? 0 : parseFloat(style.outlineWidth),
     ring: rgb([style.outlineColor]),
     behind: rgb(layers),
+    // A field's edge: what tells it apart from the text around it.
+    edge: el.matches(FIELDS) && style.borderTopStyle !== "none" ?
+      rgb([...layers, style.borderTopColor]) : null,
+    around: rgb(parseFloat(style.outlineOffset) < 0 ? layers.slice(0, -1) : layers),
   };
 }"""
 
@@ -318,6 +326,8 @@ def badly_shown(spots: list[dict]) -> list[str]:
             bad.append(f"{spot['what']}: focused but not shown")
         elif spot["outline"] < 2 or ratio < 3:
             bad.append(f"{spot['what']}: outline {spot['outline']} px at {ratio:.1f}:1")
+        elif spot["edge"] and (edge := contrast(spot["edge"], spot["around"])) < 3:
+            bad.append(f"{spot['what']}: a field whose edge is at {edge:.1f}:1")
     return bad
 
 
@@ -326,7 +336,8 @@ def test_keyboard_reaches_every_editing_control_with_a_visible_focus(admin, site
     look(admin, theme, max(WIDTHS))
     admin.goto(site.url + "/")
     spots = tab_through(admin)
-    assert not badly_shown(spots), "\n".join(badly_shown(spots))
+    bad = badly_shown(spots)
+    assert not bad, "\n".join(bad)
 
     # Every block's tools, every gallery item's controls, the menu's and the page's.
     labels = {(spot["block"], spot["label"]) for spot in spots}
@@ -348,5 +359,6 @@ def test_keyboard_reaches_every_editing_control_with_a_visible_focus(admin, site
     editor_ready(admin, text)
     inside = [spot for spot in tab_through(admin) if spot["block"] == text]
     assert {"Save", "Cancel"} <= {spot["label"] for spot in inside}, inside
-    assert not badly_shown(inside), "\n".join(badly_shown(inside))
+    bad = badly_shown(inside)
+    assert not bad, "\n".join(bad)
     admin.keyboard.press("Escape")
