@@ -261,24 +261,21 @@ def test_add_delete_and_reorder_blocks(admin):
         admin.keyboard.press("Escape")
         settled(admin, f"article#{new_id}.block--{kind}")
 
-    # Delete asks first: dismissing keeps the block, accepting removes it.
+    # Delete asks nothing: the block makes way for "Deleted · Undo", and Undo brings
+    # it back in its place.
     victim = block_ids(admin)[1]
-    admin.once("dialog", lambda dialog: dialog.dismiss())
-    admin.hover(f"#{victim}")
-    admin.click(f"#{victim} .block-tools a:text('Delete')")
-    admin.wait_for_timeout(300)
-    assert victim in block_ids(admin)
-    messages = []
-
-    def accept(dialog):
-        messages.append(dialog.message)
-        dialog.accept()
-
-    admin.once("dialog", accept)
+    order = block_ids(admin)
     admin.hover(f"#{victim}")
     admin.click(f"#{victim} .block-tools a:text('Delete')")
     admin.wait_for_selector(f"#{victim}", state="detached")
-    assert "cannot be undone" in messages[0]
+    note = admin.locator(f"#undo-{victim.removeprefix('block-')}")
+    assert "Deleted" in note.inner_text()
+    note.get_by_role("button", name="Undo").click()
+    admin.wait_for_selector(f"#{victim}")
+    assert block_ids(admin) == order
+    admin.hover(f"#{victim}")
+    admin.click(f"#{victim} .block-tools a:text('Delete')")
+    admin.wait_for_selector(f"#{victim}", state="detached")
 
     # Reorder with the keyboard: focus the down button, press Enter, then up again.
     order = block_ids(admin)
