@@ -75,7 +75,7 @@ def test_a_draft_is_seen_by_admins_only_until_saved_with_content(site, admin, br
         new = add_block(admin, "text")
         admin.keyboard.press("Escape")  # nothing typed: the draft stays as it was
         admin.wait_for_selector(f"article#{new}.draft .draft-mark")
-        assert admin.inner_text(f"#{new} .draft-mark") == "Draft"
+        assert admin.text_content(f"#{new} .draft-mark") == "Draft"
 
         # Neither a visitor's open page, nor a fresh one, nor a plain GET shows it.
         visitor.wait_for_timeout(500)
@@ -231,12 +231,24 @@ def test_moves_by_keyboard_keep_the_focus(site, admin):
 
 def test_a_refused_autosave_marks_the_field_it_names(site, admin):
     new = add_block(admin, "event")
-    title = admin.locator(f"form#{new} input[name=title]")
-    title.fill("")
-    admin.wait_for_selector(f"form#{new} [data-save-state][data-state=failed]")
-    assert title.get_attribute("aria-invalid") == "true"
-    message = admin.locator(f"#{title.get_attribute('aria-describedby')}")
-    assert "title" in message.inner_text().lower()
-    title.fill("Team lunch")
-    admin.wait_for_selector(f"form#{new} [data-save-state][data-state=saved]")
-    assert title.get_attribute("aria-invalid") is None
+    form = admin.locator(f"form#{new}")
+
+    def marked(name: str) -> str:
+        field = form.locator(f"[name={name}]")
+        form.locator("[data-save-state][data-state=failed]").wait_for()
+        assert field.get_attribute("aria-invalid") == "true"
+        return admin.text_content(f"#{field.get_attribute('aria-describedby')}")
+
+    # Refused by the browser (a required field left empty) ...
+    form.locator("input[name=title]").fill("")
+    assert marked("title")
+    form.locator("input[name=title]").fill("Team lunch")
+    form.locator("[data-save-state][data-state=saved]").wait_for()
+    assert form.locator("input[name=title]").get_attribute("aria-invalid") is None
+
+    # ... and by the server, which names the field and says what to fix.
+    form.locator("input[name=tz]").fill("Mars/Olympus")
+    assert "time zone" in marked("tz")
+    form.locator("input[name=tz]").fill("Europe/Berlin")
+    form.locator("[data-save-state][data-state=saved]").wait_for()
+    assert form.locator("[aria-invalid=true]").count() == 0

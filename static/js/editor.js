@@ -79,6 +79,7 @@
   document.addEventListener("htmx:validation:halted", (event) => {
     const form = event.detail.elt;
     if (form.matches && form.matches("form.block.editing")) {
+      markFields(form, (event.detail.errors || []).map((e) => [e.elt, e.message]));
       setState(form, "Not saved: fill in the marked fields, then save.", "failed");
     }
   });
@@ -103,36 +104,43 @@
       markFields(form, null);
       setState(form, "Saved", "saved");
     } else if (status === 422) {
-      markFields(form, detail.xhr.responseText);
+      markFields(form, refusedFields(form, detail.xhr.responseText));
       setState(form, "Not saved: fix the marked fields, then save.", "failed");
     }
   });
 
-  // A refused autosave marks the fields the server named (aria-invalid and its
-  // sentence beside the field), as a refused save's form would; `html` null clears them.
-  function markFields(form, html) {
+  // A refused autosave marks the fields it names (aria-invalid and the sentence beside
+  // the field), as a refused save's form would: `marks` is [field, sentence] pairs,
+  // null clears them.
+  function markFields(form, marks) {
     form.querySelectorAll("[data-autosave-error]").forEach((el) => el.remove());
     form.querySelectorAll("[data-autosave-invalid]").forEach((el) => {
       el.removeAttribute("aria-invalid");
       el.removeAttribute("aria-describedby");
       delete el.dataset.autosaveInvalid;
     });
-    if (!html) return;
-    const doc = new DOMParser().parseFromString(html, "text/html");
-    for (const bad of doc.querySelectorAll("[aria-invalid=true][name]")) {
-      const field = form.querySelector(`[name="${CSS.escape(bad.getAttribute("name"))}"]`);
-      const said = doc.getElementById(bad.getAttribute("aria-describedby") || "");
-      if (!field || field.getAttribute("aria-invalid") === "true") continue;
+    for (const [field, sentence] of marks || []) {
+      if (!field || !form.contains(field) || field.getAttribute("aria-invalid") === "true") continue;
       const message = document.createElement("p");
       message.className = "field-error";
       message.id = `${field.id || field.name}-autosave-error`;
       message.dataset.autosaveError = "1";
-      message.textContent = said ? said.textContent : "Fix this field, then save.";
+      message.textContent = sentence || "Fix this field, then save.";
       field.setAttribute("aria-invalid", "true");
       field.setAttribute("aria-describedby", message.id);
       field.dataset.autosaveInvalid = "1";
       (field.closest(".field") || field.parentNode).appendChild(message);
     }
+  }
+
+  // The fields a 422 answer marked, as [field of this form, the server's sentence].
+  function refusedFields(form, html) {
+    const doc = new DOMParser().parseFromString(html || "", "text/html");
+    return [...doc.querySelectorAll("[aria-invalid=true][name]")].map((bad) => {
+      const said = doc.getElementById(bad.getAttribute("aria-describedby") || "");
+      const field = form.querySelector(`[name="${CSS.escape(bad.getAttribute("name"))}"]`);
+      return [field, said ? said.textContent.trim() : ""];
+    });
   }
 
   // Cancel, by Esc or by hand, drops the pending autosave. After an autosave it brings

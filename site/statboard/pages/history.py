@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from statboard.extensions import db
 from statboard.models_base import utcnow
@@ -65,12 +65,14 @@ def after_change(block: Block, actor) -> None:
     """The new version goes into the history, and the oldest beyond BLOCK_HISTORY out."""
     record(block, actor)
     oldest_kept = block.version - _kept() + 1
-    with db.session.no_autoflush:  # the block's row is written at the commit, as before
-        db.session.execute(
-            delete(BlockVersion).where(
-                BlockVersion.block_id == block.id, BlockVersion.version < oldest_kept
-            )
-        )
+    query = select(BlockVersion).where(
+        BlockVersion.block_id == block.id, BlockVersion.version < oldest_kept
+    )
+    # Only read here: the rows go at the flush, with the block's (a write now would
+    # hold the database for the rest of the request).
+    with db.session.no_autoflush:
+        for old in db.session.scalars(query).all():
+            db.session.delete(old)
 
 
 def entries(block: Block) -> list[BlockVersion]:
