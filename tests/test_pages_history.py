@@ -209,6 +209,19 @@ def test_an_autosave_says_where_the_opening_version_is_kept(app, client, admin, 
     assert block.data == TEXT[1] and block.version == 3
 
 
+def test_esc_after_the_first_autosave_of_a_new_block_leaves_a_draft(app, client, admin, home):
+    new = add(client, admin)
+    response = save(client, new, "<p>half a thought</p>", admin, autosave=True)
+    assert not get_block(app, new).draft
+    assert "half a thought" in app.test_client().get("/", headers=HTML).get_data(as_text=True)
+    back = client.post(response.headers["X-Restore-Url"], data={"version": "2"}, headers=admin)
+    assert back.status_code == 200
+    block = get_block(app, new)
+    assert block.draft and block.version == 3
+    page = app.test_client().get("/", headers=HTML).get_data(as_text=True)
+    assert f'id="block-{new}"' not in page and "half a thought" not in page
+
+
 def test_restores_that_cannot_be_are_refused_clearly(app, client, admin, home):
     save(client, home[0], "<p>one</p>", admin)
     save(client, home[1], "<p>other</p>", admin)

@@ -21,6 +21,7 @@ def upgrade():
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("draft", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column("author", sa.String(length=80), nullable=False),
         sa.Column("saved_at", sa.DateTime(), nullable=False),

@@ -47,6 +47,7 @@ def record(block: Block, actor, at: datetime | None = None) -> None:
             version=block.version,
             kind=block.kind,
             data=dict(block.data or {}),
+            draft=block.draft,
             author_id=getattr(actor, "id", None) if username else None,
             author=username,
             saved_at=at or utcnow(),

@@ -80,6 +80,8 @@ class BlockVersion(db.Model):
     version: Mapped[int]
     kind: Mapped[str] = mapped_column(String(40))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A draft's version (a new block's first): restored, the block is a draft again.
+    draft: Mapped[bool] = mapped_column(default=False, server_default=false())
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # The author's name as it was: kept when the user is gone.
     author: Mapped[str] = mapped_column(String(80), default="")

@@ -147,16 +147,23 @@ def check_version(block: Block, version: int | None) -> None:
 
 
 def change_content(
-    block: Block, data: dict, version: int | None, actor, action="edited", announce=True
+    block: Block,
+    data: dict,
+    version: int | None,
+    actor,
+    action="edited",
+    announce=True,
+    *,
+    draft=False,
 ) -> bool:
     """Stage new content for the block, made from `version`: the one way content changes.
 
     The version goes up once, goes into the block's history, and the change is
     announced as `actor` `action` (say, "added 2 images to") the block, unless
     announce=False (a change that is part of another one, announced by it); the caller
-    commits with commit_block(). A draft is published by its first change. Unchanged
-    data (say, Save right after an autosave) makes no new version and no announcement:
-    returns False.
+    commits with commit_block(). A draft is published by its first change (unless
+    draft=True: a restore of a draft's version). Unchanged data (say, Save right after
+    an autosave) makes no new version and no announcement: returns False.
     """
     check_version(block, version)
     if data == block.data:
@@ -165,11 +172,12 @@ def change_content(
     history.before_change(block)
     block.data = data
     block.version = block.version + 1
+    was_draft, block.draft = block.draft, draft
     history.after_change(block, actor)
-    was_draft, block.draft = block.draft, False
-    live.publish(f"page:{block.page_id}", "block", block=block.id, version=block.version)
-    if was_draft:  # visitors see it from now on
-        _layout_changed(block.page)
+    channel = f"page:{block.page_id}:drafts" if draft else f"page:{block.page_id}"
+    live.publish(channel, "block", block=block.id, version=block.version)
+    if was_draft != draft:  # visitors see it from now on, or no longer
+        live.publish(f"page:{block.page_id}", "layout")
     if announce:
         facets = notify.changed(before, snapshot(block))
         _announce_block(actor, action, block, facets, session=True)
@@ -178,9 +186,10 @@ def change_content(
 
 def restore_version(block: Block, entry, version: int | None, actor) -> bool:
     """Make an earlier version of the block its content again: a new version, announced
-    like any edit. False when the block already holds just that."""
+    like any edit (back to a draft's content, as Esc after the first autosave of a new
+    block does, the block is a draft again). False when it already holds just that."""
     action = f"restored version {entry.version} of"
-    return change_content(block, dict(entry.data), version, actor, action)
+    return change_content(block, dict(entry.data), version, actor, action, draft=entry.draft)
 
 
 def _renumber(blocks: list[Block]) -> None:
