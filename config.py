@@ -59,6 +59,12 @@ class Config:
     # NOTIFY_SEND_SECONDS the site sends quiet sessions and the digests that are due.
     NOTIFY_SESSION_SECONDS = 180
     NOTIFY_SEND_SECONDS = 30
+    # Blocks: a delete can be undone for BLOCK_UNDO_SECONDS (then the block is purged,
+    # at the next delete or by the periodic job every BLOCK_PURGE_SECONDS); each block
+    # keeps its last BLOCK_HISTORY versions, which admins may look at and restore.
+    BLOCK_UNDO_SECONDS = 30
+    BLOCK_PURGE_SECONDS = 60
+    BLOCK_HISTORY = 50
     # The site's own notification channels: Apprise URLs (ntfy://, slack://, json:// …),
     # a list or one string separated by spaces; they get every change and host alert.
     NOTIFY_CHANNELS = []

@@ -13,6 +13,7 @@ from statboard.counters.models import CounterHistory
 from statboard.extensions import db
 from statboard.hosts.models import HostSample
 from statboard.models_base import utcnow
+from statboard.pages import history as pages_history
 from statboard.pages.models import Block
 from statboard.series.models import Sample
 
@@ -328,7 +329,10 @@ def test_a_deleted_block_takes_its_rules_and_history(app, client, admin):
     assert version.status_code == 200
     response = client.post(f"/blocks/{block_id}/delete", headers=admin)
     assert response.status_code in (200, 303)
-    with app.app_context():
+    with app.app_context():  # once the delete can no longer be undone
+        assert db.session.scalar(db.select(db.func.count()).select_from(AlertRule)) == 1
+        assert pages_history.purge(now=utcnow() + timedelta(minutes=1)) == 1
+        db.session.commit()
         assert db.session.scalar(db.select(db.func.count()).select_from(AlertRule)) == 0
         assert db.session.scalar(db.select(db.func.count()).select_from(AlertEvent)) == 0
 

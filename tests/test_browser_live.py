@@ -93,8 +93,11 @@ def test_a_visitor_sees_edits_new_and_moved_blocks_and_counts_at_once(site, brow
     )
 
     before = block_order(visitor)
-    status, _ = send(admin, "POST", "/pages/home/blocks", kind="text", position="0")
+    status, grid = send(admin, "POST", "/pages/home/blocks", kind="text", position="0")
     assert status == 200
+    # A new block is a draft: the visitor sees it once it is saved with content.
+    new_id = grid.split('<form id="block-', 1)[1].split('"', 1)[0]
+    save_text(admin, new_id, "<p>Fresh news</p>")
     visitor.wait_for_function(
         "before => { const first = document.querySelector('#blocks > .block');"
         " return first && !before.includes(first.id); }",

@@ -4,9 +4,13 @@ the pages engine deletes the block."""
 
 import io
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from statboard.extensions import db
+from statboard.models_base import utcnow
+from statboard.pages import history
 
 from tests.fixtures.images import block_state, make_block, picture, stored_files, upload
 from tests.pages_helpers import assert_fragment
@@ -133,7 +137,16 @@ def test_deleting_the_block_deletes_its_files_after_the_commit(app, client, admi
     kept_key = next(
         s.key for s in stored_files(app) if s.id == block_state(app, keep)[0]["file_id"]
     )
+    held = sorted(s.key for s in stored_files(app))
     response = client.post(f"/blocks/{block_id}/delete", headers=admin)
     assert response.status_code == 200
+    # The delete may be undone for a while: the files stay until the block is purged.
+    assert sorted(s.key for s in stored_files(app)) == held
+    assert client.post(f"/blocks/{block_id}/undo", headers=admin).status_code == 200
+    assert block_state(app, block_id) is not None
+    assert client.post(f"/blocks/{block_id}/delete", headers=admin).status_code == 200
+    with app.app_context():
+        assert history.purge(now=utcnow() + timedelta(seconds=31)) == 1
+        db.session.commit()
     assert [s.key for s in stored_files(app)] == [kept_key]
     assert sorted(p.name for p in root.iterdir()) == [kept_key]

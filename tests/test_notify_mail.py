@@ -214,10 +214,25 @@ def test_a_block_move_says_from_where_to_where(app, client, admin, pages, inbox)
 def test_a_deleted_block_says_what_it_held(app, client, admin, pages, inbox):
     text_id = pages["home"][0]
     assert client.post(f"/blocks/{text_id}/delete", headers=admin).status_code in (200, 303)
-    tasks_done(app)
+    # A delete belongs to the admin's edit session of the block: mailed once quiet,
+    # when it can no longer be undone.
+    quiet(app)
     text, html = parts(mails(inbox, 1)[0])
     assert "deleted text block" in text and "(removed) Hello world" in text
     assert "Hello world</del>" in html
+
+
+def test_a_delete_undone_in_the_session_mails_only_what_stuck(app, client, admin, pages, inbox):
+    text_id, event_id = pages["home"]
+    assert client.post(f"/blocks/{event_id}/delete", headers=admin).status_code == 200
+    assert client.post(f"/blocks/{event_id}/undo", headers=admin).status_code == 200
+    save_text(client, text_id, "<p>Hello there</p>", 1, admin)
+    assert client.post(f"/blocks/{text_id}/delete", headers=admin).status_code == 200
+    assert client.post(f"/blocks/{text_id}/undo", headers=admin).status_code == 200
+    assert quiet(app) == 1  # the event's session changed nothing: no mail for it
+    text, _ = parts(mails(inbox, 1)[0])
+    assert "edited text block" in text and "deleted" not in text
+    assert "event block" not in text
 
 
 def test_a_kind_that_cannot_describe_itself_never_fails_the_save(

@@ -42,6 +42,8 @@
 
   function scheduleAutosave(form) {
     clearTimeout(form._autosaveTimer);
+    form._edits = (form._edits || 0) + 1;
+    form.dataset.unsaved = "1";
     setState(form, "Unsaved changes", "dirty");
     form._autosaveTimer = setTimeout(() => autosave(form), AUTOSAVE_MS);
   }
@@ -54,6 +56,7 @@
       scheduleAutosave(form); // a save is on its way: try again after it
       return;
     }
+    form._sentEdits = form._edits;
     htmx.ajax("PUT", form.getAttribute("hx-put"), {
       source: form, target: form, swap: "outerHTML", headers: { "X-Autosave": "1" },
     });
@@ -76,6 +79,7 @@
   document.addEventListener("htmx:validation:halted", (event) => {
     const form = event.detail.elt;
     if (form.matches && form.matches("form.block.editing")) {
+      markFields(form, (event.detail.errors || []).map((e) => [e.elt, e.message]));
       setState(form, "Not saved: fill in the marked fields, then save.", "failed");
     }
   });
@@ -94,17 +98,78 @@
     const status = detail.xhr.status;
     if (status === 204) {
       form.querySelector("input[name=version]").value = detail.xhr.getResponseHeader("X-Block-Version");
+      // The first autosave says where the version the editor opened on is kept.
+      form._restoreUrl = form._restoreUrl || detail.xhr.getResponseHeader("X-Restore-Url");
+      if (form._edits === form._sentEdits) delete form.dataset.unsaved;
+      markFields(form, null);
       setState(form, "Saved", "saved");
     } else if (status === 422) {
+      markFields(form, refusedFields(form, detail.xhr.responseText));
       setState(form, "Not saved: fix the marked fields, then save.", "failed");
     }
   });
 
-  // Cancel, by Esc or by hand, drops the pending autosave.
+  // A refused autosave marks the fields it names (aria-invalid and the sentence beside
+  // the field), as a refused save's form would: `marks` is [field, sentence] pairs,
+  // null clears them.
+  function markFields(form, marks) {
+    form.querySelectorAll("[data-autosave-error]").forEach((el) => el.remove());
+    form.querySelectorAll("[data-autosave-invalid]").forEach((el) => {
+      el.removeAttribute("aria-invalid");
+      el.removeAttribute("aria-describedby");
+      delete el.dataset.autosaveInvalid;
+    });
+    for (const [field, sentence] of marks || []) {
+      if (!field || !form.contains(field) || field.getAttribute("aria-invalid") === "true") continue;
+      const message = document.createElement("p");
+      message.className = "field-error";
+      message.id = `${field.id || field.name}-autosave-error`;
+      message.dataset.autosaveError = "1";
+      message.textContent = sentence || "Fix this field, then save.";
+      field.setAttribute("aria-invalid", "true");
+      field.setAttribute("aria-describedby", message.id);
+      field.dataset.autosaveInvalid = "1";
+      (field.closest(".field") || field.parentNode).appendChild(message);
+    }
+  }
+
+  // The fields a 422 answer marked, as [field of this form, the server's sentence].
+  function refusedFields(form, html) {
+    const doc = new DOMParser().parseFromString(html || "", "text/html");
+    return [...doc.querySelectorAll("[aria-invalid=true][name]")].map((bad) => {
+      const said = doc.getElementById(bad.getAttribute("aria-describedby") || "");
+      const field = form.querySelector(`[name="${CSS.escape(bad.getAttribute("name"))}"]`);
+      return [field, said ? said.textContent.trim() : ""];
+    });
+  }
+
+  // Cancel, by Esc or by hand, drops the pending autosave. After an autosave it brings
+  // the block back to what it was when the editor opened: that version is restored
+  // (a new version, announced like any edit).
   document.addEventListener("click", (event) => {
     const cancel = event.target.closest && event.target.closest("form.editing [data-cancel]");
-    if (cancel) clearTimeout(cancel.closest("form")._autosaveTimer);
+    if (!cancel) return;
+    const form = cancel.closest("form");
+    clearTimeout(form._autosaveTimer);
+    if (!form._restoreUrl) return;
+    event.preventDefault();
+    event.stopPropagation();
+    delete form.dataset.unsaved;
+    htmx.ajax("POST", form._restoreUrl, {
+      source: form,
+      target: form,
+      swap: "outerHTML",
+      values: { version: form.querySelector("input[name=version]").value },
+    });
   }, true);
+
+  // Leaving the page asks first while an editor holds changes not saved yet.
+  window.addEventListener("beforeunload", (event) => {
+    const unsaved = [...document.querySelectorAll("form.block.editing[data-unsaved]")];
+    if (!unsaved.some((form) => form.isConnected)) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
 
   document.addEventListener("htmx:load", (event) => {
     const root = event.detail.elt;

@@ -58,7 +58,7 @@
 
   // Where an error about `elt`'s request is said: its block's status line, else the toast.
   function say(elt, message) {
-    const scope = elt && elt.closest && elt.closest(".block");
+    const scope = elt && elt.closest && elt.closest(".block, [data-status-scope]");
     const status = scope && scope.querySelector("[data-status]");
     if (status) {
       status.textContent = message;
@@ -81,9 +81,9 @@
   });
 
   document.addEventListener("keydown", (event) => {
-    const form = event.target.closest && event.target.closest("form[data-edit-keys]");
+    const form = event.target.closest && event.target.closest("[data-edit-keys]");
     if (!form) return;
-    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && form.requestSubmit) {
       event.preventDefault();
       form.requestSubmit();
     } else if (event.key === "Escape") {
@@ -92,6 +92,24 @@
       event.preventDefault();
       cancel.click();
     }
+  });
+
+  // A control marked data-keep-focus (the ↑/↓ of blocks and of the navigation editor)
+  // keeps the focus when its request swaps it for a new copy: pressing Enter again
+  // moves again.
+  let keepFocus = null;
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const focused = document.activeElement;
+    if (focused && focused.id && focused.matches("[data-keep-focus]") &&
+        event.detail.elt.contains(focused)) {
+      keepFocus = focused.id;
+    }
+  });
+  document.addEventListener("htmx:afterSettle", () => {
+    if (!keepFocus) return;
+    const again = document.getElementById(keepFocus);
+    keepFocus = null;
+    if (again && again !== document.activeElement) again.focus();
   });
 
   window.Statboard = { csrfToken, errorText, say, toast, UNREACHABLE };

@@ -19,7 +19,7 @@ def embed_block(block_id: int):
             "Embeds are off here: list the sites that may frame blocks in STATBOARD_EMBED_ORIGINS.",
         )
     block = db.session.get(blocks.Block, block_id)
-    if block is None or not block.page.is_public:  # private: as if missing, never a login
+    if not blocks.public(block):  # private, a draft or deleted: as if missing, never a login
         abort(404, NOT_HERE)
     html = render_template(
         "embed/block.html", block=block, can_edit=False, live_channels=blocks.live_channels(block)

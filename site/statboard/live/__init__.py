@@ -7,6 +7,7 @@
 Channels name what changed, never more than every reader of the channel may see:
     page:<id>      block <id> changed ({"block", "version"}), layout, page (renamed),
                    alert (an alert of block {"alerts"} fired or cleared)
+    page:<id>:drafts  layout, when only drafts changed place (admins' pages read it)
     nav            the navigation changed
     user:<id>      the user's tasks progressed ({"task", "state"})
     counter:<key>  a counter's value ({"key", "value"}), a few times a second at most

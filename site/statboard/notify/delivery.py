@@ -109,6 +109,8 @@ def _send_group(way: _Way, group: str, now: datetime) -> int:
     if not _claim(claim.values({way.closed: now}), len(ids)):
         return 0  # another process sends it
     records = _records(rows)
+    if not records:
+        return 0  # a session that changed nothing in the end (a delete undone)
     try:
         return way.now(records)
     except Exception:
@@ -131,7 +133,8 @@ def _claim(statement, count: int) -> bool:
 def _records(rows: list[ChangeBatch]) -> list[dict]:
     """The records of batches in order; an edit session's folded into one."""
     if len(rows) > 1 or (rows and rows[0].group != rows[0].batch):
-        return [merge([record for row in rows for record in row.records])]
+        merged = merge([record for row in rows for record in row.records])
+        return [] if merged.get("void") else [merged]
     return [record for row in rows for record in row.records]
 
 

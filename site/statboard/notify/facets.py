@@ -58,7 +58,8 @@ def _item(item: dict) -> tuple:
 def merge(records: list[dict]) -> dict:
     """One record for an edit session: the last record's who, when and where, each
     facet from its first `before` to its last `after` (facets back where they began
-    are left out)."""
+    are left out). A block deleted and brought back (Undo) in the session is not
+    called deleted; if nothing else changed, the record is marked "void" (not sent)."""
     merged = dict(records[-1])
     firsts, lasts, order = {}, {}, []
     for record in records:
@@ -74,7 +75,13 @@ def merge(records: list[dict]) -> dict:
         if _differs(kind, firsts[(kind, name)], lasts[(kind, name)])
     ]
     merged["edits"] = sum(record.get("edits", 1) for record in records)
-    actions = list(dict.fromkeys(record["action"] for record in records))
+    names = [record["action"] for record in records]
+    if "deleted" in names and names[-1] == "restored":
+        # A delete undone within the session did not stick: the mail does not claim it,
+        # and a session that did nothing else is no change at all ("void").
+        names = [name for name in names if name not in ("deleted", "restored")]
+        merged["void"] = not names and not merged["facets"]
+    actions = list(dict.fromkeys(names))
     merged["action"] = actions[0] if len(actions) == 1 else "edited"
     merged["at_first"] = records[0].get("at_first", records[0]["at"])
     return merged

@@ -1,17 +1,18 @@
-"""Block views: click to edit, save (htmx PUT or plain POST), add, move, resize, delete.
+"""Block views: click to edit, save (htmx PUT or plain POST), add, move, resize, delete,
+undo a delete, look at a block's history and restore an earlier version.
 
 Every kind gets these for free through its registry entry: the form validates an
 edit and `to_data(old)` turns it into the block's new data. The routes are the
 door's (blocks.route), as every kind's own sub-routes are.
 """
 
-from flask import abort, redirect, render_template, request
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from statboard.auth.access import admin_required
 from statboard.extensions import db
 from statboard.htmx import is_htmx
-from statboard.pages import blocks, bp, registry, services
+from statboard.pages import blocks, bp, history, registry, services
 from statboard.pages.services import Conflict
 
 CONFLICT_MESSAGE = (
@@ -73,8 +74,13 @@ def save_block(block):
             current, fresh, 409, conflict={"message": CONFLICT_MESSAGE, "mine": mine}
         )
     if request.headers.get("X-Autosave"):
-        # The editor stays open: it only needs the new version for its next save.
-        return "", 204, {"X-Block-Version": str(block.version)}
+        # The editor stays open: it only needs the new version for its next save, and
+        # where to go back to the version it saved over (Esc after an autosave).
+        headers = {"X-Block-Version": str(block.version)}
+        back = restore_url(block, version)
+        if back:
+            headers["X-Restore-Url"] = back
+        return "", 204, headers
     if not is_htmx():
         return _back_to(block.page, block)
     return render_template("pages/_block.html", block=block)
@@ -138,3 +144,45 @@ def _grid_or_back(page, block=None):
     if is_htmx():
         return render_template("pages/_grid.html", page=page)
     return _back_to(page, block)
+
+
+# --- undo and history -----------------------------------------------------------------
+
+TOO_LATE = (
+    "Too late to undo: that block is gone for good (a delete can be undone for {seconds} "
+    "seconds), or there never was one. Add a new block instead."
+)
+
+
+@bp.post("/blocks/<int:block_id>/undo")
+@admin_required
+def undo_delete(block_id):
+    block = db.session.get(blocks.Block, block_id)
+    if block is None:
+        abort(404, TOO_LATE.format(seconds=current_app.config["BLOCK_UNDO_SECONDS"]))
+    page = services.undelete_block(block, current_user)
+    services.commit_block(block)
+    return _grid_or_back(page, block)
+
+
+@blocks.route(bp, "/history", admin=True)
+def block_history(block):
+    entries = [
+        (entry, services.describe_data(entry.kind, entry.data, block.id))
+        for entry in history.entries(block)
+    ]
+    return blocks.answer(block, "pages/_history.html", entries=entries)
+
+
+@blocks.route(bp, "/history/<int:entry_id>/restore", methods=["POST"], admin=True)
+def restore_version(block, entry_id):
+    entry = history.entry_or_404(block, entry_id)
+    services.restore_version(block, entry, blocks.form_version(), current_user)
+    services.commit_block(block)
+    return blocks.answer(block)
+
+
+def restore_url(block, version: int) -> str | None:
+    """Where the editor restores the version it was opened on (Esc after an autosave)."""
+    entry = history.entry_of(block, version)
+    return url_for("pages.restore_version", block_id=block.id, entry_id=entry.id) if entry else None

@@ -34,6 +34,7 @@ from statboard.pages.models import Block
 from statboard.pages.registry import BlockKind, badge, on_any_delete, register
 from statboard.pages.registry import find as find_kind
 from statboard.pages.services import Conflict, change_content, check_version, commit_block
+from statboard.pages.templating import can_edit
 
 __all__ = [
     "Block",
@@ -51,6 +52,7 @@ __all__ = [
     "moved_prefix",
     "of_kind",
     "on_any_delete",
+    "public",
     "register",
     "route",
     "url",
@@ -61,15 +63,26 @@ url = services.block_url
 
 
 def load(block_id: int, kinds: str | Iterable[str] | None = None) -> Block:
-    """The block, for whoever may see it: 404 when missing or of another kind; a block
-    on a private page needs a login (browsers asking for a page are sent to log in)."""
+    """The block, for whoever may see it: 404 when missing, deleted, of another kind,
+    or a draft and the viewer no admin; a block on a private page needs a login
+    (browsers asking for a page are sent to log in)."""
     block = db.session.get(Block, block_id)
     wanted = (kinds,) if isinstance(kinds, str) else kinds
-    if block is None or (wanted is not None and block.kind not in wanted):
+    missing = block is None or block.deleted_at is not None
+    if missing or (wanted is not None and block.kind not in wanted):
+        abort(404, "There is no such block here; it may have been deleted.")
+    if block.draft and not can_edit():
         abort(404, "There is no such block here; it may have been deleted.")
     if not block.page.is_public:
         require_login()
     return block
+
+
+def public(block: Block | None) -> bool:
+    """Whether anybody at all may see the block: on a public page, published, not deleted."""
+    return (
+        block is not None and block.page.is_public and not block.draft and block.deleted_at is None
+    )
 
 
 def route(bp, rule: str = "", *, kinds=None, methods=("GET",), admin=False, endpoint=None):

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from statboard.extensions import db
@@ -20,8 +20,13 @@ class Page(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    # The blocks on the page; a deleted block waiting for its undo window to pass
+    # (Block.deleted_at) is no longer among them.
     blocks: Mapped[list["Block"]] = relationship(
-        back_populates="page", order_by="Block.position", cascade="all, delete-orphan"
+        back_populates="page",
+        order_by="Block.position",
+        cascade="all, delete-orphan",
+        primaryjoin="and_(Page.id == Block.page_id, Block.deleted_at.is_(None))",
     )
 
     def __repr__(self) -> str:
@@ -43,12 +48,46 @@ class Block(db.Model):
     # Only content edits raise it (services.save_block); moving or resizing a block
     # leaves an editor open on it valid. Every UPDATE still checks it in its WHERE.
     version: Mapped[int] = mapped_column(default=1)
+    # A new block is a draft, seen by admins only, until its first content change.
+    draft: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Deleted, and may still be undone (pages.services.UNDO); purged after that.
+    deleted_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     page: Mapped[Page] = relationship(back_populates="blocks")
+    history: Mapped[list["BlockVersion"]] = relationship(
+        back_populates="block",
+        order_by="BlockVersion.version.desc()",
+        cascade="all, delete-orphan",
+    )
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     def __repr__(self) -> str:
         return f"<Block {self.id} {self.kind}>"
+
+
+class BlockVersion(db.Model):
+    """One saved version of a block's content, kept for its history (the newest
+    pages.services.HISTORY of each block): what it held, who saved it and when."""
+
+    __tablename__ = "block_versions"
+    __table_args__ = (UniqueConstraint("block_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    block_id: Mapped[int] = mapped_column(ForeignKey("blocks.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A draft's version (a new block's first): restored, the block is a draft again.
+    draft: Mapped[bool] = mapped_column(default=False, server_default=false())
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The author's name as it was: kept when the user is gone.
+    author: Mapped[str] = mapped_column(String(80), default="")
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    block: Mapped[Block] = relationship(back_populates="history")
+
+    def __repr__(self) -> str:
+        return f"<BlockVersion {self.block_id} v{self.version}>"

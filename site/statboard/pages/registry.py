@@ -28,8 +28,9 @@ Save and Cancel).
 hands it to the display partial as `ctx`, and the kind's own routes call the same
 function (with their own arguments, say a range) for the fragments they answer.
 
-`on_delete(block)` is called by pages.services.delete_block just before it deletes
-the block, inside the same transaction: database changes it makes are committed or
+`on_delete(block)` is called by pages.history.purge just before it deletes the block
+for good (a delete only marks it, so that it can be undone for a while), inside the
+same transaction: database changes it makes are committed or
 rolled back with the deletion, and work outside the database (removing the image
 files of an image block, say) belongs in notify.after_commit().
 
@@ -66,7 +67,7 @@ class BlockKind:
     styles: tuple[str, ...] = ()
     scripts: tuple[str, ...] = ()
     admin_scripts: tuple[str, ...] = ()
-    # Called with the block by pages.services.delete_block before it deletes the block.
+    # Called with the block by pages.history.purge before it deletes the block for good.
     on_delete: Callable[[Any], None] | None = None
     # Called with the demo block by pages.demo.seed_demo once the block has its id.
     after_demo: Callable[[Any], None] | None = None

@@ -14,7 +14,8 @@ from werkzeug.exceptions import Conflict as HTTPConflict
 
 from statboard import live, notify
 from statboard.extensions import db
-from statboard.pages import registry
+from statboard.models_base import utcnow
+from statboard.pages import history, registry
 from statboard.pages.kinds.text import plain_text
 from statboard.pages.models import Block, Page
 
@@ -80,14 +81,19 @@ def snapshot(block: Block) -> list[dict]:
     """What the block holds, as its kind describes it for change mails. What a kind
     reads to say so (its files, its accounts) does not flush the change being made:
     the block's row is written when it was before, at the commit or the next read."""
-    kind = registry.find(block.kind)
-    data = block.data or {}
+    return describe_data(block.kind, block.data or {}, block.id)
+
+
+def describe_data(kind_name: str, data: dict, block_id=None) -> list[dict]:
+    """What data of a kind holds, as the kind describes it (a block's, or a version's
+    kept in its history); without a describe, each plain value is a field."""
+    kind = registry.find(kind_name)
     if kind is not None and kind.describe is not None:
         try:
             with db.session.no_autoflush:
                 return kind.describe(data)
         except Exception:  # the mail shows less; the change itself never fails for it
-            log.exception("the %s kind could not describe block %s", block.kind, block.id)
+            log.exception("the %s kind could not describe block %s", kind_name, block_id)
             return []
     return [
         notify.field(key.replace("_", " ").capitalize(), _shown(value))
@@ -141,27 +147,49 @@ def check_version(block: Block, version: int | None) -> None:
 
 
 def change_content(
-    block: Block, data: dict, version: int | None, actor, action="edited", announce=True
+    block: Block,
+    data: dict,
+    version: int | None,
+    actor,
+    action="edited",
+    announce=True,
+    *,
+    draft=False,
 ) -> bool:
     """Stage new content for the block, made from `version`: the one way content changes.
 
-    The version goes up once and the change is announced as `actor` `action` (say,
-    "added 2 images to") the block, unless announce=False (a change that is part of
-    another one, announced by it); the caller commits with commit_block(). Unchanged
-    data (say, Save right after an autosave) makes no new version and no announcement:
-    returns False.
+    The version goes up once, goes into the block's history, and the change is
+    announced as `actor` `action` (say, "added 2 images to") the block, unless
+    announce=False (a change that is part of another one, announced by it); the caller
+    commits with commit_block(). A draft is published by its first change (unless
+    draft=True: a restore of a draft's version). Unchanged data (say, Save right after
+    an autosave) makes no new version and no announcement: returns False.
     """
     check_version(block, version)
     if data == block.data:
         return False
     before = snapshot(block) if announce else None
+    history.before_change(block)
     block.data = data
     block.version = block.version + 1
-    live.publish(f"page:{block.page_id}", "block", block=block.id, version=block.version)
+    was_draft, block.draft = block.draft, draft
+    history.after_change(block, actor)
+    channel = f"page:{block.page_id}:drafts" if draft else f"page:{block.page_id}"
+    live.publish(channel, "block", block=block.id, version=block.version)
+    if was_draft != draft:  # visitors see it from now on, or no longer
+        live.publish(f"page:{block.page_id}", "layout")
     if announce:
         facets = notify.changed(before, snapshot(block))
         _announce_block(actor, action, block, facets, session=True)
     return True
+
+
+def restore_version(block: Block, entry, version: int | None, actor) -> bool:
+    """Make an earlier version of the block its content again: a new version, announced
+    like any edit (back to a draft's content, as Esc after the first autosave of a new
+    block does, the block is a draft again). False when it already holds just that."""
+    action = f"restored version {entry.version} of"
+    return change_content(block, dict(entry.data), version, actor, action, draft=entry.draft)
 
 
 def _renumber(blocks: list[Block]) -> None:
@@ -171,18 +199,21 @@ def _renumber(blocks: list[Block]) -> None:
 
 
 def add_block(page: Page, kind_name: str, position: int, actor) -> Block:
+    """A new block of the kind at `position`: a draft, which visitors see once its
+    first content change publishes it (change_content)."""
     kind = registry.get(kind_name)
     blocks = list(page.blocks)
     if not 0 <= position <= len(blocks):
         abort(400, f"Position must be between 0 and {len(blocks)}; pick a place on the page.")
-    block = Block(kind=kind.name, span=kind.span, data=kind.defaults(), version=1)
+    block = Block(kind=kind.name, span=kind.span, data=kind.defaults(), version=1, draft=True)
     blocks.insert(position, block)
     page.blocks.append(block)
     _renumber(blocks)
     db.session.flush()
+    history.record(block, actor)
     where = notify.field("Place", _place(blocks, block))
     _announce_block(actor, "added", block, notify.changed([], [where, *snapshot(block)]))
-    _layout_changed(page)
+    _layout_changed(page, block)
     return block
 
 
@@ -207,7 +238,7 @@ def move_block(block: Block, position: int, actor) -> Block:
         [notify.field("Place", was)], [notify.field("Place", _place(blocks, block))]
     )
     _announce_block(actor, "moved", block, facets)
-    _layout_changed(block.page)
+    _layout_changed(block.page, block)
     return block
 
 
@@ -218,7 +249,7 @@ def set_span(block: Block, span: int, actor) -> Block:
     block.span = span
     facets = notify.changed([notify.field("Width", was)], [notify.field("Width", _width(span))])
     _announce_block(actor, "resized", block, facets)
-    _layout_changed(block.page)
+    _layout_changed(block.page, block)
     return block
 
 
@@ -227,22 +258,53 @@ def _width(span: int) -> str:
 
 
 def delete_block(block: Block, actor) -> Page:
+    """Take the block off its page; undelete_block brings it back within
+    BLOCK_UNDO_SECONDS, after which history.purge deletes it for good (with its files).
+    The deletion is part of the admin's edit session of the block: undone in time,
+    the session's mail does not claim it (notify.facets.merge)."""
     page = block.page
-    held = notify.changed(snapshot(block), [])  # first: on_delete may let go of its files
-    _announce_block(actor, "deleted", block, held, url=url_for("pages.show", slug=page.slug))
-    kind = registry.find(block.kind)
-    if kind is not None and kind.on_delete is not None:
-        kind.on_delete(block)  # e.g. let go of the block's files, in this transaction
-    registry.deleting(block)  # and other features' rows about it (alert rules)
-    page.blocks.remove(block)
-    _renumber(list(page.blocks))
-    _layout_changed(page)
+    history.purge()  # blocks whose undo time is over go first
+    held = notify.changed(snapshot(block), [])
+    url = url_for("pages.show", slug=page.slug)
+    _announce_block(actor, "deleted", block, held, url=url, session=True)
+    block.deleted_at = utcnow()
+    _renumber([other for other in page.blocks if other is not block])  # its own place kept
+    _settle(page)
+    _layout_changed(page, block)
     return page
 
 
-def _layout_changed(page: Page) -> None:
-    """Open pages redraw their grid: a block added, moved, resized or deleted."""
-    live.publish(f"page:{page.id}", "layout")
+def undelete_block(block: Block, actor) -> Page:
+    """Undo a delete within BLOCK_UNDO_SECONDS: the block back in its place, as it was."""
+    if block.deleted_at is None:
+        abort(409, "This block is not deleted; there is nothing to undo.")
+    if utcnow() > history.undo_until(block):
+        seconds = round(history.undo_window().total_seconds())
+        abort(410, f"Too late to undo: a delete can be undone for {seconds} seconds only.")
+    page = block.page
+    blocks = list(page.blocks)
+    position = max(0, min(block.position, len(blocks)))
+    block.deleted_at = None
+    blocks.insert(position, block)
+    _renumber(blocks)
+    _settle(page)
+    facets = notify.changed([], snapshot(block))
+    _announce_block(actor, "restored", block, facets, session=True)
+    _layout_changed(page, block)
+    return page
+
+
+def _settle(page: Page) -> None:
+    """Write the deletion marks, then read the page's blocks anew (those not deleted)."""
+    db.session.flush()
+    db.session.expire(page, ["blocks"])
+
+
+def _layout_changed(page: Page, block: Block | None = None) -> None:
+    """Open pages redraw their grid: a block added, moved, resized or deleted. Only
+    admins' pages hear of a draft (they read the page's drafts channel)."""
+    quiet = block is not None and block.draft
+    live.publish(f"page:{page.id}:drafts" if quiet else f"page:{page.id}", "layout")
 
 
 # --- pages and navigation -----------------------------------------------------

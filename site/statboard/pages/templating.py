@@ -3,7 +3,7 @@
 from flask_login import current_user
 
 from statboard import live
-from statboard.pages import registry, services
+from statboard.pages import history, registry, services
 
 
 def can_edit() -> bool:
@@ -19,13 +19,32 @@ def block_context(block) -> dict:
     return kind.context(block) if kind and kind.context else {}
 
 
+def shown_blocks(page) -> list:
+    """The page's blocks this viewer sees: drafts for admins only."""
+    return [block for block in page.blocks if can_edit() or not block.draft]
+
+
+def grid(page) -> list[tuple]:
+    """What the page's grid shows this viewer, in order, as (block, deleted) pairs:
+    for admins, a block deleted that may still be undone stands in its old place."""
+    shown = [(block, False) for block in shown_blocks(page)]
+    if not can_edit():
+        return shown
+    for block in history.undoable(page):
+        shown.insert(min(block.position, len(shown)), (block, True))
+    return shown
+
+
 def page_channels(page) -> list[str]:
     """What an open page reads live: its own changes, the navigation, the viewer's
-    tasks, and what its blocks show (each kind names its channels)."""
+    tasks, and what its blocks show (each kind names its channels); admins also read
+    what happens to drafts."""
     channels = [f"page:{page.id}", "nav"]
     if current_user.is_authenticated:
         channels.append(f"user:{current_user.id}")
-    for block in page.blocks:
+    if can_edit():
+        channels.append(f"page:{page.id}:drafts")
+    for block in shown_blocks(page):
         kind = registry.find(block.kind)
         if kind and kind.channels:
             channels += kind.channels(block)
@@ -45,4 +64,7 @@ def init_templating(app):
             "block_assets": registry.assets,
             "live_stream_of": live.stream_for,
             "page_channels": page_channels,
+            "shown_blocks": shown_blocks,
+            "grid_of": grid,
+            "saved_when": history.saved_when,
         }

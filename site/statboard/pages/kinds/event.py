@@ -1,8 +1,9 @@
 """Event blocks: title, start and optional end in a time zone, location, description."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, StringField, TextAreaField, URLField
 from wtforms.validators import (
@@ -152,21 +153,28 @@ def _demo() -> dict:
     }
 
 
+def _defaults() -> dict:
+    """A new event starts tomorrow at 10:00 in the site's time zone (TIME_ZONE)."""
+    name = str(current_app.config["TIME_ZONE"])
+    tomorrow = datetime.now(zone(name) or UTC).date() + timedelta(days=1)
+    return {
+        "title": "New event",
+        "start": f"{tomorrow.isoformat()}T10:00",
+        "end": "",
+        "tz": name if zone(name) else "UTC",
+        "location": "",
+        "location_url": "",
+        "description": "",
+    }
+
+
 KIND = BlockKind(
     name="event",
     label="Event",
     template="blocks/event/_view.html",
     edit_template="blocks/event/_edit.html",
     form=EventBlockForm,
-    defaults=lambda: {
-        "title": "New event",
-        "start": datetime.now(UTC).strftime(FORMAT),
-        "end": "",
-        "tz": "UTC",
-        "location": "",
-        "location_url": "",
-        "description": "",
-    },
+    defaults=_defaults,
     demo=_demo,
     context=event_context,
     describe=describe,
