@@ -5,8 +5,11 @@
   "use strict";
 
   const AUTOSAVE_MS = 2000;
-  // Clicks meant for something else: links, controls, and forms a block kind shows inside.
-  const IGNORE_CLICKS = "a, button, summary, input, select, textarea, label, details, form, .block-tools";
+  // Clicks meant for something else: links, controls, forms a block kind shows inside,
+  // and what a kind handles itself or shows live (marked data-own-clicks: its panel,
+  // a gallery's pictures, a host tile).
+  const IGNORE_CLICKS =
+    "a, button, summary, input, select, textarea, label, details, form, .block-tools, [data-own-clicks]";
 
   // --- click to edit -----------------------------------------------------------
   document.addEventListener("click", (event) => {
