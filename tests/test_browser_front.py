@@ -226,7 +226,7 @@ def test_a_finished_task_refreshes_only_the_charts_of_its_series(site, page, cha
     assert page.inner_text(f"#chart-{alpha_block} .chart-latest") == "104"
     mark_chart_bodies(page)
 
-    # A task adds a sample to Alpha; its progress shows on the page while it runs.
+    # A task adds a sample to Alpha; its progress shows in the chart's panel while it runs.
     app = charts["app"]
     with app.app_context():
         task_id = tasks.submit(
@@ -236,6 +236,7 @@ def test_a_finished_task_refreshes_only_the_charts_of_its_series(site, page, cha
             followers=5000,
             pause=1.0,
         )
+    open_panel(page, f"block-{alpha_block}")  # where the block's tasks show
     page.evaluate(
         "([url, target]) => htmx.ajax('GET', url, {target: target, swap: 'innerHTML'})",
         [f"/tasks/{task_id}", f"#series-tasks-{alpha_block}"],
