@@ -18,7 +18,10 @@
       open.delete(id);
       const panel = document.getElementById(id);
       if (!panel || panel.matches(":popover-open")) continue;
-      panel.showPopover();
+      // Opened from its Manage…, as by hand: Esc then gives the focus back to it.
+      const source = document.querySelector(`[popovertarget="${id}"]`);
+      if (focused && source) source.focus({ preventScroll: true });
+      panel.showPopover(source ? { source } : undefined);
       if (focused && !panel.contains(document.activeElement)) {
         (panel.querySelector("[aria-invalid=true]") || panel).focus({ preventScroll: true });
       }
