@@ -187,6 +187,18 @@ def test_a_click_on_a_gallery_picture_opens_its_editor_where_it_stands(admin):
     admin.keyboard.press("Escape")
     admin.locator(f"#{item_id}:not(.is-editing) img").wait_for()
 
+    # The gallery's own settings (its title) keep the block's size too.
+    admin.click(f"#{gallery} .gallery-title")
+    admin.wait_for_function(
+        "id => document.activeElement?.matches(`form#${id}.editing input[name=title]`)",
+        arg=gallery,
+    )
+    assert admin.evaluate("window.scrollY") == scroll
+    editor = admin.locator(f"form#{gallery}").bounding_box()
+    assert abs(editor["height"] - box["height"]) <= 2, (box, editor)
+    admin.keyboard.press("Escape")
+    admin.locator(f"article#{gallery}").wait_for()
+
 
 def test_a_click_on_a_host_metric_keeps_the_tile(admin):
     host = block_of(admin, "host")

@@ -19,6 +19,18 @@
     htmx.ajax("GET", block.dataset.editUrl, { source: block, target: block, swap: "outerHTML" });
   });
 
+  // An editor takes its block's place at least as tall as the block was, so that the
+  // page does not jump under the pointer (a gallery's settings are one field).
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const block = event.detail.target;
+    if (!block.matches || !block.matches("article.block")) return;
+    const height = block.getBoundingClientRect().height;
+    document.addEventListener("htmx:afterSwap", () => {
+      const form = document.getElementById(block.id);
+      if (form && form.matches("form.block.editing")) form.style.minHeight = `${height}px`;
+    }, { once: true });
+  });
+
   // --- edit forms: focus, keys, autosave ------------------------------------------
   function setState(form, text, kind) {
     const state = form.querySelector("[data-save-state]");
