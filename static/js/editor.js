@@ -20,15 +20,18 @@
   });
 
   // An editor takes its block's place at least as tall as the block was, so that the
-  // page does not jump under the pointer (a gallery's settings are one field).
+  // page does not jump under the pointer (a gallery's settings are one field). The rule
+  // is in a stylesheet of its own: a style attribute on the form would be copied by
+  // htmx's swaps with setAttribute, which the Content-Security-Policy refuses.
+  const keptSizes = new CSSStyleSheet();
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, keptSizes];
+  const heights = new Map();
   document.addEventListener("htmx:beforeSwap", (event) => {
     const block = event.detail.target;
     if (!block.matches || !block.matches("article.block")) return;
-    const height = block.getBoundingClientRect().height;
-    document.addEventListener("htmx:afterSwap", () => {
-      const form = document.getElementById(block.id);
-      if (form && form.matches("form.block.editing")) form.style.minHeight = `${height}px`;
-    }, { once: true });
+    heights.set(block.id, block.getBoundingClientRect().height);
+    keptSizes.replaceSync(Array.from(heights, ([id, height]) =>
+      `form#${CSS.escape(id)}.editing { min-height: ${height}px; }`).join("\n"));
   });
 
   // --- edit forms: focus, keys, autosave ------------------------------------------
