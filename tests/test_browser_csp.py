@@ -134,6 +134,7 @@ def test_an_admin_adds_a_channel_in_place_without_a_violation(admin, site):
 
 def test_an_admin_sets_an_alert_rule_in_place_without_a_violation(admin):
     tile = admin.locator("#blocks > article.block--host").first
+    tile.hover()  # "Alerts…" is one of the block's tools, shown on hover
     tile.locator(".alerts-open").click()
     rules = tile.locator(".alerts-rules")
     rules.wait_for()

@@ -24,7 +24,7 @@ from tests.fixtures.servers import ROOT, start_site, stop
 from tests.fixtures.tasks import TASK_IMPORTS
 from tests.series_helpers import gen_account
 from tests.test_browser_acceptance import log_in
-from tests.test_browser_images import DATA_TRANSFER, add_block, item_control
+from tests.test_browser_images import DATA_TRANSFER, add_block, item_control, open_panel
 from tests.test_browser_pages import MAKE_ADMIN, open_text_editor
 
 UNREACHABLE = "Could not reach the site; check your connection and try again."
@@ -226,7 +226,7 @@ def test_a_finished_task_refreshes_only_the_charts_of_its_series(site, page, cha
     assert page.inner_text(f"#chart-{alpha_block} .chart-latest") == "104"
     mark_chart_bodies(page)
 
-    # A task adds a sample to Alpha; its progress shows on the page while it runs.
+    # A task adds a sample to Alpha; its progress shows in the chart's panel while it runs.
     app = charts["app"]
     with app.app_context():
         task_id = tasks.submit(
@@ -236,6 +236,7 @@ def test_a_finished_task_refreshes_only_the_charts_of_its_series(site, page, cha
             followers=5000,
             pause=1.0,
         )
+    open_panel(page, f"block-{alpha_block}")  # where the block's tasks show
     page.evaluate(
         "([url, target]) => htmx.ajax('GET', url, {target: target, swap: 'innerHTML'})",
         [f"/tasks/{task_id}", f"#series-tasks-{alpha_block}"],
@@ -259,7 +260,8 @@ def test_a_finished_import_refreshes_only_the_charts_of_its_series(site, page, c
     mark_chart_bodies(page)
 
     csv = f"{(now_utc() - timedelta(hours=1)).isoformat()},7000\n".encode()
-    importer = page.locator(f"#chart-{alpha_block} .series-actions form")
+    panel = open_panel(page, f"block-{alpha_block}")  # imports are in the chart's panel
+    importer = panel.locator(".series-actions form")
     importer.locator("input[type=file]").set_input_files(
         {"name": "Alpha-followers.csv", "mimeType": "text/csv", "buffer": csv}
     )

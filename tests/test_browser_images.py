@@ -68,6 +68,15 @@ def item_control(pg, item_id: str, control: str) -> None:
     pg.click(f"#{item_id} {control}")
 
 
+def open_panel(pg, block_id: str):
+    """Open a block's panel with "Manage…" in its tools (shown on hover); returns it."""
+    pg.hover(f"#{block_id}", position={"x": 8, "y": 8})
+    pg.click(f"#{block_id} .block-tools button:text('Manage…')")
+    panel = pg.locator(f"#{block_id} .block-panel:popover-open")
+    panel.wait_for()
+    return panel
+
+
 def drag(pg, source: str, target: str) -> None:
     """Drag with the mouse, dropping just inside the target's left edge (so: before it)."""
     pg.locator(source).scroll_into_view_if_needed()
@@ -136,10 +145,13 @@ def test_admin_builds_an_image_and_a_gallery_and_a_visitor_sees_them(site, page,
     page.fill(f"form#{gallery} input[name=title]", "Colours")
     page.click(f"form#{gallery} button[type=submit]")
     page.locator(f"article#{gallery}").wait_for()
+    # Adding is in the block's panel, opened from its tools.
+    open_panel(page, gallery)
     with page.expect_response(lambda r: r.url.endswith("/items") and r.status == 200):
         page.set_input_files(
             f"#{gallery} .gallery-add input[type=file]", [png(c) for c in ("red", "green", "blue")]
         )
+    page.keyboard.press("Escape")
     page.wait_for_function(
         "s => document.querySelectorAll(s).length === 3", arg=f"#{gallery} .gallery-item"
     )

@@ -5,8 +5,11 @@
   "use strict";
 
   const AUTOSAVE_MS = 2000;
-  // Clicks meant for something else: links, controls, and forms a block kind shows inside.
-  const IGNORE_CLICKS = "a, button, summary, input, select, textarea, label, details, form, .block-tools";
+  // Clicks meant for something else: links, controls, forms a block kind shows inside,
+  // and what a kind handles itself or shows live (marked data-own-clicks: its panel,
+  // a gallery's pictures, a host tile).
+  const IGNORE_CLICKS =
+    "a, button, summary, input, select, textarea, label, details, form, .block-tools, [data-own-clicks]";
 
   // --- click to edit -----------------------------------------------------------
   document.addEventListener("click", (event) => {
@@ -14,6 +17,21 @@
     if (!body || event.target.closest(IGNORE_CLICKS) || window.getSelection().toString()) return;
     const block = body.closest(".block");
     htmx.ajax("GET", block.dataset.editUrl, { source: block, target: block, swap: "outerHTML" });
+  });
+
+  // An editor takes its block's place at least as tall as the block was, so that the
+  // page does not jump under the pointer (a gallery's settings are one field). The rule
+  // is in a stylesheet of its own: a style attribute on the form would be copied by
+  // htmx's swaps with setAttribute, which the Content-Security-Policy refuses.
+  const keptSizes = new CSSStyleSheet();
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, keptSizes];
+  const heights = new Map();
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const block = event.detail.target;
+    if (!block.matches || !block.matches("article.block")) return;
+    heights.set(block.id, block.getBoundingClientRect().height);
+    keptSizes.replaceSync(Array.from(heights, ([id, height]) =>
+      `form#${CSS.escape(id)}.editing { min-height: ${height}px; }`).join("\n"));
   });
 
   // --- edit forms: focus, keys, autosave ------------------------------------------

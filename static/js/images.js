@@ -1,6 +1,7 @@
 // Image and gallery blocks for admins: drop a file on an image to replace it, drop
-// files on a gallery to add them, drag gallery items to reorder them. The forms in
-// the partials work without this file; it only adds dropping and dragging.
+// files on a gallery to add them, drag gallery items to reorder them, click a picture
+// of a gallery to edit it. The forms and links in the partials work without this file;
+// it only adds dropping, dragging and the click.
 (function () {
   "use strict";
 
@@ -101,6 +102,20 @@
   document.addEventListener("htmx:afterRequest", (event) => {
     const root = uploading(event);
     if (root) root.classList.remove("is-busy");
+  });
+
+  // --- A click on a gallery picture opens its editor ----------------------------------
+  // The item's own Edit (its title and caption), in place of that item only; the rest of
+  // the block stays as it is.
+
+  document.addEventListener("click", (event) => {
+    const item = event.target.closest(".gallery-block[data-order-url] .gallery-item:not(.is-editing)");
+    if (!item || event.target.closest("a, button, form, .gallery-controls")) return;
+    if (window.getSelection().toString()) return;
+    const edit = item.querySelector(".gallery-controls a[hx-get]");
+    if (!edit) return;
+    event.preventDefault();
+    htmx.ajax("GET", edit.getAttribute("hx-get"), { source: item, target: item, swap: "outerHTML" });
   });
 
   // --- Reordering gallery items ------------------------------------------------------

@@ -133,6 +133,7 @@ def register_kinds() -> None:
             label="Other hosts",
             template="blocks/remote_hosts/_view.html",
             edit_template="blocks/remote_hosts/_edit.html",
+            panel_template="blocks/remote_hosts/_panel.html",
             form=RemoteHostsBlockForm,
             defaults=lambda: {"title": "Other hosts", "range": "24h"},
             demo=lambda: {"title": "Other hosts", "range": "1h"},

@@ -34,6 +34,7 @@ def register_kinds() -> None:
             label="Gallery",
             template="blocks/gallery/_view.html",
             edit_template="blocks/gallery/_edit.html",
+            panel_template="blocks/gallery/_panel.html",
             form=GalleryBlockForm,
             defaults=lambda: {"title": "", "items": []},
             demo=demo.demo_gallery,

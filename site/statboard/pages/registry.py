@@ -17,6 +17,7 @@ A feature registers its kinds, through the door (statboard.pages.blocks), from i
         after_demo=None,                            # optional: block -> None, see below
         channels=lambda block: ["counter:song/1"],  # optional: live channels it reads
         describe=None,                              # optional: data -> what a mail shows
+        panel_template=None,                        # optional: its management panel, below
     ))
 
 The form class takes the block's data as `data=` for editing, and its
@@ -39,6 +40,14 @@ mail: notify.text / notify.field / notify.items snapshots (a text diffed word by
 a value shown old and new, items shown added and removed, with thumbnails). The
 door compares the descriptions before and after each change. Without it, each
 plain value of the data is a field.
+
+`panel_template` holds what admins manage besides the block's own settings (a chart's
+accounts and imports, a gallery's uploads): forms that would crowd the block if they
+stood on the page. The block's tools then show "Manage…", which opens the panel over
+the page (an HTML popover: the block keeps its size, and it opens without JavaScript).
+The kind's display partial includes "pages/_panel.html" inside the element its own
+routes re-render, so that their answers (an account added, a host removed) bring the
+panel with them; the panel gets `block` and `ctx` like the display partial.
 
 `after_demo(block)` is called by the demo seed once the demo block has its id, in the
 same transaction: demo rows that belong to the block (the demo host of an "Other
@@ -75,7 +84,12 @@ class BlockKind:
     channels: Callable[[Any], list[str]] | None = None
     # What a block of the kind holds, for change mails (notify.text/field/items).
     describe: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None
+    # Admins' management forms, opened from the block's tools (see pages/_panel.html).
+    panel_template: str | None = None
 
+
+# Keeps an open panel open when htmx replaces it with the answer to one of its forms.
+PANEL_SCRIPT = "js/panels.js"
 
 _kinds: dict[str, BlockKind] = {}
 _badges: list[Callable[[Any], str]] = []
@@ -135,5 +149,7 @@ def assets(admin: bool) -> tuple[list[str], list[str]]:
     for kind in _kinds.values():
         styles += [name for name in kind.styles if name not in styles]
         names = kind.scripts + (kind.admin_scripts if admin else ())
+        if admin and kind.panel_template:
+            names += (PANEL_SCRIPT,)
         scripts += [name for name in names if name not in scripts]
     return styles, scripts

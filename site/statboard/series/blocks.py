@@ -67,6 +67,7 @@ def register_kind() -> None:
             label="Follower chart",
             template="blocks/chart/_view.html",
             edit_template="blocks/chart/_edit.html",
+            panel_template="blocks/chart/_panel.html",
             form=ChartBlockForm,
             defaults=lambda: {"title": "Followers", "accounts": [], "range": "30d"},
             demo=demo_block_data,
