@@ -1,6 +1,7 @@
 """Adding, moving, resizing and deleting blocks; who may do it."""
 
 import logging
+import re
 
 import pytest
 
@@ -99,23 +100,50 @@ def test_move_without_javascript_redirects_back(client, auth, app, home):
     assert block_ids(app) == [home[1], home[0], home[2]]
 
 
-@pytest.mark.parametrize("span", ["3", "0", "wide"])
-def test_span_is_one_or_two(client, auth, app, home, span):
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("span", "5", "1 to 4 columns"),
+        ("span", "0", "1 to 4 columns"),
+        ("span", "wide", "whole number (1 to 4)"),
+        ("rows", "3", "1 to 2 rows"),
+        ("rows", "0", "1 to 2 rows"),
+        ("rows", "", "whole number (1 to 2)"),
+    ],
+)
+def test_size_is_1_to_4_columns_and_1_or_2_rows(client, auth, app, home, field, value, message):
     auth.login_admin()
     response = client.post(
-        f"/blocks/{home[1]}/span", data={"span": span}, headers={**HX, **csrf(client)}
+        f"/blocks/{home[1]}/{field}", data={field: value}, headers={**HX, **csrf(client)}
     )
     assert response.status_code == 400
-    assert get_block(app, home[1]).span == 1
+    assert message in response.get_data(as_text=True)
+    block = get_block(app, home[1])
+    assert (block.span, block.rows) == (1, 1)
 
 
-def test_span_two_columns(client, auth, app, home):
+@pytest.mark.parametrize(("field", "value"), [("span", 2), ("span", 4), ("rows", 2)])
+def test_resize_a_block(client, auth, app, home, field, value, caplog):
     auth.login_admin()
+    caplog.set_level(logging.INFO, logger="statboard.changes")
     response = client.post(
-        f"/blocks/{home[1]}/span", data={"span": "2"}, headers={**HX, **csrf(client)}
+        f"/blocks/{home[1]}/{field}", data={field: str(value)}, headers={**HX, **csrf(client)}
     )
-    assert "span-2" in assert_fragment(response, "div", "blocks")
-    assert get_block(app, home[1]).span == 2
+    html = assert_fragment(response, "div", "blocks")
+    classes = re.search(rf'id="block-{home[1]}" class="([^"]*)"', html).group(1).split()
+    assert f"{'span' if field == 'span' else 'rows'}-{value}" in classes
+    assert getattr(get_block(app, home[1]), field) == value
+    assert get_block(app, home[1]).version == 1  # resizing leaves open editors valid
+    assert any(f"admin resized event block {home[1]}" in r.getMessage() for r in caplog.records)
+
+
+def test_rows_without_javascript_redirects_back(client, auth, app, home):
+    auth.login_admin()
+    token = csrf(client)["X-CSRFToken"]
+    response = client.post(f"/blocks/{home[1]}/rows", data={"rows": "2", "csrf_token": token})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/#block-{home[1]}")
+    assert get_block(app, home[1]).rows == 2
 
 
 def test_delete_asks_first_without_javascript(client, auth, app, home):
@@ -145,6 +173,7 @@ EDITS = [
     ("post", "/pages/home/blocks", {"kind": "text", "position": "0"}),
     ("post", "/blocks/{0}/move", {"direction": "down"}),
     ("post", "/blocks/{0}/span", {"span": "1"}),
+    ("post", "/blocks/{0}/rows", {"rows": "2"}),
     ("post", "/blocks/{0}/delete", {}),
     ("post", "/pages/home/settings", {"title": "Hacked", "slug": "hacked"}),
     ("put", "/pages/home/settings", {"title": "Hacked", "slug": "hacked"}),
@@ -160,7 +189,7 @@ def snapshot(app):
     with app.app_context():
         pages = db.session.execute(db.select(Page.slug, Page.title, Page.nav_position)).all()
         blocks = db.session.execute(
-            db.select(Block.id, Block.position, Block.span, Block.data, Block.version)
+            db.select(Block.id, Block.position, Block.span, Block.rows, Block.data, Block.version)
         ).all()
         return sorted(pages), sorted(blocks)
 

@@ -59,17 +59,20 @@ def test_admin_edits_in_place_and_visitor_sees_it(admin_site, page, browser):
     shown.wait_for()
     assert shown.inner_text() == "Welcome to Statboard and welcome back"
 
-    # Drag the second block above the first by its handle.
+    # Drag the block after the text above the text by its handle.
     before = block_order(page)
-    assert before[0] == text_id
-    second = before[1]
+    at = before.index(text_id)
+    second = before[at + 1]
     page.hover(f"#{second}")
     with page.expect_response(lambda r: r.url.endswith("/move") and r.status == 200):
         page.drag_and_drop(
             f"#{second} .drag-handle", f"#{text_id}", target_position={"x": 20, "y": 10}
         )
-    page.wait_for_function("id => document.querySelector('#blocks > .block').id === id", arg=second)
-    assert block_order(page)[:2] == [second, text_id]
+    page.wait_for_function(
+        "([id, at]) => document.querySelectorAll('#blocks > .block')[at]?.id === id",
+        arg=[second, at],
+    )
+    assert block_order(page)[at : at + 2] == [second, text_id]
 
     # A visitor in a fresh browser context: the new text, the new order, no edit controls.
     visitor = browser.new_context()
@@ -77,7 +80,7 @@ def test_admin_edits_in_place_and_visitor_sees_it(admin_site, page, browser):
         vp = visitor.new_page()
         vp.goto(url + "/")
         assert "Welcome to Statboard and welcome back" in vp.inner_text(f"#{text_id} h2")
-        assert block_order(vp)[:2] == [second, text_id]
+        assert block_order(vp)[at : at + 2] == [second, text_id]
         assert vp.locator(".block-tools, .edit-nav, .page-settings, .adder").count() == 0
         scripts = vp.eval_on_selector_all("script[src]", "els => els.map(e => e.src)")
         assert not [s for s in scripts if "editor" in s or "richtext" in s]

@@ -354,6 +354,7 @@ def test_id_taking_site_routes_never_answer_5xx(app, client, auth, world, who):
             ("GET", f"/series/accounts/{world['account']}/edit?block={huge}", {}),
             ("POST", f"/blocks/{block}/move", {"position": huge}),
             ("POST", f"/blocks/{block}/span", {"span": huge}),
+            ("POST", f"/blocks/{block}/rows", {"rows": huge}),
             ("POST", f"/blocks/{block}", {"version": huge}),
             ("POST", "/hosts/remote", {"block_id": huge}),
             ("POST", f"/blocks/{block}/items/x/move", {"version": huge, "direction": "up"}),

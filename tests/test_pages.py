@@ -179,3 +179,50 @@ def test_demo_home_page_has_one_block_of_each_kind(app, client):
         assert seed_demo() is None  # only on a fresh site
     html = client.get("/").get_data(as_text=True)
     assert "Welcome to Statboard" in html and "Upcoming" in html
+
+
+# --- the kiosk view ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["visitor", "admin"])
+def test_the_kiosk_view_is_the_page_alone_with_a_clock(client, auth, site, who):
+    if who == "admin":
+        auth.login_admin()
+    html = client.get("/?kiosk=1").get_data(as_text=True)
+    assert "Hello <strong>world</strong>" in html and 'class="kiosk-clock"' in html
+    assert "js/kiosk.js?v=" in html
+    for gone in ('id="site-nav"', "/login", "Log out", "block-tools", "Page settings", "adder"):
+        assert gone not in html, gone
+    assert "data-kiosk-next" not in html  # no cycle asked
+    assert 'id="site-nav"' in client.get("/?kiosk=0").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("who", "url", "after"),
+    [
+        ("visitor", "/?kiosk=1&cycle=30", "/about?kiosk=1&amp;cycle=30"),
+        ("visitor", "/about?kiosk=1&cycle=30", "/?kiosk=1&amp;cycle=30"),  # round again
+        ("visitor", "/hidden?kiosk=1&cycle=5", "/?kiosk=1&amp;cycle=5"),  # not in the menu
+        ("user", "/about?kiosk=1&cycle=30", "/team?kiosk=1&amp;cycle=30"),  # private: logged in
+    ],
+)
+def test_a_cycling_kiosk_shows_the_next_page_of_the_menu(client, auth, site, who, url, after):
+    if who == "user":
+        auth.login_user()
+    html = client.get(url).get_data(as_text=True)
+    assert f'data-kiosk-next="{after}"' in html
+    assert f'data-kiosk-cycle="{url.rsplit("=", 1)[1]}"' in html
+
+
+@pytest.mark.parametrize("cycle", ["2", "86401", "soon", "-5", "1.5", "²"])
+def test_a_kiosk_cycle_is_a_number_of_seconds(client, site, cycle):
+    response = client.get(f"/?kiosk=1&cycle={cycle}")
+    assert response.status_code == 400
+    assert "Give cycle as the seconds to show each page, from 3 to 86400" in response.get_data(
+        as_text=True
+    )
+
+
+def test_a_kiosk_with_one_page_does_not_cycle(client, app):
+    gen_page(app, "home", "Home", nav=0, blocks=[TEXT])
+    assert "data-kiosk-next" not in client.get("/?kiosk=1&cycle=10").get_data(as_text=True)

@@ -49,7 +49,7 @@ def demo_image() -> dict:
     return {
         "file_id": _stored_id("dusk"),
         "alt": "Hills at dusk under an orange sky with a low yellow sun",
-        "caption": "Drop a new picture on this one to replace it.",
+        "caption": "Evening over the hills.",
     }
 
 

@@ -1,5 +1,6 @@
-"""Block views: click to edit, save (htmx PUT or plain POST), add, move, resize, delete,
-undo a delete, look at a block's history and restore an earlier version.
+"""Block views: click to edit, save (htmx PUT or plain POST), add, move, resize (width
+and height), delete, undo a delete, look at a block's history and restore an earlier
+version.
 
 Every kind gets these for free through its registry entry: the form validates an
 edit and `to_data(old)` turns it into the block's new data. The routes are the
@@ -123,7 +124,14 @@ def move_block(block):
 
 @blocks.route(bp, "/span", methods=["POST"], admin=True)
 def span_block(block):
-    services.set_span(block, _int_field("span", "1 or 2"), current_user)
+    services.set_span(block, _int_field("span", f"1 to {services.MAX_SPAN}"), current_user)
+    services.commit_block(block)
+    return _grid_or_back(block.page, block)
+
+
+@blocks.route(bp, "/rows", methods=["POST"], admin=True)
+def rows_block(block):
+    services.set_rows(block, _int_field("rows", f"1 to {services.MAX_ROWS}"), current_user)
     services.commit_block(block)
     return _grid_or_back(block.page, block)
 

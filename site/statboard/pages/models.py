@@ -42,7 +42,8 @@ class Block(db.Model):
     page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     position: Mapped[int] = mapped_column(default=0)
-    span: Mapped[int] = mapped_column(default=1)  # grid columns: 1 or 2
+    span: Mapped[int] = mapped_column(default=1)  # grid columns: 1 to 4 (fewer on narrow screens)
+    rows: Mapped[int] = mapped_column(default=1)  # grid rows: 1 or 2
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Optimistic concurrency: a save names the version it edited; a stale one gets 409.
     # Only content edits raise it (services.save_block); moving or resizing a block

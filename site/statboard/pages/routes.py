@@ -1,6 +1,7 @@
-"""Page views: show a page, change its settings, create pages, edit the navigation."""
+"""Page views: show a page (or its kiosk view), change its settings, create pages,
+edit the navigation."""
 
-from flask import redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from statboard.auth.access import admin_required, require_login
@@ -18,10 +19,36 @@ def visible_page(slug):
     return page
 
 
+KIOSK_CYCLE = (3, 86_400)  # the seconds a cycling kiosk may stay on each page
+
+
 @bp.get("/", defaults={"slug": "home"})
 @bp.get("/<slug>")
 def show(slug):
-    return render_template("pages/page.html", page=visible_page(slug))
+    page = visible_page(slug)
+    if request.args.get("kiosk", "0") in ("", "0"):
+        return render_template("pages/page.html", page=page)
+    # The page alone for a wall screen: no navigation, no login links, no tools.
+    return render_template("pages/page.html", page=page, kiosk=_kiosk(page), can_edit=False)
+
+
+def _kiosk(page) -> dict:
+    """The kiosk view's clock and cycle: with ?cycle=N, the page to show after N seconds
+    (the next one in the navigation the viewer sees), in the kiosk view too."""
+    cycle = request.args.get("cycle", "")
+    if not cycle:
+        return {"cycle": None, "next": None}
+    low, high = KIOSK_CYCLE
+    if not (cycle.isascii() and cycle.isdigit() and low <= int(cycle) <= high):
+        abort(400, f"Give cycle as the seconds to show each page, from {low} to {high}.")
+    pages = services.nav_pages(current_user.is_authenticated)
+    others = [entry for entry in pages if entry.id != page.id]
+    if not others:
+        return {"cycle": None, "next": None}
+    at = next((i for i, entry in enumerate(pages) if entry.id == page.id), -1)
+    after = pages[(at + 1) % len(pages)]
+    target = url_for("pages.show", slug=after.slug, kiosk=1, cycle=cycle)
+    return {"cycle": int(cycle), "next": target}
 
 
 def _page_form(page) -> PageForm:

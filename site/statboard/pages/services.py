@@ -242,19 +242,32 @@ def move_block(block: Block, position: int, actor) -> Block:
     return block
 
 
+MAX_SPAN = 4  # grid columns a block may span (the grid clamps it on narrow screens)
+MAX_ROWS = 2  # grid rows a block may be tall
+
+
 def set_span(block: Block, span: int, actor) -> Block:
-    if span not in (1, 2):
-        abort(400, "A block spans 1 or 2 columns; choose one of those.")
-    was = _width(block.span)
-    block.span = span
-    facets = notify.changed([notify.field("Width", was)], [notify.field("Width", _width(span))])
+    if not 1 <= span <= MAX_SPAN:
+        abort(400, f"A block spans 1 to {MAX_SPAN} columns; choose one of those.")
+    return _resize(block, "span", span, "Width", "column", actor)
+
+
+def set_rows(block: Block, rows: int, actor) -> Block:
+    if not 1 <= rows <= MAX_ROWS:
+        abort(400, f"A block is 1 to {MAX_ROWS} rows tall; choose one of those.")
+    return _resize(block, "rows", rows, "Height", "row", actor)
+
+
+def _resize(block: Block, attr: str, value: int, label: str, unit: str, actor) -> Block:
+    def words(n: int) -> str:
+        return f"1 {unit}" if n == 1 else f"{n} {unit}s"
+
+    was = words(getattr(block, attr))
+    setattr(block, attr, value)
+    facets = notify.changed([notify.field(label, was)], [notify.field(label, words(value))])
     _announce_block(actor, "resized", block, facets)
     _layout_changed(block.page, block)
     return block
-
-
-def _width(span: int) -> str:
-    return "1 column" if span == 1 else f"{span} columns"
 
 
 def delete_block(block: Block, actor) -> Page:

@@ -54,11 +54,9 @@ class TextBlockForm(FlaskForm):
 
 
 DEMO = """<h2>Welcome to Statboard</h2>
-<p>This page is built of <strong>blocks</strong>. Log in as an admin and click any
-block to edit it <em>where it stands</em>: save with the button or
-<strong>Ctrl+Enter</strong>, cancel with <strong>Esc</strong>; a pause saves on its own.</p>
-<ul><li>Add a block between two others from a block's tools.</li>
-<li>Drag blocks to reorder them, or use the up and down buttons.</li></ul>
+<p>The numbers we care about, on one page: how this host is doing, how our followers
+grow, how often our songs are played and whether our other sites are up. Every
+figure here <strong>updates itself</strong> while the page is open.</p>
 <blockquote>Numbers you care about, on one page.</blockquote>"""
 
 KIND = BlockKind(
