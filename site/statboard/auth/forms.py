@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from wtforms import (
     PasswordField,
     RadioField,
@@ -10,16 +9,17 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
+from statboard.forms import Form
 from statboard.notify import channels
 from statboard.notify.models import KINDS, MODES
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField("Username", validators=[DataRequired(), Length(max=64)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     """A new API token. Admins also choose whose it is (`owner`)."""
 
     name = StringField(
@@ -35,7 +35,7 @@ class TokenForm(FlaskForm):
     owner = SelectField("For user", coerce=int, validate_choice=True)
 
 
-class NotifyForm(FlaskForm):
+class NotifyForm(Form):
     mode = RadioField(
         "Change mail",
         choices=[SelectChoice(mode, label) for mode, label in MODES.items()],
@@ -79,7 +79,7 @@ def _kinds_field():
     )  # at least one: checked by notify.channels (a `required` checkbox wants them all)
 
 
-class ChannelForm(FlaskForm):
+class ChannelForm(Form):
     """A new notification channel: an Apprise URL and what it gets."""
 
     url = StringField(
@@ -96,7 +96,7 @@ class ChannelForm(FlaskForm):
         field.data = _checked(channels.check_kinds, field.data)
 
 
-class ChannelKindsForm(FlaskForm):
+class ChannelKindsForm(Form):
     kinds = _kinds_field()
 
     def validate_kinds(self, field):

@@ -1,16 +1,16 @@
 """The counter block: value, rates and a chart, refreshed while the page is open."""
 
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from statboard.counters import bp, history, store
 from statboard.counters.keys import KEY_CHARS, KEY_MATCH
 from statboard.counters.models import KEY_LENGTH
+from statboard.forms import Form
 from statboard.pages import blocks
 
 
-class CounterBlockForm(FlaskForm):
+class CounterBlockForm(Form):
     key = StringField(
         "Counter key",
         validators=[

@@ -3,12 +3,12 @@
 from datetime import timedelta
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Length
 
 from statboard import settings
 from statboard.extensions import db
+from statboard.forms import Form
 from statboard.hosts import history, remote
 from statboard.hosts.metrics import snapshots
 from statboard.hosts.models import RemoteHost
@@ -20,7 +20,7 @@ RANGE_CHOICES = [("1h", "1 hour"), ("24h", "24 hours"), ("30d", "30 days")]
 REMOTE_RANGES = {"1h": timedelta(hours=1), "24h": timedelta(days=1)}
 
 
-class HostBlockForm(FlaskForm):
+class HostBlockForm(Form):
     title = StringField("Title", validators=[Length(max=80)])
     range = SelectField("History shown", choices=RANGE_CHOICES, default="1h")
 
@@ -28,7 +28,7 @@ class HostBlockForm(FlaskForm):
         return {**old, "title": (self.title.data or "").strip(), "range": self.range.data}
 
 
-class RemoteHostsBlockForm(FlaskForm):
+class RemoteHostsBlockForm(Form):
     title = StringField("Title", validators=[Length(max=80)])
     range = SelectField("History shown", choices=RANGE_CHOICES[:2], default="24h")
 

@@ -1,8 +1,9 @@
 """Forms of the image and gallery blocks (the generic block editor uses the first two)."""
 
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
+
+from statboard.forms import Form
 
 ALT_HELP = "Describe the image for people who cannot see it (alt text)."
 
@@ -11,7 +12,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class ImageBlockForm(FlaskForm):
+class ImageBlockForm(Form):
     alt = StringField(
         "Alt text",
         filters=[_strip],
@@ -30,7 +31,7 @@ class ImageBlockForm(FlaskForm):
         return {**old, "alt": self.alt.data, "caption": self.caption.data or ""}
 
 
-class GalleryBlockForm(FlaskForm):
+class GalleryBlockForm(Form):
     title = StringField(
         "Gallery title",
         filters=[_strip],
@@ -41,7 +42,7 @@ class GalleryBlockForm(FlaskForm):
         return {**old, "title": self.title.data or ""}
 
 
-class GalleryItemForm(FlaskForm):
+class GalleryItemForm(Form):
     title = StringField(
         "Title",
         filters=[_strip],

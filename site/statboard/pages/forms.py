@@ -3,10 +3,10 @@
 import re
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from statboard.forms import Form
 from statboard.pages import services
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -21,7 +21,7 @@ def reserved(slug: str) -> bool:
     return False
 
 
-class PageForm(FlaskForm):
+class PageForm(Form):
     title = StringField(
         "Title",
         validators=[

@@ -1,13 +1,13 @@
 """The chart block: followers of chosen accounts over a range, with its admin panel."""
 
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import Length, Optional
 
 from statboard import notify
 from statboard.extensions import db
+from statboard.forms import Form
 from statboard.pages import blocks
 from statboard.series.charts import DEFAULT_RANGE, RANGES, chart_context, visible_ids
 from statboard.series.demo import demo_block_data
@@ -16,7 +16,7 @@ from statboard.series.models import Account
 UPLOT = "vendor/uplot-1.6.32"
 
 
-class ChartBlockForm(FlaskForm):
+class ChartBlockForm(Form):
     """The chart block's own settings, saved by the generic block edit routes."""
 
     title = StringField("Title", validators=[Optional(), Length(max=120)])

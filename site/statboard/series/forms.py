@@ -1,9 +1,9 @@
 """Forms of the chart block's accounts panel (the block's own settings: blocks.py)."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
+from statboard.forms import Form
 from statboard.series.accounts import HANDLE_PATTERN
 from statboard.series.collectors import COLLECTORS
 
@@ -13,7 +13,7 @@ HANDLE = Regexp(
 )
 
 
-class AccountForm(FlaskForm):
+class AccountForm(Form):
     platform = SelectField(
         "Platform", choices=[SelectChoice(c.platform, c.label) for c in COLLECTORS.values()]
     )
@@ -21,7 +21,7 @@ class AccountForm(FlaskForm):
     is_public = BooleanField("Visitors may see it", default=True)
 
 
-class AccountEditForm(FlaskForm):
+class AccountEditForm(Form):
     handle = StringField("Handle", validators=[DataRequired(), Length(max=200), HANDLE])
     is_public = BooleanField("Visitors may see it")
     readers = StringField(

@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, StringField, TextAreaField, URLField
 from wtforms.validators import (
     URL,
@@ -16,6 +15,7 @@ from wtforms.validators import (
 )
 
 from statboard import notify
+from statboard.forms import Form
 from statboard.pages.registry import BlockKind
 
 FORMAT = "%Y-%m-%dT%H:%M"
@@ -36,7 +36,7 @@ def _length(field: str, most: int) -> Length:
     return Length(max=most, message=f"Keep the {field} under {most} characters.")
 
 
-class EventBlockForm(FlaskForm):
+class EventBlockForm(Form):
     title = StringField(
         "Title", validators=[DataRequired("Give the event a title."), _length("title", 200)]
     )

@@ -4,11 +4,11 @@ import re
 from html import unescape
 
 import nh3
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
 from statboard import notify
+from statboard.forms import Form
 from statboard.pages.registry import BlockKind
 
 MAX_HTML = 100_000
@@ -43,7 +43,7 @@ def describe(data: dict) -> list[dict]:
     return [notify.text("Text", plain_text(data.get("html", "")))]
 
 
-class TextBlockForm(FlaskForm):
+class TextBlockForm(Form):
     html = TextAreaField(
         "Text",
         validators=[Length(max=MAX_HTML, message=f"Keep the text under {MAX_HTML:,} characters.")],
