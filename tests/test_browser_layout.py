@@ -173,6 +173,33 @@ def test_numbers_and_text_grow_on_a_wall_screen(browser, demo_site):
     assert all(wall > desk for wall, desk in zip(sizes[2560], sizes[1440], strict=True)), sizes
 
 
+# The chart's plot, its canvas (plot and legend) and its axis font, in one look.
+CHART = """() => {
+  const canvas = document.querySelector("#blocks > .block--chart .chart-canvas.chart-drawn");
+  const plot = StatboardCharts.plotOf(canvas);
+  const root = canvas.querySelector(".uplot").getBoundingClientRect();
+  const box = canvas.getBoundingClientRect();
+  return { canvasBottom: box.bottom, plotBottom: root.bottom, plotHeight: plot.height,
+           axisFont: parseFloat(plot.axes[0].font[0]) };
+}"""
+
+
+@pytest.mark.parametrize("width", list(COLUMNS))
+def test_a_chart_fills_its_block_and_its_labels_grow_with_the_screen(browser, demo_site, width):
+    with opened(browser, width, HEIGHTS[width]) as pg:
+        pg.goto(demo_site.url + "/")
+        pg.locator(".chart-canvas.chart-drawn canvas").first.wait_for()
+        pg.wait_for_timeout(300)  # the resize observer's first answer
+        chart = pg.evaluate(CHART)
+        # The plot and its legend take the canvas's whole height: no empty band under it.
+        assert abs(chart["canvasBottom"] - chart["plotBottom"]) <= 4, chart
+        assert chart["plotHeight"] >= 160, chart
+        body = font_px(pg, ".rich-text p")
+        assert chart["axisFont"] >= 0.75 * body, (chart, body)
+        if width == 2560:
+            assert chart["axisFont"] >= 18, chart
+
+
 def test_the_kiosk_shows_the_page_alone_with_a_clock_and_cycles(browser, demo_site):
     with opened(browser, 1440, 900) as pg:
         pg.goto(demo_site.url + "/?kiosk=1&cycle=3")

@@ -9,6 +9,7 @@
 
   var COLORS = ["#2f6fdb", "#e0592a", "#2a9d8f", "#9b5de5", "#d4a017", "#6c757d"];
   var HEIGHT = 240;
+  var MIN_PLOT = 160;
   var plots = new WeakMap(); // [data-chart] element -> its uPlot, for StatboardCharts.plotOf
 
   function number(v) {
@@ -17,6 +18,17 @@
 
   function when(v) {
     return v == null ? "–" : new Date(v * 1000).toISOString().slice(0, 16).replace("T", " ");
+  }
+
+  // The plot takes the room the block gives its canvas (charts.css: at least HEIGHT,
+  // more in a taller row or a block two rows tall), less the legend under it.
+  function size(el) {
+    var legend = el.querySelector(".u-legend");
+    var below = legend ? legend.offsetHeight : 0;
+    if (el.clientHeight - below < MIN_PLOT) {
+      el.style.minHeight = MIN_PLOT + below + "px"; // a legend of many lines: more room
+    }
+    return { width: Math.max(200, el.clientWidth), height: Math.max(MIN_PLOT, el.clientHeight - below) };
   }
 
   function build(el) {
@@ -32,6 +44,9 @@
     el.dataset.chartReady = "1";
     var color = getComputedStyle(el).color;
     var grid = { stroke: "rgba(128,128,128,0.2)" };
+    // Axis labels follow the text around them, which grows with the screen (site.css).
+    var text = parseFloat(getComputedStyle(el).fontSize) || 16;
+    var font = Math.round(text * 0.8) + "px system-ui, sans-serif";
     var opts = {
       width: Math.max(200, el.clientWidth),
       height: HEIGHT,
@@ -48,8 +63,8 @@
         })
       ),
       axes: [
-        { stroke: color, grid: grid, ticks: grid },
-        { stroke: color, grid: grid, ticks: grid, size: 60,
+        { stroke: color, grid: grid, ticks: grid, font: font, size: Math.round(text * 3) },
+        { stroke: color, grid: grid, ticks: grid, font: font, size: Math.round(text * 4.5),
           values: function (u, vals) { return vals.map(number); } },
       ],
       cursor: { drag: { x: false, y: false } },
@@ -59,10 +74,9 @@
     el.classList.add("chart-drawn");
     var plot = new uPlot(opts, data, el);
     plots.set(el, plot);
+    plot.setSize(size(el));
     if (window.ResizeObserver) {
-      new ResizeObserver(function () {
-        plot.setSize({ width: Math.max(200, el.clientWidth), height: HEIGHT });
-      }).observe(el);
+      new ResizeObserver(function () { plot.setSize(size(el)); }).observe(el);
     }
   }
 
