@@ -104,6 +104,12 @@ class Config:
     SWEEP_SECONDS = 3600
     SWEEP_GRACE_SECONDS = 3600
 
+    # Pages: a deleted page can be restored ("Deleted · Undo") for PAGE_UNDO_SECONDS and
+    # keeps its address meanwhile; then the periodic job pages.purge (every
+    # PAGE_PURGE_SECONDS) removes it for good, with its blocks and earlier addresses.
+    PAGE_UNDO_SECONDS = 600
+    PAGE_PURGE_SECONDS = 300
+
     # Login and session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

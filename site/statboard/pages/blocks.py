@@ -65,7 +65,8 @@ def load(block_id: int, kinds: str | Iterable[str] | None = None) -> Block:
     on a private page needs a login (browsers asking for a page are sent to log in)."""
     block = db.session.get(Block, block_id)
     wanted = (kinds,) if isinstance(kinds, str) else kinds
-    if block is None or (wanted is not None and block.kind not in wanted):
+    gone = block is None or block.page.deleted_at is not None  # its page deleted: gone too
+    if gone or (wanted is not None and block.kind not in wanted):
         abort(404, "There is no such block here; it may have been deleted.")
     if not block.page.is_public:
         require_login()

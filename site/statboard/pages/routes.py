@@ -1,13 +1,17 @@
-"""Page views: show a page, change its settings, create pages, edit the navigation."""
+"""Page views: show a page, change its settings, create and delete pages, edit the
+navigation."""
 
-from flask import redirect, render_template, request, url_for
+from flask import abort, flash, get_flashed_messages, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from statboard.auth.access import admin_required, require_login
 from statboard.extensions import db
 from statboard.htmx import is_htmx
-from statboard.pages import bp, services
+from statboard.pages import addresses, bp, deletion, services
 from statboard.pages.forms import PageForm
+
+# The flash category of "Deleted · Undo": its message is the deleted page's id.
+DELETED = "page-deleted"
 
 
 def visible_page(slug):
@@ -21,7 +25,22 @@ def visible_page(slug):
 @bp.get("/", defaults={"slug": "home"})
 @bp.get("/<slug>")
 def show(slug):
-    return render_template("pages/page.html", page=visible_page(slug))
+    moved = addresses.alias_target(slug) if addresses.holder(slug) is None else None
+    if moved is not None:  # an earlier address: on to the current one, query and all
+        if not moved.is_public:
+            require_login()
+        target = url_for("pages.show", slug=moved.slug)
+        query = request.query_string.decode()
+        return redirect(f"{target}?{query}" if query else target, 301)
+    page = visible_page(slug)
+    return render_template("pages/page.html", page=page, deleted=_deleted_notice())
+
+
+def _deleted_notice():
+    """The page just deleted, for its "Deleted · Undo" (None if it is back or gone)."""
+    ids = [int(m) for m in get_flashed_messages(category_filter=[DELETED]) if m.isdigit()]
+    pages = [p for p in deletion.recently_deleted() if p.id in ids]
+    return pages[0] if pages else None
 
 
 def _page_form(page) -> PageForm:
@@ -83,7 +102,8 @@ def edit_nav():
 def _nav_editor(form, status=200):
     pages = services.all_pages()
     template = "pages/_nav_edit.html" if is_htmx() else "pages/nav_edit.html"
-    return render_template(template, pages=pages, form=form), status
+    deleted = deletion.recently_deleted()
+    return render_template(template, pages=pages, form=form, deleted=deleted), status
 
 
 @bp.post("/nav/<slug>/move")
@@ -108,4 +128,38 @@ def create_page():
     target = url_for("pages.show", slug=page.slug)
     if is_htmx():
         return "", 201, {"HX-Redirect": target}
+    return redirect(target, 303)
+
+
+@bp.get("/pages/<slug>/delete")
+@admin_required
+def confirm_delete_page(slug):
+    page = services.get_page_or_404(slug)
+    if page.is_home:
+        abort(400, "The home page cannot be deleted; delete its blocks instead.")
+    return render_template("pages/confirm_delete_page.html", page=page)
+
+
+@bp.post("/pages/<slug>/delete")
+@admin_required
+def delete_page(slug):
+    page = services.get_page_or_404(slug)
+    deletion.delete_page(page, current_user)
+    db.session.commit()
+    flash(str(page.id), DELETED)
+    target = url_for("pages.show", slug="home")
+    if is_htmx():
+        return "", 200, {"HX-Redirect": target}
+    return redirect(target, 303)
+
+
+@bp.post("/pages/deleted/<int:page_id>/restore")
+@admin_required
+def restore_page(page_id):
+    page = deletion.deleted_page_or_404(page_id)
+    deletion.restore_page(page, current_user)
+    db.session.commit()
+    target = url_for("pages.show", slug=page.slug)
+    if is_htmx():
+        return "", 200, {"HX-Redirect": target}
     return redirect(target, 303)
