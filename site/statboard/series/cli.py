@@ -11,7 +11,7 @@ from tqdm import tqdm
 from statboard.extensions import db
 from statboard.series.accounts import AccountError, find_account, readers_text, share
 from statboard.series.collect import collect
-from statboard.series.collectors import COLLECTORS
+from statboard.series.collectors import IMPORTED, PLATFORMS
 from statboard.series.importer import csv_files, import_files
 
 series_cli = AppGroup("series", help="Follower graphs: collect counts, import old CSV files.")
@@ -34,7 +34,14 @@ def collect_command(account_ids):
 
 @series_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--platform", default="x", type=click.Choice(sorted(COLLECTORS)), show_default=True)
+@click.option(
+    "--platform",
+    default=IMPORTED,
+    type=click.Choice(sorted(PLATFORMS)),
+    show_default=True,
+    help="The accounts' kind: imported ones are never collected; name a platform to "
+    "add to accounts that are collected from it.",
+)
 @click.option(
     "--public/--private",
     default=None,
@@ -65,7 +72,9 @@ def import_command(path: Path, platform: str, public: bool | None):
 
 @series_cli.command("share")
 @click.argument("handle")
-@click.option("--platform", default="x", type=click.Choice(sorted(COLLECTORS)), show_default=True)
+@click.option(
+    "--platform", default=IMPORTED, type=click.Choice(sorted(PLATFORMS)), show_default=True
+)
 @click.option("--public/--private", default=None, help="Let visitors see it, or not.")
 @click.option("--with", "add", multiple=True, metavar="USER", help="Let USER read it.")
 @click.option("--not-with", "remove", multiple=True, metavar="USER", help="Stop letting USER.")
