@@ -3,6 +3,10 @@ now" on a chart collects that chart's accounts and says which failed and why; ta
 titled in words."""
 
 import io
+import os
+import re
+import subprocess
+import sys
 
 from statboard import tasks
 from statboard.extensions import db
@@ -12,6 +16,7 @@ from statboard.series.models import Account
 from statboard.tasks.runner import wait_for
 
 from tests.fixtures.platforms import github_user
+from tests.fixtures.servers import ROOT
 from tests.series_helpers import gen_account, gen_chart, login_htmx
 
 HX = {"HX-Request": "true"}
@@ -111,3 +116,34 @@ def test_task_titles_by_kind(app):
         )
         assert tasks.title_of("series.collect", {}) == "Collecting followers of every account"
         assert tasks.title_of("reports.build_all", {}) == "Reports build all"  # no title given
+
+
+def test_the_import_commands_log_lines_stay_off_its_progress_bar(tmp_path):
+    """Each log line is a line of its own: the bar is cleared first and drawn again below."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "site"),
+        "STATBOARD_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "STATBOARD_INSTANCE_PATH": str(tmp_path / "instance"),
+        "STATBOARD_LOG_LEVEL": "INFO",
+    }
+    flask = [sys.executable, "-m", "flask", "--app", "statboard"]
+    subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+    result = subprocess.run(
+        [*flask, "series", "import", str(ROOT / "tests" / "data")],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    logged = [
+        line.rsplit(b"\r", 1)[-1].decode()  # what is left on the terminal's line
+        for line in result.stderr.split(b"\n")
+        if b" INFO statboard.series: " in line
+    ]
+    assert len(logged) > 3  # the import logs as it goes, while the bar moves
+    for line in logged:
+        assert re.match(r"^\d{4}-\d\d-\d\d [\d:,]+ INFO statboard\.series: ", line), line
+        assert "%|" not in line, line
+    assert b"100%|" in result.stderr

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from statboard.extensions import db
 from statboard.series.accounts import AccountError, find_account, readers_text, share
@@ -51,7 +52,10 @@ def collect_command(account_ids):
 def import_command(path: Path, platform: str, public: bool | None):
     """Import <handle>-followers.csv files (a file or a folder); exit 1 on bad lines."""
     files = csv_files(path)
-    with tqdm(total=sum(f.stat().st_size for f in files), unit="B", unit_scale=True) as bar:
+    total = sum(f.stat().st_size for f in files)
+    # Log lines go above the bar (it is cleared, the line written, the bar drawn again),
+    # never into it.
+    with logging_redirect_tqdm(), tqdm(total=total, unit="B", unit_scale=True) as bar:
         report = import_files(
             ((f.name, f.read_bytes()) for f in files),
             platform=platform,
