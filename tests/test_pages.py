@@ -6,15 +6,7 @@ import pytest
 from statboard.extensions import db
 from statboard.pages.models import Page
 
-from tests.pages_helpers import HX, TEXT, assert_fragment, csrf, gen_page
-
-
-def page_row(app, slug):
-    with app.app_context():
-        page = db.session.scalar(db.select(Page).where(Page.slug == slug))
-        if page is not None:
-            db.session.expunge(page)
-        return page
+from tests.pages_helpers import HX, TEXT, assert_fragment, csrf, gen_page, page_row
 
 
 def nav_order(app):

@@ -10,15 +10,7 @@ from statboard.pages import deletion
 from statboard.pages.addresses import slugify
 from statboard.pages.models import Block, Page, PageAlias
 
-from tests.pages_helpers import HX, TEXT, csrf, gen_page
-
-
-def page_row(app, slug):
-    with app.app_context():
-        page = db.session.scalar(db.select(Page).where(Page.slug == slug))
-        if page is not None:
-            db.session.expunge(page)
-        return page
+from tests.pages_helpers import HX, TEXT, csrf, gen_page, page_row
 
 
 def aliases(app) -> dict[str, str]:

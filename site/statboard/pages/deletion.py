@@ -17,7 +17,7 @@ from statboard import live, notify
 from statboard.extensions import db
 from statboard.models_base import utcnow
 from statboard.pages import registry
-from statboard.pages.models import Page
+from statboard.pages.models import HOME, Page
 from statboard.pages.services import page_snapshot
 from statboard.tasks.schedule import every
 
@@ -30,15 +30,19 @@ def undo_until(page: Page) -> datetime | None:
     return page.deleted_at + undo_window() if page.deleted_at else None
 
 
-def delete_page(page: Page, actor) -> None:
-    """Hide the page and its blocks, restorable until undo_until(page). Stages."""
+def check_deletable(page: Page) -> None:
     if page.is_home:
         abort(400, "The home page cannot be deleted; delete its blocks instead.")
+
+
+def delete_page(page: Page, actor) -> None:
+    """Hide the page and its blocks, restorable until undo_until(page). Stages."""
+    check_deletable(page)
     if page.deleted_at is not None:
         return
     before = page_snapshot(page)
     page.deleted_at = utcnow()
-    url = url_for("pages.show", slug="home")
+    url = url_for("pages.show", slug=HOME)
     facets = notify.changed(before, [])
     notify.announce(actor, "deleted", f"page {page.title!r}", page=page, url=url, facets=facets)
     _published(page)

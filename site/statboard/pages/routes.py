@@ -1,7 +1,7 @@
 """Page views: show a page, change its settings, create and delete pages, edit the
 navigation."""
 
-from flask import abort, flash, get_flashed_messages, redirect, render_template, request, url_for
+from flask import flash, get_flashed_messages, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from statboard.auth.access import admin_required, require_login
@@ -9,6 +9,7 @@ from statboard.extensions import db
 from statboard.htmx import is_htmx
 from statboard.pages import addresses, bp, deletion, services
 from statboard.pages.forms import PageForm
+from statboard.pages.models import HOME
 
 # The flash category of "Deleted · Undo": its message is the deleted page's id.
 DELETED = "page-deleted"
@@ -125,9 +126,14 @@ def create_page():
         return _nav_editor(form, 422)
     page = services.create_page(**form.values(), actor=current_user)
     db.session.commit()
-    target = url_for("pages.show", slug=page.slug)
+    return _to_page(page.slug, 201)
+
+
+def _to_page(slug: str, status: int = 200):
+    """After a change that moves the viewer: htmx is told where, a form is redirected."""
+    target = url_for("pages.show", slug=slug)
     if is_htmx():
-        return "", 201, {"HX-Redirect": target}
+        return "", status, {"HX-Redirect": target}
     return redirect(target, 303)
 
 
@@ -135,8 +141,7 @@ def create_page():
 @admin_required
 def confirm_delete_page(slug):
     page = services.get_page_or_404(slug)
-    if page.is_home:
-        abort(400, "The home page cannot be deleted; delete its blocks instead.")
+    deletion.check_deletable(page)
     return render_template("pages/confirm_delete_page.html", page=page)
 
 
@@ -147,10 +152,7 @@ def delete_page(slug):
     deletion.delete_page(page, current_user)
     db.session.commit()
     flash(str(page.id), DELETED)
-    target = url_for("pages.show", slug="home")
-    if is_htmx():
-        return "", 200, {"HX-Redirect": target}
-    return redirect(target, 303)
+    return _to_page(HOME)
 
 
 @bp.post("/pages/deleted/<int:page_id>/restore")
@@ -159,7 +161,4 @@ def restore_page(page_id):
     page = deletion.deleted_page_or_404(page_id)
     deletion.restore_page(page, current_user)
     db.session.commit()
-    target = url_for("pages.show", slug=page.slug)
-    if is_htmx():
-        return "", 200, {"HX-Redirect": target}
-    return redirect(target, 303)
+    return _to_page(page.slug)
