@@ -82,6 +82,7 @@ def test_renamed_page_answers_its_old_address_with_a_redirect(client, auth, app,
     response = client.get("/about?range=7d&x=1")
     assert response.status_code == 301
     assert response.headers["Location"] == "/who?range=7d&x=1"  # the query goes along
+    assert response.headers["Cache-Control"] == "no-cache"  # a new page may take it later
     assert client.get("/about").headers["Location"] == "/who"
     # A chain of renames collapses: each earlier address goes straight to the page.
     rename(client, "who", "people")

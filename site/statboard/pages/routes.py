@@ -32,7 +32,10 @@ def show(slug):
             require_login()
         target = url_for("pages.show", slug=moved.slug)
         query = request.query_string.decode()
-        return redirect(f"{target}?{query}" if query else target, 301)
+        moved_on = redirect(f"{target}?{query}" if query else target, 301)
+        # Not kept by browsers: a page made later at this address must be reached.
+        moved_on.headers["Cache-Control"] = "no-cache"
+        return moved_on
     page = visible_page(slug)
     return render_template("pages/page.html", page=page, deleted=_deleted_notice())
 
