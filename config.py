@@ -20,7 +20,12 @@ class Config:
     HOST = "127.0.0.1"
     PORT = 5000
     WORKERS = 1
-    SERVER_THREADS = 32  # WSGI threads per worker
+    # WSGI threads per worker of the site and of a dedicated counter server (run.py
+    # counters). 0: 2 × CPU cores + 1, as many as the server takes without a warning;
+    # requests are short (live pages stream from their own async server), and more
+    # threads did not serve the home page faster (see the README's Performance).
+    SERVER_THREADS = 0
+    COUNTER_SERVER_THREADS = 0
     # The address people use to reach the site, for links in emails. None: the host and
     # port served (`run.py --port 6503`: http://127.0.0.1:6503; a wildcard host such as
     # 0.0.0.0 gives this machine's name). Behind a reverse proxy, set the public address.
@@ -109,6 +114,12 @@ class Config:
     # SWEEP_SECONDS, once it is SWEEP_GRACE_SECONDS old (younger: maybe still in use).
     SWEEP_SECONDS = 3600
     SWEEP_GRACE_SECONDS = 3600
+
+    # Pages: a deleted page can be restored ("Deleted · Undo") for PAGE_UNDO_SECONDS and
+    # keeps its address meanwhile; then the periodic job pages.purge (every
+    # PAGE_PURGE_SECONDS) removes it for good, with its blocks and earlier addresses.
+    PAGE_UNDO_SECONDS = 600
+    PAGE_PURGE_SECONDS = 300
 
     # Login and session
     SESSION_COOKIE_HTTPONLY = True

@@ -21,6 +21,15 @@ def gen_page(app, slug="home", title=None, public=True, nav=0, blocks=()) -> int
         return page.id
 
 
+def page_row(app, slug) -> Page | None:
+    """The page at `slug`, deleted or not, detached from the session."""
+    with app.app_context():
+        page = db.session.scalar(db.select(Page).where(Page.slug == slug))
+        if page is not None:
+            db.session.expunge(page)
+        return page
+
+
 def block_ids(app, slug="home") -> list[int]:
     with app.app_context():
         page = db.session.scalar(db.select(Page).where(Page.slug == slug))

@@ -63,6 +63,10 @@ def fill(app):
         f"/blocks/{gallery}/items", data={"version": "1", "files": files}, headers=headers
     )
     assert answer.status_code == 200
+    for slug, new in (("trips", "journeys"), ("journeys", "trips")):  # an earlier address
+        settings = {"title": "Trips", "slug": new, "is_public": "y"}
+        answer = client.put(f"/pages/{slug}/settings", data=settings, headers=headers)
+        assert answer.status_code == 200, answer.get_data(as_text=True)[-600:]
     account = gen_account(app, samples=daily(30), public=True)
     gen_chart(app, [account])
     grant(app, account, "alice")

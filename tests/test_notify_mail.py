@@ -190,15 +190,15 @@ def test_a_chart_shows_the_accounts_added_and_removed(app, client, admin, pages,
 
 
 def test_a_page_shows_its_old_and_new_title_and_address(app, client, admin, pages, inbox):
-    form = {"title": "Front", "slug": "front", "is_public": "y", "in_nav": "y"}
-    assert client.post("/pages/home/settings", data=form, headers=admin).status_code == 200
+    form = {"title": "Latest", "slug": "latest", "is_public": "y", "in_nav": "y"}
+    assert client.post("/pages/news/settings", data=form, headers=admin).status_code == 200
     tasks_done(app)
     [msg] = mails(inbox, 1)  # not an edit session: sent at once
     text, html = parts(msg)
-    assert "Title:\n    was: Home\n    now: Front" in text
-    assert "Address:\n    was: /\n    now: /front" in text  # home was the site's root
-    assert "changed page 'Home'\n" in text  # the page itself: no "on page"
-    assert ">/front</ins>" in html
+    assert "Title:\n    was: News\n    now: Latest" in text
+    assert "Address:\n    was: /news\n    now: /latest" in text
+    assert "changed page 'News'\n" in text  # the page itself: no "on page"
+    assert ">/latest</ins>" in html
 
 
 def test_a_block_move_says_from_where_to_where(app, client, admin, pages, inbox):

@@ -138,7 +138,7 @@ def test_browser_import_of_a_zip_runs_as_a_task_with_progress(app, client, auth)
     done = client.get(f"/tasks/{task_id}", headers={"HX-Request": "true"})
     text = done.get_data(as_text=True)
     assert done.headers["HX-Trigger"] == "done"
-    assert "Imported " in text and "weatherbot (X)" in text
+    assert "Imported " in text and "weatherbot (imported)" in text
     assert "friend-followers.csv:2:" in text and "hx-trigger" not in text
     assert sample_counts(app)["friend"] == 1
     assert sample_counts(app)["weatherbot"] > 600

@@ -2,6 +2,7 @@
 
 import importlib.util
 import logging
+import multiprocessing
 import secrets
 from pathlib import Path
 
@@ -85,6 +86,9 @@ def _derive_settings(app):
         # Kept per machine: `flask check` asks for one key when machines share a database.
         app.extensions["statboard.secret_key_file"] = Path(app.instance_path) / "secret_key"
         app.config["SECRET_KEY"] = _instance_secret(app.extensions["statboard.secret_key_file"])
+    for name in ("SERVER_THREADS", "COUNTER_SERVER_THREADS"):
+        if not int(app.config.get(name) or 0):
+            app.config[name] = default_threads()
     if app.config.get("LIVE_PORT") is None:
         app.config["LIVE_PORT"] = int(app.config["PORT"]) + 1
     url = app.config.get("DATABASE_URL") or f"sqlite:///{Path(app.instance_path) / 'statboard.db'}"
@@ -92,6 +96,12 @@ def _derive_settings(app):
     storage = app.config["STORAGE_URL"]
     if "://" not in storage and not Path(storage).is_absolute():
         app.config["STORAGE_URL"] = str(ROOT / storage)
+
+
+def default_threads() -> int:
+    """Request threads per worker when the settings leave it to us: as many as the WSGI
+    server takes without warning that they are too many for the cores."""
+    return multiprocessing.cpu_count() * 2 + 1
 
 
 def _instance_secret(path: Path) -> str:

@@ -32,6 +32,7 @@ TARGETS = {
     "site": "statboard.wsgi:app",
     "counters": "statboard.counters.wsgi:app",
 }
+THREADS = {"site": "SERVER_THREADS", "counters": "COUNTER_SERVER_THREADS"}  # per worker
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 PROMETHEUS_PREFIX = "statboard-prometheus-"  # then the server's pid
 PARENT_POLL_SECONDS = 1.0
@@ -115,7 +116,7 @@ def serve() -> None:
         port=args.port,
         interface=Interfaces.WSGI,
         workers=args.workers,
-        blocking_threads=app.config["SERVER_THREADS"],
+        blocking_threads=int(app.config[THREADS[args.what]]),
         log_access=False,  # no access log: nor a line per probe (/healthz, /readyz)
     ).serve(target_loader=partial(load_in_worker, os.getpid()))
 

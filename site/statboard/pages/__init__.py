@@ -11,7 +11,7 @@ bp.after_request(vary_on_htmx)
 
 
 def init_app(app):
-    from statboard.pages import block_routes, models, routes, services  # noqa: F401
+    from statboard.pages import block_routes, deletion, models, routes, services  # noqa: F401
     from statboard.pages.kinds import register_kinds
     from statboard.pages.templating import init_templating
 

@@ -69,7 +69,8 @@ def load(block_id: int, kinds: str | Iterable[str] | None = None) -> Block:
     block = db.session.get(Block, block_id)
     wanted = (kinds,) if isinstance(kinds, str) else kinds
     missing = block is None or block.deleted_at is not None
-    if missing or (wanted is not None and block.kind not in wanted):
+    gone = missing or block.page.deleted_at is not None  # its page deleted: gone too
+    if gone or (wanted is not None and block.kind not in wanted):
         abort(404, "There is no such block here; it may have been deleted.")
     if block.draft and not can_edit():
         abort(404, "There is no such block here; it may have been deleted.")

@@ -1,24 +1,11 @@
 """Forms for pages themselves: title, address, visibility, place in the navigation."""
 
-import re
-
-from flask import current_app
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from statboard.forms import Form
-from statboard.pages import services
-
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
-
-def reserved(slug: str) -> bool:
-    """Slugs that a site route already answers (login, blocks, static, ...)."""
-    for rule in current_app.url_map.iter_rules():
-        first = rule.rule.strip("/").split("/")[0]
-        if first == slug:
-            return True
-    return False
+from statboard.pages import addresses
+from statboard.pages.models import HOME
 
 
 class PageForm(Form):
@@ -31,11 +18,8 @@ class PageForm(Form):
     )
     slug = StringField(
         "Address",
-        description="Lower-case letters, digits and dashes, e.g. team-news",
-        validators=[
-            DataRequired("Give the page an address, e.g. team-news."),
-            Length(max=80, message="Keep the address under 80 characters."),
-        ],
+        description="Left empty, it is made from the title: “Team news” becomes team-news.",
+        validators=[Length(max=200, message="Keep the address under 80 characters.")],
     )
     is_public = BooleanField("Visible to visitors (public)", default=True)
     in_nav = BooleanField("Shown in the navigation", default=True)
@@ -45,15 +29,32 @@ class PageForm(Form):
         self.page = page
 
     def validate_slug(self, field):
-        field.data = (field.data or "").strip().lower()
-        if not SLUG_RE.match(field.data):
-            raise ValidationError(
-                "Use lower-case letters, digits and single dashes only, e.g. team-news."
-            )
-        if reserved(field.data):
-            raise ValidationError(f"The site already uses /{field.data}; pick another address.")
-        if services.slug_taken(field.data, self.page):
-            raise ValidationError(f"Another page has the address /{field.data}; pick another.")
+        typed = (field.data or "").strip()
+        if self.page is not None and self.page.is_home:
+            if typed and addresses.slugify(typed) != HOME:
+                raise ValidationError("The home page keeps the address home (it is shown at /).")
+            field.data = HOME
+            return
+        if not typed:  # made from the title; a taken one gets -2, -3 …
+            field.data = addresses.free_slug(addresses.slugify(self.title.data or ""), self.page)
+            return
+        slug = addresses.slugify(typed)
+        if not slug:
+            raise ValidationError("Use letters or digits in the address, e.g. team-news.")
+        if len(slug) > addresses.MAX_LENGTH:
+            raise ValidationError("Keep the address under 80 characters.")
+        field.data = slug
+        if addresses.reserved(slug):
+            raise ValidationError(f"The site already uses /{slug}; pick another address.")
+        if addresses.slug_taken(slug, self.page):
+            free = addresses.free_slug(slug, self.page)
+            if addresses.holder(slug).deleted_at is not None:
+                raise ValidationError(
+                    f"A deleted page keeps /{slug} while it can be restored; "
+                    f"pick another address, e.g. {free}."
+                )
+            taken = f"Another page has the address /{slug}; pick another, e.g. {free}."
+            raise ValidationError(taken)
 
     def values(self) -> dict:
         return {

@@ -19,6 +19,9 @@ class Page(db.Model):
     nav_position: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Set when an admin deletes the page: hidden at once, restorable (pages.deletion)
+    # until PAGE_UNDO_SECONDS have passed, then removed with its blocks and aliases.
+    deleted_at: Mapped[datetime | None] = mapped_column(index=True)
 
     # The blocks on the page; a deleted block waiting for its undo window to pass
     # (Block.deleted_at) is no longer among them.
@@ -28,9 +31,38 @@ class Page(db.Model):
         cascade="all, delete-orphan",
         primaryjoin="and_(Page.id == Block.page_id, Block.deleted_at.is_(None))",
     )
+    aliases: Mapped[list["PageAlias"]] = relationship(
+        back_populates="page", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def is_home(self) -> bool:
+        return self.slug == HOME
 
     def __repr__(self) -> str:
         return f"<Page {self.slug}>"
+
+
+HOME = "home"  # the slug of the page at /: it keeps it, and cannot be deleted
+
+
+class PageAlias(db.Model):
+    """An earlier address of a page, answered with a redirect to its current one.
+
+    Aliases name the page, not the address it moved to, so a chain of renames is one
+    hop; a real page's address always wins over an alias (pages.addresses)."""
+
+    __tablename__ = "page_aliases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    page: Mapped[Page] = relationship(back_populates="aliases")
+
+    def __repr__(self) -> str:
+        return f"<PageAlias {self.slug} -> {self.page_id}>"
 
 
 class Block(db.Model):

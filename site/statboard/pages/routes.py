@@ -1,14 +1,18 @@
-"""Page views: show a page (or its kiosk view), change its settings, create pages,
-edit the navigation."""
+"""Page views: show a page (or its kiosk view), change its settings, create and delete
+pages, edit the navigation."""
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, flash, get_flashed_messages, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from statboard.auth.access import admin_required, require_login
 from statboard.extensions import db
 from statboard.htmx import is_htmx
-from statboard.pages import bp, services
+from statboard.pages import addresses, bp, deletion, services
 from statboard.pages.forms import PageForm
+from statboard.pages.models import HOME
+
+# The flash category of "Deleted · Undo": its message is the deleted page's id.
+DELETED = "page-deleted"
 
 
 def visible_page(slug):
@@ -25,9 +29,19 @@ KIOSK_CYCLE = (3, 86_400)  # the seconds a cycling kiosk may stay on each page
 @bp.get("/", defaults={"slug": "home"})
 @bp.get("/<slug>")
 def show(slug):
+    moved = addresses.alias_target(slug) if addresses.holder(slug) is None else None
+    if moved is not None:  # an earlier address: on to the current one, query and all
+        if not moved.is_public:
+            require_login()
+        target = url_for("pages.show", slug=moved.slug)
+        query = request.query_string.decode()
+        moved_on = redirect(f"{target}?{query}" if query else target, 301)
+        # Not kept by browsers: a page made later at this address must be reached.
+        moved_on.headers["Cache-Control"] = "no-cache"
+        return moved_on
     page = visible_page(slug)
     if request.args.get("kiosk", "0") in ("", "0"):
-        return render_template("pages/page.html", page=page)
+        return render_template("pages/page.html", page=page, deleted=_deleted_notice())
     # The page alone for a wall screen: no navigation, no login links, no tools.
     return render_template("pages/page.html", page=page, kiosk=_kiosk(page), can_edit=False)
 
@@ -49,6 +63,13 @@ def _kiosk(page) -> dict:
     after = pages[(at + 1) % len(pages)]
     target = url_for("pages.show", slug=after.slug, kiosk=1, cycle=cycle)
     return {"cycle": int(cycle), "next": target}
+
+
+def _deleted_notice():
+    """The page just deleted, for its "Deleted · Undo" (None if it is back or gone)."""
+    ids = [int(m) for m in get_flashed_messages(category_filter=[DELETED]) if m.isdigit()]
+    pages = [p for p in deletion.recently_deleted() if p.id in ids]
+    return pages[0] if pages else None
 
 
 def _page_form(page) -> PageForm:
@@ -110,7 +131,8 @@ def edit_nav():
 def _nav_editor(form, status=200):
     pages = services.all_pages()
     template = "pages/_nav_edit.html" if is_htmx() else "pages/nav_edit.html"
-    return render_template(template, pages=pages, form=form), status
+    deleted = deletion.recently_deleted()
+    return render_template(template, pages=pages, form=form, deleted=deleted), status
 
 
 @bp.post("/nav/<slug>/move")
@@ -132,7 +154,39 @@ def create_page():
         return _nav_editor(form, 422)
     page = services.create_page(**form.values(), actor=current_user)
     db.session.commit()
-    target = url_for("pages.show", slug=page.slug)
+    return _to_page(page.slug, 201)
+
+
+def _to_page(slug: str, status: int = 200):
+    """After a change that moves the viewer: htmx is told where, a form is redirected."""
+    target = url_for("pages.show", slug=slug)
     if is_htmx():
-        return "", 201, {"HX-Redirect": target}
+        return "", status, {"HX-Redirect": target}
     return redirect(target, 303)
+
+
+@bp.get("/pages/<slug>/delete")
+@admin_required
+def confirm_delete_page(slug):
+    page = services.get_page_or_404(slug)
+    deletion.check_deletable(page)
+    return render_template("pages/confirm_delete_page.html", page=page)
+
+
+@bp.post("/pages/<slug>/delete")
+@admin_required
+def delete_page(slug):
+    page = services.get_page_or_404(slug)
+    deletion.delete_page(page, current_user)
+    db.session.commit()
+    flash(str(page.id), DELETED)
+    return _to_page(HOME)
+
+
+@bp.post("/pages/deleted/<int:page_id>/restore")
+@admin_required
+def restore_page(page_id):
+    page = deletion.deleted_page_or_404(page_id)
+    deletion.restore_page(page, current_user)
+    db.session.commit()
+    return _to_page(page.slug)

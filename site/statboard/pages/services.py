@@ -15,7 +15,7 @@ from werkzeug.exceptions import Conflict as HTTPConflict
 from statboard import live, notify
 from statboard.extensions import db
 from statboard.models_base import utcnow
-from statboard.pages import history, registry
+from statboard.pages import addresses, history, registry
 from statboard.pages.kinds.text import plain_text
 from statboard.pages.models import Block, Page
 
@@ -45,11 +45,14 @@ def raced(block_id: int) -> Conflict:
 
 
 def get_page_or_404(slug: str) -> Page:
-    return db.first_or_404(db.select(Page).where(Page.slug == slug))
+    """The page at `slug` (not a deleted one); see find_page for earlier addresses."""
+    query = db.select(Page).where(Page.slug == slug, Page.deleted_at.is_(None))
+    return db.first_or_404(query, description="There is no page at this address.")
 
 
 def nav_pages(include_private: bool) -> list[Page]:
-    query = db.select(Page).where(Page.nav_position.is_not(None)).order_by(Page.nav_position)
+    query = db.select(Page).where(Page.nav_position.is_not(None), Page.deleted_at.is_(None))
+    query = query.order_by(Page.nav_position)
     if not include_private:
         query = query.where(Page.is_public)
     return list(db.session.scalars(query))
@@ -57,7 +60,8 @@ def nav_pages(include_private: bool) -> list[Page]:
 
 def all_pages() -> list[Page]:
     order = (Page.nav_position.is_(None), Page.nav_position, Page.title)
-    return list(db.session.scalars(db.select(Page).order_by(*order)))
+    query = db.select(Page).where(Page.deleted_at.is_(None)).order_by(*order)
+    return list(db.session.scalars(query))
 
 
 def block_url(block: Block) -> str:
@@ -323,12 +327,8 @@ def _layout_changed(page: Page, block: Block | None = None) -> None:
 # --- pages and navigation -----------------------------------------------------
 
 
-def slug_taken(slug: str, page: Page | None = None) -> bool:
-    other = db.session.scalar(db.select(Page).where(Page.slug == slug))
-    return other is not None and other is not page
-
-
 def create_page(title: str, slug: str, is_public: bool, in_nav: bool, actor) -> Page:
+    addresses.free_alias(slug)  # a real page wins over an earlier address of another
     page = Page(title=title, slug=slug, is_public=is_public)
     if in_nav:
         page.nav_position = _next_nav_position()
@@ -344,7 +344,8 @@ def create_page(title: str, slug: str, is_public: bool, in_nav: bool, actor) -> 
 
 def update_page(page: Page, title: str, slug: str, is_public: bool, in_nav: bool, actor) -> Page:
     old_title, before = page.title, page_snapshot(page)
-    page.title, page.slug, page.is_public = title, slug, is_public
+    addresses.take(page, slug)  # the old address redirects to the new one
+    page.title, page.is_public = title, is_public
     if in_nav and page.nav_position is None:
         page.nav_position = _next_nav_position()
     elif not in_nav:

@@ -1,6 +1,10 @@
 """What every page template may use: the navigation, edit rights, block kinds."""
 
+from urllib.parse import urlsplit
+
+from flask import current_app, request
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException
 
 from statboard import live
 from statboard.pages import history, registry, services
@@ -51,6 +55,25 @@ def page_channels(page) -> list[str]:
     return channels
 
 
+def current_slug() -> str | None:
+    """The address of the page the viewer is on, for the navigation's aria-current: the
+    page of this request, or, for a fragment (htmx) fetched from a page, that page's
+    (the URL htmx names in HX-Current-URL)."""
+    if request.endpoint and request.endpoint.startswith("pages.") and request.view_args:
+        slug = request.view_args.get("slug")
+        if slug:
+            return slug
+    current = request.headers.get("HX-Current-URL")
+    if not current:
+        return None
+    try:
+        adapter = current_app.url_map.bind(request.host)
+        endpoint, args = adapter.match(urlsplit(current).path, method="GET")
+    except HTTPException:
+        return None
+    return args.get("slug") if endpoint == "pages.show" else None
+
+
 def init_templating(app):
     @app.context_processor
     def page_globals():
@@ -67,4 +90,5 @@ def init_templating(app):
             "shown_blocks": shown_blocks,
             "grid_of": grid,
             "saved_when": history.saved_when,
+            "nav_current": current_slug,
         }

@@ -75,7 +75,7 @@ def register_kind() -> None:
             channels=chart_channels,
             describe=describe,
             span=2,
-            styles=(UPLOT + "/uPlot.min.css", "css/charts.css"),
+            styles=(UPLOT + "/uPlot.min.css", "css/charts.css", "css/tasks.css"),
             scripts=(UPLOT + "/uPlot.iife.min.js", "js/charts.js"),
         )
     )

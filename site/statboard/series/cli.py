@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from statboard.extensions import db
 from statboard.series.accounts import AccountError, find_account, readers_text, share
 from statboard.series.collect import collect
-from statboard.series.collectors import COLLECTORS
+from statboard.series.collectors import IMPORTED, PLATFORMS
 from statboard.series.importer import csv_files, import_files
 
 series_cli = AppGroup("series", help="Follower graphs: collect counts, import old CSV files.")
@@ -34,7 +35,14 @@ def collect_command(account_ids):
 
 @series_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--platform", default="x", type=click.Choice(sorted(COLLECTORS)), show_default=True)
+@click.option(
+    "--platform",
+    default=IMPORTED,
+    type=click.Choice(sorted(PLATFORMS)),
+    show_default=True,
+    help="The accounts' kind: imported ones are never collected; name a platform to "
+    "add to accounts that are collected from it.",
+)
 @click.option(
     "--public/--private",
     default=None,
@@ -44,7 +52,10 @@ def collect_command(account_ids):
 def import_command(path: Path, platform: str, public: bool | None):
     """Import <handle>-followers.csv files (a file or a folder); exit 1 on bad lines."""
     files = csv_files(path)
-    with tqdm(total=sum(f.stat().st_size for f in files), unit="B", unit_scale=True) as bar:
+    total = sum(f.stat().st_size for f in files)
+    # Log lines go above the bar (it is cleared, the line written, the bar drawn again),
+    # never into it.
+    with logging_redirect_tqdm(), tqdm(total=total, unit="B", unit_scale=True) as bar:
         report = import_files(
             ((f.name, f.read_bytes()) for f in files),
             platform=platform,
@@ -65,7 +76,9 @@ def import_command(path: Path, platform: str, public: bool | None):
 
 @series_cli.command("share")
 @click.argument("handle")
-@click.option("--platform", default="x", type=click.Choice(sorted(COLLECTORS)), show_default=True)
+@click.option(
+    "--platform", default=IMPORTED, type=click.Choice(sorted(PLATFORMS)), show_default=True
+)
 @click.option("--public/--private", default=None, help="Let visitors see it, or not.")
 @click.option("--with", "add", multiple=True, metavar="USER", help="Let USER read it.")
 @click.option("--not-with", "remove", multiple=True, metavar="USER", help="Stop letting USER.")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from statboard import notify
 from statboard.extensions import db
 from statboard.series.accounts import valid_handle
-from statboard.series.collectors import COLLECTORS
+from statboard.series.collectors import COLLECTORS, IMPORTED
 from statboard.series.http import CollectError, NotConfigured, PlatformHttp
 from statboard.series.models import Account
 from statboard.series.samples import add_samples, latest_counts, now_utc
@@ -83,8 +83,9 @@ def _taken(account: Account, handle: str) -> bool:
 
 
 def collect(account_ids=None, progress=None, digest=True, http=None) -> Report:
-    """Collect the given accounts (all by default), committing after each one."""
-    query = select(Account).order_by(Account.id)
+    """Collect the given accounts (all by default), committing after each one. Imported
+    accounts are skipped: only their files fill them."""
+    query = select(Account).where(Account.platform != IMPORTED).order_by(Account.id)
     if account_ids:
         query = query.where(Account.id.in_(account_ids))
     accounts = db.session.scalars(query).all()

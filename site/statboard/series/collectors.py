@@ -118,7 +118,14 @@ class X(Collector):
 
 COLLECTORS: dict[str, type[Collector]] = {c.platform: c for c in (Mastodon, Bluesky, GitHub, X)}
 
+# Accounts of their own kind, filled by CSV imports only: never collected, never told
+# that a platform is not configured. An import names a platform to add to one of its.
+IMPORTED = "imported"
+PLATFORMS = [*COLLECTORS, IMPORTED]  # every value an account's platform may have
+
 
 def platform_label(platform: str) -> str:
+    if platform == IMPORTED:
+        return "imported"
     collector = COLLECTORS.get(platform)
     return collector.label if collector else platform

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from statboard.extensions import db
 from statboard.series.accounts import account_for, share
+from statboard.series.collectors import IMPORTED
 from statboard.series.samples import add_samples, existing_times, naive_utc
 
 ORIGINAL_FORMAT = "%d-%m-%Y %H:%M:%S"
@@ -117,7 +118,7 @@ def import_text(
     name: str,
     text: str,
     report: ImportReport,
-    platform="x",
+    platform=IMPORTED,
     public: bool | None = None,
     on_batch: Callable[[float], None] | None = None,
 ) -> None:
@@ -169,7 +170,7 @@ def decode(data: bytes, name: str, report: ImportReport) -> str | None:
 
 def import_files(
     named_texts: Iterable[tuple[str, bytes]],
-    platform="x",
+    platform=IMPORTED,
     public: bool | None = None,
     progress: Callable[[int, str], None] | None = None,
 ) -> ImportReport:

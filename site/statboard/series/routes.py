@@ -10,7 +10,8 @@ from statboard.htmx import is_htmx
 from statboard.notify import after_commit
 from statboard.pages import blocks
 from statboard.series import accounts, bp
-from statboard.series.charts import chart_context
+from statboard.series.charts import chart_accounts, chart_context
+from statboard.series.collectors import IMPORTED
 from statboard.series.forms import AccountEditForm, AccountForm
 from statboard.series.models import Account
 from statboard.series.uploads import UploadRefused, save_upload
@@ -141,6 +142,23 @@ def collect_now():
         .limit(1)
     )
     task_id = running.id if running else tasks.submit("series.collect", owner=current_user.id)
+    return progress_fragment(task_id)
+
+
+@blocks.route(bp, "/collect", kinds="chart", methods=["POST"], admin=True)
+def collect_block(block):
+    """Collect now the accounts of this chart (not every account); the progress bar
+    ends on which failed and why. Imported accounts are skipped: files fill them."""
+    shown = chart_accounts(block, current_user)
+    ids = [a.id for a in shown if a.platform != IMPORTED]
+    if not ids:
+        message = (
+            "This chart has no accounts to collect: add one, or import its CSV file."
+            if not shown
+            else "This chart shows imported accounts only: import their files to update them."
+        )
+        return import_error(message)
+    task_id = tasks.submit("series.collect", owner=current_user.id, account_ids=ids)
     return progress_fragment(task_id)
 
 

@@ -12,10 +12,17 @@ see tasks/engines/. The runner knows nothing of what its jobs do.
 import importlib
 
 from flask import Blueprint, current_app
+from jinja2 import TemplateNotFound
 
 from statboard.tasks.engines import LaneFull
 from statboard.tasks.models import FAILURE, FINISHED, QUEUED, REVOKED, STARTED, SUCCESS, Task
-from statboard.tasks.registry import ANONYMOUS_LANE, TaskCancelled, anonymous_kind, task
+from statboard.tasks.registry import (
+    ANONYMOUS_LANE,
+    TaskCancelled,
+    anonymous_kind,
+    task,
+    title_of,
+)
 
 bp = Blueprint("tasks", __name__)
 
@@ -34,6 +41,7 @@ __all__ = [
     "get",
     "submit",
     "task",
+    "title_of",
     "wait_for",
 ]
 
@@ -66,6 +74,17 @@ def wait_for(task_id: str, timeout: float = 10.0) -> Task:
     return wait_for(task_id, timeout)
 
 
+def result_view(task) -> str | None:
+    """The template that says a finished task's result (templates/tasks/results/), if its
+    kind has one."""
+    name = f"tasks/results/{task.kind}.html"
+    try:
+        current_app.jinja_env.get_template(name)
+    except TemplateNotFound:
+        return None
+    return name
+
+
 def init_app(app):
     from statboard.tasks import engines, prune, routes  # noqa: F401  the routes, the job
     from statboard.tasks.access import can_manage
@@ -82,6 +101,8 @@ def init_app(app):
     app.extensions["statboard.tasks"] = runner
     app.register_blueprint(bp)
     app.add_template_global(can_manage, "can_manage_task")
+    app.add_template_global(lambda task: title_of(task.kind, task.args), "task_title")
+    app.add_template_global(result_view, "task_result_view")
 
     @app.before_request
     def _start_runner():

@@ -20,6 +20,9 @@ class TaskKind:
     name: str
     func: Callable
     retries: int = 0
+    # What a person reads as the task's name: "Importing followers of @alpha". A string,
+    # or a function of the task's arguments (view code: it may read the database).
+    title: str | Callable[[dict], str] | None = None
 
 
 _kinds: dict[str, TaskKind] = {}
@@ -29,12 +32,25 @@ ANONYMOUS_LANE = "anonymous"  # work anonymous callers start: threads and a queu
 _anonymous_kinds: set[str] = set()
 
 
-def task(name: str, retries: int = 0):
+def task(name: str, retries: int = 0, title: str | Callable[[dict], str] | None = None):
     def register(func):
-        _kinds[name] = TaskKind(name, func, retries)
+        _kinds[name] = TaskKind(name, func, retries, title)
         return func
 
     return register
+
+
+def title_of(kind: str, args: dict | None) -> str:
+    """The task's name in words, as its kind says; else made from the kind's name
+    ("reports.build" reads "Reports build")."""
+    registered = _kinds.get(kind)
+    title = registered.title if registered else None
+    if callable(title):
+        try:
+            return title(args or {})
+        except Exception:  # a title is never worth a failed page
+            title = None
+    return title or kind.replace(".", " ").replace("_", " ").capitalize()
 
 
 def get_kind(name: str) -> TaskKind:
