@@ -200,6 +200,32 @@ def test_a_chart_fills_its_block_and_its_labels_grow_with_the_screen(browser, de
             assert chart["axisFont"] >= 18, chart
 
 
+# Every picture on the page once loaded: what the browser fetched and how wide it shows.
+PICTURES = """async () => {
+  const shown = [];
+  for (const img of document.querySelectorAll("#blocks img")) {
+    img.scrollIntoView();
+    img.loading = "eager";
+    await img.decode().catch(() => null);
+    shown.push({ src: img.currentSrc, natural: img.naturalWidth, width: img.clientWidth });
+  }
+  return { shown, ratio: window.devicePixelRatio };
+}"""
+
+
+@pytest.mark.parametrize("width, scale", [(390, 2), (1440, 1), (2560, 1)])
+def test_pictures_come_as_webp_about_the_size_they_are_shown(browser, demo_site, width, scale):
+    with opened(browser, width, HEIGHTS[width], device_scale_factor=scale) as pg:
+        pg.goto(demo_site.url + "/")
+        found = pg.evaluate(PICTURES)
+    assert len(found["shown"]) >= 4, found
+    for picture in found["shown"]:
+        assert picture["src"].endswith(".webp"), picture
+        needed = picture["width"] * found["ratio"]
+        # The smallest copy that fills it (copies are 480, 960, 1600 px and full size).
+        assert picture["natural"] < max(2 * needed, 480 + 1), (picture, found["ratio"])
+
+
 def test_the_kiosk_shows_the_page_alone_with_a_clock_and_cycles(browser, demo_site):
     with opened(browser, 1440, 900) as pg:
         pg.goto(demo_site.url + "/?kiosk=1&cycle=3")

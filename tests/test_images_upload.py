@@ -1,6 +1,7 @@
 """Uploading into image blocks: what is accepted, what is refused and what is kept."""
 
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -170,10 +171,14 @@ def test_thumbnails_made_at_upload_never_wider_than_the_original(app, client, ad
     upload(client, wide, picture(size=(2000, 1000)), headers=admin)
     upload(client, narrow, picture(size=(600, 300)), headers=admin)
     big, small = stored_files(app)
-    assert sorted(big.variants) == ["1200", "480"] and sorted(small.variants) == ["480"]
-    assert Image.open(uploads_dir(app) / big.variants["1200"]).size == (1200, 600)
+    widths = {"big": sorted(map(int, big.variants)), "small": sorted(map(int, small.variants))}
+    # WebP copies at the srcset widths below the original's, and one at its full width.
+    assert widths == {"big": [480, 960, 1600, 2000], "small": [480, 600]}
+    assert Image.open(uploads_dir(app) / big.variants["1600"]).size == (1600, 800)
     html = upload(client, wide, picture(size=(2000, 1000)), headers={**admin}, version=2)
-    assert "480w" in html.get_data(as_text=True) and "1200w" in html.get_data(as_text=True)
+    srcset = re.search(r'srcset="([^"]+)"', html.get_data(as_text=True)).group(1)
+    assert [c.rsplit(" ", 1)[1] for c in srcset.split(", ")] == ["480w", "960w", "1600w", "2000w"]
+    assert all(c.split(" ")[0].endswith(".webp") for c in srcset.split(", ")), srcset
 
 
 def test_replacing_deletes_the_old_files_after_the_commit(app, client, admin):

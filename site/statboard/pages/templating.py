@@ -23,6 +23,20 @@ def block_context(block) -> dict:
     return kind.context(block) if kind and kind.context else {}
 
 
+# The grid's columns up to each screen width, as site.css sets them (--cols).
+GRID_COLUMNS = ((599, 1), (959, 2), (1279, 3), (1699, 4), (2099, 5), (None, 6))
+
+
+def block_sizes(block) -> str:
+    """`sizes` for an image as wide as the block: its share of the screen at each width,
+    so that the browser fetches the smallest copy that fills it."""
+    shares = []
+    for widest, columns in GRID_COLUMNS:
+        share = f"{round(100 * min(block.span, columns) / columns)}vw"
+        shares.append(f"(max-width: {widest}px) {share}" if widest else share)
+    return ", ".join(shares)
+
+
 def shown_blocks(page) -> list:
     """The page's blocks this viewer sees: drafts for admins only."""
     return [block for block in page.blocks if can_edit() or not block.draft]
@@ -88,6 +102,7 @@ def init_templating(app):
             "live_stream_of": live.stream_for,
             "page_channels": page_channels,
             "shown_blocks": shown_blocks,
+            "block_sizes": block_sizes,
             "grid_of": grid,
             "saved_when": history.saved_when,
             "nav_current": current_slug,

@@ -20,8 +20,9 @@ FORMATS = {
     "WEBP": ("image/webp", "webp"),
 }
 EXTENSIONS = {content_type: ext for content_type, ext in FORMATS.values()}
-# Widths of the thumbnails the templates use in srcset (never wider than the original).
-THUMBNAIL_WIDTHS = (480, 1200)
+# Widths of the WebP copies the templates offer in srcset (never wider than the
+# original), so that a phone, a desk and a wall screen each fetch about what they show.
+THUMBNAIL_WIDTHS = (480, 960, 1600)
 
 NOT_AN_IMAGE = "This file is not an image this site can show; upload a JPEG, PNG, GIF or WebP file."
 DAMAGED = "This image file is damaged or incomplete; export it again and upload the new file."
@@ -59,9 +60,11 @@ def process_image(data: bytes, max_pixels: int) -> ProcessedImage:
     fmt = image.format
     image = ImageOps.exif_transpose(image)
     image.info = _kept_info(image.info)
+    widths = [width for width in THUMBNAIL_WIDTHS if width < image.width]
+    if fmt != "WEBP":
+        widths.append(image.width)  # a WebP at full size too: srcset then offers no other format
     return ProcessedImage(
-        _encode(image, fmt),
-        {width: _thumbnail(image, width) for width in THUMBNAIL_WIDTHS if width < image.width},
+        _encode(image, fmt), {width: _thumbnail(image, width) for width in widths}
     )
 
 

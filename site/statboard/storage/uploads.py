@@ -78,7 +78,8 @@ def image_view(stored: StoredFile) -> ImageView:
     storage = storage_for(stored.storage)
     private = is_private(stored)
     candidates = sorted((int(width), name) for width, name in stored.variants.items())
-    candidates.append((stored.width, original_object(stored)))
+    if not candidates or candidates[-1][0] < stored.width:  # no WebP at full size
+        candidates.append((stored.width, original_object(stored)))
     srcset = ", ".join(f"{storage.url(name, private)} {width}w" for width, name in candidates)
     src = storage.url(original_object(stored), private)
     return ImageView(src, srcset, stored.width, stored.height)
