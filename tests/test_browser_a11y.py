@@ -21,6 +21,7 @@ from axe_playwright_python.sync_playwright import Axe
 from tests.fixtures.servers import ROOT, start_site, stop
 from tests.test_browser_acceptance import editor_ready, log_in
 from tests.test_browser_pages import MAKE_ADMIN
+from tests.test_browser_panels import open_panel
 
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 THEMES = ["light", "dark"]
@@ -138,6 +139,11 @@ def violations(pg, within: str | None = None) -> list[str]:
     if not pg.evaluate("() => typeof window.axe === 'object'"):
         pg.evaluate(AXE_SOURCE)
     found = pg.evaluate(RUN_AXE, [within, WCAG_21_AA])["violations"]
+    # axe leaves an empty style attribute on the fields it measured. htmx settles a swap
+    # by copying an old element's style to the new one of the same id, which the CSP
+    # then refuses: what axe left is the test's doing, not the site's, so it goes.
+    pg.evaluate("""() => document.querySelectorAll('[style=""]')
+        .forEach((el) => el.removeAttribute("style"))""")
     return [
         f"{v['id']} ({v['impact']}): {' '.join(node['target'])} {node['html'][:140]}\n"
         f"    {node['failureSummary'].splitlines()[-1].strip()}"
@@ -204,10 +210,13 @@ def test_admin_pages_pass_axe(admin, site, things, theme, width):
     admin.keyboard.press("Enter")
     admin.locator(f"#block-{blocks['text']} .add-after form.adder").wait_for()
     report.check(admin, "the home page, a block's tools and 'add after' menu shown")
+    panel = open_panel(admin, f"block-{chart}")  # the chart's accounts, collect, import
+    report.check(admin, "a chart's panel, open", f"#block-{chart} .block-panel")
     account = f"#series-account-{things['account']}"  # the chart's account, edited in place
-    admin.locator(account).get_by_role("button", name="Edit").click()
+    panel.locator(account).get_by_role("button", name="Edit").click()
     admin.locator(f"{account}.editing").wait_for()
     report.check(admin, "a chart account's editor", account)
+    admin.keyboard.press("Escape")
 
     # Every editor at once: each block's, a gallery item's, the page head's, the menu's.
     for kind, block_id in blocks.items():
@@ -357,6 +366,11 @@ def badly_shown(spots: list[dict]) -> list[str]:
     return bad
 
 
+# Each block's tools, by the names Tab reaches them with (their titles where they have one).
+TOOLS = ["Edit", "Move block up", "Move block down", "Width and height", "Earlier versions"]
+TOOLS += ["Delete", "Add a"]
+
+
 @pytest.mark.parametrize("theme", THEMES)
 def test_keyboard_reaches_every_editing_control_with_a_visible_focus(admin, site, things, theme):
     look(admin, theme, max(WIDTHS))
@@ -369,7 +383,7 @@ def test_keyboard_reaches_every_editing_control_with_a_visible_focus(admin, site
     labels = {(spot["block"], spot["label"]) for spot in spots}
     for block_id in things["blocks"].values():
         tools = [label for block, label in labels if block == f"block-{block_id}"]
-        for tool in ["Edit", "Move block up", "Move block down", "Make it", "Delete", "Add a"]:
+        for tool in TOOLS:
             assert any(t.startswith(tool) for t in tools), f"Tab never reaches {tool} of {block_id}"
     gallery = f"block-{things['blocks']['gallery']}"
     for item in admin.locator(f"#{gallery} .gallery-item img").all():
