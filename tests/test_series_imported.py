@@ -38,6 +38,26 @@ def test_a_csv_import_makes_an_imported_account_that_collection_skips(platforms,
     assert "Filled by CSV imports; never collected" in html
 
 
+def test_a_file_for_a_tracked_handle_adds_to_that_account(app):
+    """History of an account already collected goes into it, not into a second one; a
+    handle tracked on two platforms is ambiguous, so the file gets an account of its own."""
+    tracked = gen_account(app, platform="x", handle="alpha")
+    gen_account(app, platform="x", handle="beta")
+    gen_account(app, platform="mastodon", handle="beta")
+    with app.app_context():
+        report = import_files(
+            [
+                ("alpha-followers.csv", b"2020-01-01T03:50:00,5\n"),
+                ("beta-followers.csv", b"2020-01-01,7\n"),
+            ]
+        )
+        db.session.commit()
+        alphas = db.session.scalars(db.select(Account).where(Account.handle == "alpha")).all()
+        assert [a.id for a in alphas] == [tracked] and report.account_ids[0] == tracked
+        betas = db.session.scalars(db.select(Account).where(Account.handle == "beta")).all()
+        assert sorted(a.platform for a in betas) == ["imported", "mastodon", "x"]
+
+
 def task_id_of(response) -> str:
     html = response.get_data(as_text=True)
     assert response.status_code == 200, html

@@ -10,9 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import select
+
 from statboard.extensions import db
 from statboard.series.accounts import account_for, share
 from statboard.series.collectors import IMPORTED
+from statboard.series.models import Account
 from statboard.series.samples import add_samples, existing_times, naive_utc
 
 ORIGINAL_FORMAT = "%d-%m-%Y %H:%M:%S"
@@ -114,6 +117,18 @@ def parse_text(text: str, file: str, report: ImportReport) -> list[tuple[datetim
     return rows
 
 
+def import_target(handle: str, platform: str, public: bool) -> Account:
+    """The account a file of `handle`'s history goes to. With no platform named (an
+    upload, or the CLI's default), the one account already tracked under that handle,
+    whatever its platform: the file adds history to what is collected. Otherwise, or
+    when none or several are, the account of that platform, made if new."""
+    if platform == IMPORTED:
+        tracked = db.session.scalars(select(Account).where(Account.handle == handle)).all()
+        if len(tracked) == 1:
+            return tracked[0]
+    return account_for(handle, platform, public)
+
+
 def import_text(
     name: str,
     text: str,
@@ -138,7 +153,7 @@ def import_text(
     rows = parse_text(text, name, report)
     if not rows:
         return  # nothing to keep: no account is made for a file of bad lines only
-    account = account_for(handle, platform, bool(public))
+    account = import_target(handle, platform, bool(public))
     if public is not None and share(account, None, public=public):
         report.shared.append(f"{account.label} is now {'public' if public else 'private'}")
     known = existing_times(account.id)
