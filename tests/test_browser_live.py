@@ -111,11 +111,12 @@ def test_a_visitor_sees_edits_new_and_moved_blocks_and_counts_at_once(site, brow
     move_url = f"/blocks/{moved.removeprefix('block-')}/move"
     status, _ = send(admin, "POST", move_url, direction="down")
     assert status == 200
-    visitor.wait_for_function(
-        "id => document.querySelectorAll('#blocks > .block')[2].id === id",
-        arg=moved,
-        timeout=WITHIN_MS,
-    )
+    for window in (visitor, admin):  # the admin's own window follows its event too
+        window.wait_for_function(
+            "id => document.querySelectorAll('#blocks > .block')[2].id === id",
+            arg=moved,
+            timeout=WITHIN_MS,
+        )
     assert block_order(visitor) == block_order(admin)
 
     counter = visitor.locator(".counter-values[data-counter-key='song/1'] .counter-value data")
@@ -333,7 +334,8 @@ def test_tokens_are_renewed_with_the_viewers_rights_of_the_moment(tmp_path, brow
             arg=text_id,
             timeout=WITHIN_MS,
         )
-        assert secret.get_attribute("#live-status", "data-state") == "live"
+        # Live again with its fresh token (a renewal reconnects, briefly "reconnecting").
+        secret.wait_for_selector("#live-status[data-state=live]", timeout=5_000)
 
         # Logged out: the private page's next renewal is refused, and it stops reading.
         status, _ = send(admin, "POST", "/logout")

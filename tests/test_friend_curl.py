@@ -49,7 +49,7 @@ def test_the_friend_fetches_his_file_with_curl(site):
     flask(site, "users", "create", STRANGER[0], "--password-stdin", stdin=STRANGER[1])
     out = flask(site, "series", "share", "friendsband", "--with", FRIEND[0])
     assert out.strip() == (
-        "friendsband (X): private; shared with alex (admins read every account)."
+        "friendsband (imported): private; shared with alex (admins read every account)."
     )
 
     # Private by default: without a token curl is asked for one, as for a handle that
@@ -88,7 +88,7 @@ def test_import_public_and_share_change_an_account_that_exists(site):
     friend_file = str(FRIEND_FILE)
     flask(site, "series", "import", friend_file)
     out = flask(site, "series", "import", "--public", friend_file)
-    assert "friendsband (X) is now public." in out
+    assert "friendsband (imported) is now public." in out
     assert "0 samples added" in out
     opened = curl(site, "/twitstats/friendsband")
     assert opened.status_code == 200 and opened.content == FRIEND_FILE.read_bytes()
@@ -99,14 +99,14 @@ def test_import_public_and_share_change_an_account_that_exists(site):
     assert out.strip().endswith("Nothing changed.")
 
     out = flask(site, "series", "share", "friendsband", "--private")
-    assert out.startswith("friendsband (X): private;")
+    assert out.startswith("friendsband (imported): private;")
     assert curl(site, "/twitstats/friendsband").status_code == 401
 
 
 @pytest.mark.parametrize(
     "args, message",
     [
-        (("share", "no-such-account", "--with", "alex"), "No x account no-such-account"),
+        (("share", "no-such-account", "--with", "alex"), "No imported account no-such-account"),
         (("share", "friendsband", "--with", "nobody"), "No user called nobody"),
     ],
 )

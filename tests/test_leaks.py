@@ -8,6 +8,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+from datetime import timedelta
 from unittest.mock import patch
 
 from PIL import Image, ImageCms
@@ -15,9 +16,12 @@ from statboard.extensions import db
 from statboard.hosts import remote
 from statboard.hosts.models import RemoteCheck, RemoteHost
 from statboard.hosts.remote import Probe, add_host
+from statboard.models_base import utcnow
+from statboard.pages import history
 from statboard.pages.models import Block, Page
 from statboard.series.charts import script_json
 from statboard.series.models import Account
+from statboard.series.samples import now_utc
 from statboard.storage.images import process_image
 
 from tests.fixtures.images import make_block, picture, upload
@@ -45,7 +49,8 @@ def test_chart_json_escapes_what_could_end_its_script():
 
 
 def test_a_hostile_label_stays_inside_the_charts_json(app, client):
-    account = gen_account(app, "x", "fine", public=True)
+    drawn = [(now_utc() - timedelta(days=1), 5)]  # a chart with no samples draws no plot
+    account = gen_account(app, "x", "fine", public=True, samples=drawn)
     with app.app_context():
         db.session.get(Account, account).display_name = HOSTILE
         db.session.get(Account, account).handle = f"h{HOSTILE}"  # as stored before the fix
@@ -145,6 +150,10 @@ def test_deleting_the_block_deletes_its_hosts_and_checks_every_host_once(app, cl
     auth.login_admin()
     assert client.post(f"/blocks/{private}/delete", headers=headers).status_code == 303
     with app.app_context():
+        names = [h.name for h in db.session.scalars(db.select(RemoteHost))]
+        assert names == ["a", "b"]  # kept while "Undo" can bring the block back
+        assert history.purge(utcnow() + timedelta(hours=1)) == 1  # that time is over
+        db.session.commit()
         assert [h.name for h in db.session.scalars(db.select(RemoteHost))] == ["a"]
         assert db.session.scalar(db.select(db.func.count(RemoteCheck.id))) == 1
 
