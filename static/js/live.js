@@ -289,6 +289,13 @@
     }
   }
 
+  // The classes that say how a block is laid out, without htmx's passing ones
+  // (htmx-added, htmx-settling), which a block just swapped in still carries.
+  function sameLayout(a, b) {
+    const layout = (el) => Array.from(el.classList).filter((c) => !c.startsWith("htmx-")).sort().join(" ");
+    return layout(a) === layout(b);
+  }
+
   function pause(ms) {
     return new Promise((resolve) => { setTimeout(resolve, ms); });
   }
@@ -301,10 +308,12 @@
       for (const next of Array.from(fresh.children)) {
         const current = next.id ? document.getElementById(next.id) : null;
         // A fresh copy may be older than the block shown (fetched before an answer that
-        // was swapped in meanwhile): never go back to it.
+        // was swapped in meanwhile): never go back to it. Of one version, the copy wins
+        // only if its layout differs (a resize keeps the version).
+        const shown = current ? shownVersion(current) : 0;
+        const fetched = Number(next.dataset.version || 0);
         const keep = current && current.parentNode === grid && (isEditing(current) ||
-          (!all && current.className === next.className &&
-           shownVersion(current) >= Number(next.dataset.version || 0)));
+          (!all && (shown > fetched || (shown === fetched && sameLayout(current, next)))));
         let node = current;
         if (keep) {
           refreshTools(current, next);

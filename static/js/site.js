@@ -83,15 +83,16 @@
   document.addEventListener("keydown", (event) => {
     const form = event.target.closest && event.target.closest("[data-edit-keys]");
     if (!form) return;
-    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && form.requestSubmit) {
-      event.preventDefault();
-      form.requestSubmit();
-    } else if (event.key === "Escape") {
-      const cancel = form.querySelector("[data-cancel]");
-      if (!cancel) return;
-      event.preventDefault();
-      cancel.click();
-    }
+    const save = event.key === "Enter" && (event.ctrlKey || event.metaKey) && form.requestSubmit;
+    const cancel = event.key === "Escape" && form.querySelector("[data-cancel]");
+    if (!save && !cancel) return;
+    event.preventDefault();
+    // An editor just swapped in is wired by htmx when the swap settles, and the browser
+    // may focus its autofocus field before that: a key pressed in between would post
+    // the form, or follow Cancel's link, without htmx. Wiring it twice does nothing.
+    if (window.htmx) htmx.process(form);
+    if (save) form.requestSubmit();
+    else cancel.click();
   });
 
   // A control marked data-keep-focus (the ↑/↓ of blocks and of the navigation editor)
