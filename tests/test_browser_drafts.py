@@ -14,6 +14,7 @@ import urllib.request
 import pytest
 
 from tests.fixtures.servers import ROOT, start_site, stop
+from tests.test_browser_acceptance import log_in
 from tests.test_browser_pages import MAKE_ADMIN, block_order, open_text_editor
 
 UNDO_SECONDS = 6  # the site's BLOCK_UNDO_SECONDS here: long enough to undo in time
@@ -34,11 +35,7 @@ def admin(browser, site):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     pg = context.new_page()
     pg.set_default_timeout(10_000)
-    pg.goto(site.url + "/login")
-    pg.fill("input[name=username]", "boss")
-    pg.fill("input[name=password]", "boss-password")
-    pg.click("button[type=submit]")
-    pg.wait_for_url(site.url + "/")
+    log_in(pg, site.url)
     pg.wait_for_selector("#live-status[data-state=live]")
     yield pg
     context.close()

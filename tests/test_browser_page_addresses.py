@@ -4,18 +4,14 @@ page the admin is on while its head is edited in place."""
 
 import pytest
 
+from tests.test_browser_acceptance import log_in
 from tests.test_browser_pages import admin_site  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
 def admin(admin_site, page):  # noqa: F811
-    url = admin_site.url
-    page.goto(url + "/login")
-    page.fill("input[name=username]", "boss")
-    page.fill("input[name=password]", "boss-password")
-    page.click("button[type=submit]")
-    page.wait_for_url(url + "/")
-    return page, url
+    log_in(page, admin_site.url)
+    return page, admin_site.url
 
 
 def current_in_nav(pg) -> list[str]:
