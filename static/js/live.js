@@ -301,6 +301,17 @@
   }
 
   function applyPage(doc, all) {
+    // Moving or re-rendering the block that holds the focus drops it to the page: a
+    // keyboard user pressing ↓ again would press nothing. Give it back by id.
+    const focusedId = document.activeElement && document.activeElement.id;
+    placeBlocks(doc, all);
+    const lost = !document.activeElement || document.activeElement === document.body;
+    if (focusedId && lost) document.getElementById(focusedId)?.focus();
+    refreshHeadFrom(doc);
+    if (adopt(doc, false)) connect();
+  }
+
+  function placeBlocks(doc, all) {
     const grid = document.getElementById("blocks");
     const fresh = doc.getElementById("blocks");
     if (grid && fresh) {
@@ -333,8 +344,6 @@
         before = following;
       }
     }
-    refreshHeadFrom(doc);
-    if (adopt(doc, false)) connect();
   }
 
   // Tools name positions and spans: take the fresh ones for a block kept as it was.

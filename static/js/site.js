@@ -80,6 +80,16 @@
     }
   });
 
+  // htmx wires the forms of a swap when it settles: a submit in between (Enter on a
+  // button that kept the focus) would leave the page. Wiring it first lets htmx take
+  // this very submit; wiring twice does nothing.
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (window.htmx && form.matches("[hx-post], [hx-put], [hx-get], [hx-delete], [hx-patch]")) {
+      htmx.process(form);
+    }
+  }, true);
+
   document.addEventListener("keydown", (event) => {
     const form = event.target.closest && event.target.closest("[data-edit-keys]");
     if (!form) return;
@@ -97,18 +107,19 @@
 
   // A control marked data-keep-focus (the ↑/↓ of blocks and of the navigation editor)
   // keeps the focus when its request swaps it for a new copy: pressing Enter again
-  // moves again.
-  let keepFocus = null;
+  // moves again. Tied to its own request: a poll or a live refresh settling first
+  // must not use it up.
+  let keepFocus = null; // {id, xhr}
   document.addEventListener("htmx:beforeRequest", (event) => {
     const focused = document.activeElement;
     if (focused && focused.id && focused.matches("[data-keep-focus]") &&
         event.detail.elt.contains(focused)) {
-      keepFocus = focused.id;
+      keepFocus = { id: focused.id, xhr: event.detail.xhr };
     }
   });
-  document.addEventListener("htmx:afterSettle", () => {
-    if (!keepFocus) return;
-    const again = document.getElementById(keepFocus);
+  document.addEventListener("htmx:afterSettle", (event) => {
+    if (!keepFocus || event.detail.xhr !== keepFocus.xhr) return;
+    const again = document.getElementById(keepFocus.id);
     keepFocus = null;
     if (again && again !== document.activeElement) again.focus();
   });
