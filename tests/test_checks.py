@@ -5,9 +5,19 @@ import os
 import subprocess
 import time
 
+import httpx
 import pytest
 
-from tests.fixtures.servers import flask_cli, free_port, fresh_database, start_site, stop
+from tests.fixtures.servers import (
+    flask_cli,
+    free_port,
+    fresh_database,
+    run_server,
+    start_site,
+    stop,
+    stop_group,
+    wait_for_port,
+)
 
 
 def check(env: dict, *args: str) -> subprocess.CompletedProcess:
@@ -146,3 +156,36 @@ def test_a_shared_database_wants_one_secret_key_and_the_workers_settings(
     assert "Celery workers would write the admins' mail into their own" in result.stderr
     assert "Celery workers would keep uploads in their own uploads/ folder" in result.stderr
     assert "set STATBOARD_BROKER_URL=redis://host:port/db" in result.stderr
+
+
+def run_site(env: dict, port: int, *args: str) -> subprocess.Popen:
+    return run_server(env, "run.py", "--port", str(port), *args)
+
+
+def test_a_site_checks_at_its_start_refusing_an_unmigrated_database(tmp_path):
+    """Without its tables the site refuses to start, saying so; `--migrate` applies them.
+    What it can serve without (an SMTP server that does not answer) is a warning."""
+    port = free_port()
+    env = local_env(
+        tmp_path,
+        LIVE_PORT=str(free_port()),
+        SCHEDULER_LOCK=str(tmp_path / "scheduler.lock"),
+        MAIL_URL=f"smtp://127.0.0.1:{free_port()}",
+    )
+    site = run_site(env, port)
+    try:
+        out, _ = site.communicate(timeout=90)
+    finally:
+        stop_group(site)
+    assert site.returncode != 0
+    assert "statboard.db has no tables yet: run `flask --app statboard db upgrade`" in out
+
+    site = run_site(env, port, "--migrate")
+    try:
+        wait_for_port(port, site, timeout=90)
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10).status_code == 200
+    finally:
+        stop_group(site)
+    out = site.stdout.read()
+    assert "has no tables yet" not in out
+    assert "Warning: The SMTP server 127.0.0.1:" in out and "fix STATBOARD_MAIL_URL" in out

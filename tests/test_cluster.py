@@ -5,7 +5,9 @@ counters), the S3 API server and the SMTP server, all real.
 A browser import runs on the worker, which reads the upload from S3; every admin email
 of an edit reaches the SMTP server; the periodic jobs run once per period in the whole
 cluster, led by one site, and by the other once the first one's processes are killed;
-counters hit on both sites at once add up exactly.
+counters hit on both sites at once add up exactly; `flask check` passes with the
+cluster's settings and names a missing bucket, an unmigrated database and a wrong
+SITE_URL, each with its sentence.
 """
 
 import os
@@ -26,7 +28,17 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.fixtures.images import S3_BUCKET, s3_storage_url
-from tests.fixtures.servers import ROOT, flask, kill_group, start_site, stop
+from tests.fixtures.servers import (
+    ROOT,
+    drop_database,
+    flask,
+    flask_cli,
+    free_port,
+    fresh_database,
+    kill_group,
+    start_site,
+    stop,
+)
 from tests.fixtures.tasks import start_celery_worker
 from tests.series_helpers import logged_in
 
@@ -129,6 +141,7 @@ def cluster(tmp_path, database, redis_db, s3_endpoint, smtp_server):
             worker_log=log_path,
             inbox=inbox,
             db=dsn(database),
+            postgres_url=database,
             storage=settings["STATBOARD_STORAGE_URL"],
             tmp=tmp_path,
         )
@@ -191,6 +204,7 @@ def test_a_cluster_of_two_sites_and_a_worker_shares_only_its_engines(cluster):
         check_the_import_runs_on_the_worker(cluster, b)
         check_every_admin_mail_reaches_smtp(cluster, a, b)
     check_counters_are_exact_across_sites(cluster)
+    check_the_check_command(cluster)
 
     check_one_run_per_period(cluster, leader)
     runs_before, _, samples_before = sample_runs(cluster)
@@ -318,3 +332,32 @@ def check_counters_are_exact_across_sites(cluster):
     for url in sites:
         answer = httpx.get(f"{url}/counters/cluster/plays", headers={"Accept": "text/plain"})
         assert answer.text.strip() == str(total)
+
+
+def check_the_check_command(cluster):
+    """`flask check` with a site's settings finds every engine of the cluster; with a
+    missing bucket, an unmigrated database and a SITE_URL where nothing answers, it says
+    each one in its sentence and exits non-zero."""
+    env = cluster.a.env
+    result = flask_cli(env, "check", timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "All is well" in result.stdout
+    name = f"unmigrated_{uuid.uuid4().hex[:12]}"
+    unmigrated = fresh_database(cluster.postgres_url, name)
+    try:
+        nowhere = f"http://127.0.0.1:{free_port()}"
+        broken = {
+            **env,
+            "STATBOARD_STORAGE_URL": cluster.storage.replace(f"s3://{S3_BUCKET}/", "s3://gone/"),
+            "STATBOARD_DATABASE_URL": unmigrated,
+            "STATBOARD_SITE_URL": nowhere,
+        }
+        result = flask_cli(broken, "check", timeout=120)
+    finally:
+        drop_database(cluster.postgres_url, name)
+    assert result.returncode != 0
+    assert "The S3 bucket 'gone' does not exist: create it (`aws s3 mb s3://gone`)" in (
+        result.stderr
+    )
+    assert f"/{name} has no tables yet: run `flask --app statboard db upgrade`" in result.stderr
+    assert f"Nothing answers at SITE_URL {nowhere}" in result.stderr

@@ -1,13 +1,23 @@
 """/healthz and /readyz on the site and the counter server, and static files across
 origins (STATIC_CORS_ORIGINS)."""
 
+import os
 import socket
 import time
 
 import httpx
 import pytest
 
-from tests.fixtures.servers import drop_database, fresh_database, start_site, stop
+from tests.fixtures.servers import (
+    drop_database,
+    free_port,
+    fresh_database,
+    run_server,
+    start_site,
+    stop,
+    stop_group,
+    wait_for_port,
+)
 
 
 def test_healthz_answers_without_io(client):
@@ -66,8 +76,6 @@ def test_readyz_is_503_once_the_database_is_gone(tmp_path, postgres_url):
 
 
 def test_readyz_names_the_broker_that_does_not_answer(tmp_path):
-    from tests.fixtures.servers import free_port
-
     site = start_site(tmp_path, env={"STATBOARD_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0"})
     try:
         answer = httpx.get(site.url + "/readyz", timeout=10)
@@ -75,6 +83,29 @@ def test_readyz_names_the_broker_that_does_not_answer(tmp_path):
         assert set(answer.json()["failed"]) == {"broker"}
     finally:
         stop(site.proc)
+
+
+def test_the_development_servers_request_log_leaves_out_the_probes(tmp_path):
+    """`flask run` logs each request but the probes (run.py's server keeps no access
+    log at all)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "STATBOARD_INSTANCE_PATH": str(tmp_path / "instance"),
+        "STATBOARD_DATABASE_URL": f"sqlite:///{tmp_path / 'statboard.db'}",
+        "STATBOARD_STORAGE_URL": str(tmp_path / "uploads"),
+        "STATBOARD_SECRET_KEY": "probe-log-secret",
+    }
+    server = run_server(env, "-m", "flask", "--app", "statboard", "run", "--port", str(port))
+    try:
+        wait_for_port(port, server, timeout=90)
+        for path in ("/healthz", "/readyz", "/healthz?full=1", "/openapi.json"):
+            httpx.get(f"http://127.0.0.1:{port}{path}", timeout=10)
+    finally:
+        stop_group(server)
+    log = server.stdout.read()
+    assert '"GET /openapi.json HTTP/1.1" 200' in log  # a request is logged
+    assert "/healthz" not in log and "/readyz" not in log
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 settings file (STATBOARD_CONFIG, else instance/statboard.env), read the same way by the
 site, the Celery worker, the counter server and the CLI."""
 
+import email
+import email.policy
 import os
 import subprocess
 import sys
@@ -17,13 +19,16 @@ from statboard.notify import mail_admins
 
 from tests.fixtures.servers import (
     ROOT,
+    flask,
     free_port,
     fresh_database,
+    run_server,
     start_site,
     stop,
     wait_for_port,
 )
 from tests.fixtures.tasks import start_celery_worker
+from tests.series_helpers import logged_in
 
 BROWSER = {"Accept": "text/html"}
 KNOWN = {"DATABASE_URL", "SITE_NAME", "WORKERS", "STATIC_CORS_ORIGINS", "MAIL_URL"}
@@ -127,8 +132,35 @@ def test_a_served_site_without_site_url_names_its_own_address(tmp_path):
         # The demo's "this site" host is checked at the address served, not at :5000.
         assert f'title="{site.url}/v1/uptime/"' in home
         assert "Nothing answers at SITE_URL" not in "".join(drain(site.proc, 2.0))
+        # The admins' mail links to it too (an edit's mail, sent by the site's tasks).
+        flask(
+            site,
+            *("users", "create", "boss", "--admin", "--email", "boss@example.test"),
+            "--password-stdin",
+            stdin="boss-pw-123",
+        )
+        with logged_in(site, "boss", "boss-pw-123") as browser:
+            added = browser.post(
+                "/pages/home/blocks",
+                data={"kind": "text", "position": "0"},
+                headers={"HX-Request": "true"},
+            )
+            assert added.status_code == 200, added.text
+        body = outbox_text(tmp_path / "outbox")
+        assert f"{site.url}/" in body
+        assert ":5000" not in body
     finally:
         stop(site.proc)
+
+
+def outbox_text(folder: Path, timeout: float = 30.0) -> str:
+    """The plain text of the first mail the outbox gets, waited for a bounded time."""
+    deadline = time.monotonic() + timeout
+    while not (mails := sorted(folder.glob("*.eml"))):
+        assert time.monotonic() < deadline, f"no mail in {folder} within {timeout} s"
+        time.sleep(0.1)
+    message = email.message_from_bytes(mails[0].read_bytes(), policy=email.policy.default)
+    return message.get_body(("plain",)).get_content()
 
 
 def drain(proc, seconds: float) -> list[str]:
@@ -168,16 +200,7 @@ def test_the_site_reads_the_settings_file(tmp_path):
 
 def run_counters(env: dict, *args: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "run.py", "counters", "--port", str(port), *args],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        process_group=0,
-    )
-    return proc, port
+    return run_server(env, "run.py", "counters", "--port", str(port), *args), port
 
 
 def test_the_counter_server_reads_the_file_and_refuses_an_unmigrated_database(tmp_path):
@@ -246,6 +269,7 @@ def test_a_worker_without_the_sites_mail_storage_and_broker_refuses_to_start(
     assert "Celery workers would write the admins' mail into their own" in worker.stderr
     assert "set STATBOARD_MAIL_URL=smtp://host:port" in worker.stderr
     assert "Celery workers would keep uploads in their own uploads/ folder" in worker.stderr
+    assert "set STATBOARD_BROKER_URL=redis://host:port/db, as on the site" in worker.stderr
 
 
 def test_a_worker_reads_the_settings_file_and_sends_the_admins_mail(

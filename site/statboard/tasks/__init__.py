@@ -1,6 +1,6 @@
 """One task runner for the whole site: background jobs that features register with @task.
 
-    task_id = tasks.submit("series.import", owner=current_user, path="...")
+    task_id = tasks.submit("series.import", owner=current_user.id, storage=url, key=name)
     tasks.cancel(task_id)
     tasks.get(task_id)   # the Task record, or None
 
