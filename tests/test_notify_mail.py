@@ -291,6 +291,25 @@ def test_an_edit_session_of_ten_autosaves_is_one_mail_with_the_final_state(
     assert len(inbox.messages) == 1
 
 
+def test_an_edit_session_undone_by_esc_sends_nothing(app, client, admin, pages, inbox):
+    """Autosaves, then Esc restores the version the editor opened on: nothing changed in
+    the end, so there is nothing to show and no mail; the next real edit is mailed."""
+    text_id = pages["home"][0]
+    first = save_text(client, text_id, "<p>Hello brave</p>", 1, admin, autosave=True)
+    save_text(client, text_id, "<p>Hello brave world</p>", 2, admin, autosave=True)
+    # The editor keeps the first autosave's X-Restore-Url: the version it opened on.
+    back = client.post(first.headers["X-Restore-Url"], data={"version": "3"}, headers=admin)
+    assert back.status_code == 200
+    with app.app_context():
+        assert db.session.get(Block, text_id).data == TEXT[1]  # as it opened
+    assert quiet(app) == 0
+    save_text(client, text_id, "<p>Hello there</p>", 4, admin)
+    assert quiet(app) == 1
+    [msg] = mails(inbox, 1)
+    text, _ = parts(msg)
+    assert "Hello [-world-]{+there+}" in text and "restored version" not in text
+
+
 def test_a_text_save_is_one_write_transaction_and_still_mailed(app, client, admin, pages, inbox):
     """The save's change batch is committed with the block: no task record, no second
     write; the periodic job mails it once the session is quiet."""
