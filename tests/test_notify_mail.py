@@ -2,8 +2,10 @@
 changed, in a text and an HTML part; batches, edit sessions, digests, each admin's
 choice, threading and unsubscribing."""
 
+import contextlib
 import dataclasses
 import io
+import threading
 import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -130,6 +132,26 @@ def test_an_event_shows_the_fields_that_changed_old_and_new(app, client, admin, 
     assert ">Launch</del>" in html and ">Party</ins>" in html
 
 
+def test_an_events_end_and_place_show_and_markup_in_a_change_stays_text(
+    app, client, admin, pages, inbox
+):
+    """What people typed is shown as they typed it, never run or fetched by the mail."""
+    script, picture_tag = "<script>alert(1)</script>", '<img src="http://127.0.0.1:9/x.png">'
+    data = {**EVENT[1], "title": script, "end": "2999-01-01T12:00", "location": picture_tag}
+    response = client.put(
+        f"/blocks/{pages['home'][1]}", data={**data, "version": "1"}, headers=admin
+    )
+    assert response.status_code == 200
+    quiet(app)
+    [msg] = mails(inbox, 1)
+    text, html = parts(msg)
+    assert f"Title:\n    was: Launch\n    now: {script}" in text
+    assert "End:\n    was: (empty)\n    now: Tue 1 Jan 2999, 12:00 (Europe/Berlin)" in text
+    assert f"Place:\n    was: Hall\n    now: {picture_tag}" in text
+    assert "<script" not in html.lower() and "<img" not in html.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;img src=" in html
+
+
 def upload(client, block_id, data, name, version, headers, route="image"):
     field = "file" if route == "image" else "files"
     form = {"version": str(version), field: (io.BytesIO(data), name), "alt": "A picture"}
@@ -174,6 +196,29 @@ def test_gallery_images_added_show_as_thumbnails(app, client, admin, pages, inbo
     assert "added 2 images to gallery block" in text and f"gallery block {gallery} “Trips”" in text
     assert text.count("+ added") == 2 and "red.png" in text and "green.png" in text
     assert len(inline_images(msg)) == 2
+
+
+def test_a_gallery_image_removed_shows_its_thumbnail(app, client, admin, pages, inbox):
+    gallery = make_block(app, "gallery", {"title": "Trips", "items": []})
+    files = [(io.BytesIO(picture(color=c)), f"{c}.png") for c in ("red", "green")]
+    form = {"version": "1", "files": files}
+    assert client.post(f"/blocks/{gallery}/items", data=form, headers=admin).status_code == 200
+    quiet(app)
+    with app.app_context():
+        red, green = db.session.get(Block, gallery).data["items"]
+    gone = client.post(
+        f"/blocks/{gallery}/items/{red['id']}/delete", data={"version": "2"}, headers=admin
+    )
+    assert gone.status_code == 200
+    quiet(app)
+    _, msg = mails(inbox, 2)
+    text, html = parts(msg)
+    assert "- removed red.png" in text and "green.png" not in text
+    assert ">removed</del>" in html and "red.png" in html and "green.png" not in html
+    # Carried in the mail: the removed picture's files are gone by the time it is sent.
+    [thumbnail] = inline_images(msg)
+    assert thumbnail.get_content_type() == "image/webp"
+    assert f'src="cid:{thumbnail["Content-ID"].strip("<>")}"' in html
 
 
 def test_a_chart_shows_the_accounts_added_and_removed(app, client, admin, pages, inbox):
@@ -291,6 +336,25 @@ def test_an_edit_session_of_ten_autosaves_is_one_mail_with_the_final_state(
     assert len(inbox.messages) == 1
 
 
+def test_an_edit_session_undone_by_esc_sends_nothing(app, client, admin, pages, inbox):
+    """Autosaves, then Esc restores the version the editor opened on: nothing changed in
+    the end, so there is nothing to show and no mail; the next real edit is mailed."""
+    text_id = pages["home"][0]
+    first = save_text(client, text_id, "<p>Hello brave</p>", 1, admin, autosave=True)
+    save_text(client, text_id, "<p>Hello brave world</p>", 2, admin, autosave=True)
+    # The editor keeps the first autosave's X-Restore-Url: the version it opened on.
+    back = client.post(first.headers["X-Restore-Url"], data={"version": "3"}, headers=admin)
+    assert back.status_code == 200
+    with app.app_context():
+        assert db.session.get(Block, text_id).data == TEXT[1]  # as it opened
+    assert quiet(app) == 0
+    save_text(client, text_id, "<p>Hello there</p>", 4, admin)
+    assert quiet(app) == 1
+    [msg] = mails(inbox, 1)
+    text, _ = parts(msg)
+    assert "Hello [-world-]{+there+}" in text and "restored version" not in text
+
+
 def test_a_text_save_is_one_write_transaction_and_still_mailed(app, client, admin, pages, inbox):
     """The save's change batch is committed with the block: no task record, no second
     write; the periodic job mails it once the session is quiet."""
@@ -368,6 +432,44 @@ def test_the_hourly_digest_groups_the_hours_changes_by_page(app, client, admin, 
     assert all("quiet@example.test" not in rcpt for rcpt, _ in inbox.messages)
 
 
+def test_two_processes_sending_the_digests_at_once_send_each_one_once(
+    app, client, admin, pages, inbox
+):
+    """Two runs of the job side by side (a leader handing over), both having read the
+    admin's last digest before either claims the period: the claim is a conditional
+    UPDATE, so that the digest goes once."""
+    choose(app, "ada", mode=HOURLY, digest_until=utcnow() - timedelta(hours=1))
+    save_text(client, pages["home"][0], "<p>Hello home</p>", 1, admin)
+    quiet(app)
+    later = utcnow() + timedelta(hours=1)
+    both_read, sent = threading.Barrier(2), []
+
+    def claiming(conn, cursor, statement, *args) -> None:
+        if statement.startswith("UPDATE notify_choices"):
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_read.wait(timeout=5)  # each run claims only once both have read
+
+    def run() -> None:
+        with app.app_context():
+            sent.append(delivery.send_digests(now=later))
+
+    runs = [threading.Thread(target=run) for _ in range(2)]
+    event.listen(Engine, "before_cursor_execute", claiming)
+    try:
+        for thread in runs:
+            thread.start()
+        for thread in runs:
+            thread.join(timeout=30)
+    finally:
+        event.remove(Engine, "before_cursor_execute", claiming)
+    assert both_read.n_waiting == 0 and not both_read.broken  # they did meet
+    assert sorted(sent) == [0, 1]
+    [msg] = mails(inbox, 1)
+    assert msg["Subject"].startswith("[Statboard] Digest: 1 change on 1 page")
+    time.sleep(0.3)
+    assert len(inbox.messages) == 1
+
+
 @pytest.mark.parametrize(
     ("mode", "hour", "now", "end"),
     [
@@ -431,6 +533,7 @@ def test_list_unsubscribe_one_click_stops_the_mail(app, client, admin, pages, in
     stranger = app.test_client()  # a mail client: no session, no CSRF token
     asked = stranger.get(path)  # a person who follows the link gets a button
     assert asked.status_code == 200 and "Stop change mail" in asked.get_data(as_text=True)
+    assert 'href="/account#notifications"' in asked.get_data(as_text=True)  # the settings
     assert stranger.post(path[:-2] + "xx", data="List-Unsubscribe=One-Click").status_code == 404
     answer = stranger.post(path, data={"List-Unsubscribe": "One-Click"})
     assert answer.status_code == 200 and "no more change mail" in answer.get_data(as_text=True)
@@ -541,6 +644,12 @@ def test_the_html_part_in_chromium_fetches_nothing_runs_nothing_and_shows_the_ch
     dark = page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
     assert dark == (scheme == "dark")
     assert (text_colour == "rgb(18, 21, 27)") == dark  # the site's own dark background
+    page.unroute(MAIL_URL)
+    page.route(MAIL_URL, serve(as_a_mail_client_shows_it(received[2])))
+    page.goto(MAIL_URL)
+    removed = page.locator("del").first  # the block's old place, struck through
+    assert removed.inner_text().strip() == "place 1 of 3, first"
+    assert "line-through" in removed.evaluate("e => getComputedStyle(e).textDecorationLine")
 
 
 def test_an_admin_chooses_a_digest_on_the_account_page_in_a_browser(live_site, page, tmp_path):

@@ -59,7 +59,8 @@ def merge(records: list[dict]) -> dict:
     """One record for an edit session: the last record's who, when and where, each
     facet from its first `before` to its last `after` (facets back where they began
     are left out). A block deleted and brought back (Undo) in the session is not
-    called deleted; if nothing else changed, the record is marked "void" (not sent)."""
+    called deleted; if nothing else changed, or what changed came back where it began,
+    the record is marked "void" (not sent)."""
     merged = dict(records[-1])
     firsts, lasts, order = {}, {}, []
     for record in records:
@@ -77,10 +78,18 @@ def merge(records: list[dict]) -> dict:
     merged["edits"] = sum(record.get("edits", 1) for record in records)
     names = [record["action"] for record in records]
     if "deleted" in names and names[-1] == "restored":
-        # A delete undone within the session did not stick: the mail does not claim it,
-        # and a session that did nothing else is no change at all ("void").
+        # A delete undone within the session did not stick: the mail does not claim it.
         names = [name for name in names if name not in ("deleted", "restored")]
-        merged["void"] = not names and not merged["facets"]
+    # A session that did nothing else, or whose every save showed a change that came
+    # back where it began (Esc restored the version the editor opened on), is no change
+    # at all ("void"). A save that showed nothing (a kind that could not describe
+    # itself) may have changed what no facet shows: it is still mailed.
+    edits = [record for record in records if record["action"] in names]
+    merged["void"] = (
+        not merged["facets"]
+        and not {"deleted", "restored"} & set(names)
+        and all(record.get("facets") for record in edits)
+    )
     actions = list(dict.fromkeys(names))
     merged["action"] = actions[0] if len(actions) == 1 else "edited"
     merged["at_first"] = records[0].get("at_first", records[0]["at"])
