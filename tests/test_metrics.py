@@ -10,13 +10,15 @@ from pathlib import Path
 import pytest
 from statboard import create_app, serve, tasks
 from statboard.extensions import db
-from statboard.notify import mail_admins
+from statboard.notify import delivery, mail_admins
 from statboard.tasks.runner import wait_for
 
-from tests.conftest import gen_user, make_settings
-from tests.fixtures.servers import free_port
+from tests.conftest import AuthActions, gen_user, make_settings
+from tests.fixtures.servers import Inbox, free_port
 from tests.metrics_helpers import samples, total, value
+from tests.pages_helpers import HX, TEXT, block_ids, gen_page
 from tests.series_helpers import gen_token
+from tests.test_notify_mail import save_text, tasks_done
 
 LOCAL = {"REMOTE_ADDR": "127.0.0.1"}
 
@@ -162,6 +164,43 @@ def test_a_mail_job_that_fails_after_its_retries_is_counted(make_app):
         time.sleep(0.1)
     assert value(text, "statboard_mail_failed_jobs") == 1
     assert value(text, "statboard_mail_retrying_jobs") == 0
+
+
+def test_an_edit_sessions_mail_that_cannot_be_sent_is_counted_until_it_is(make_app):
+    """The mail of an edit session goes from the periodic job notify.send, not a task."""
+    port = free_port()  # the mail server is down, then comes up on this port
+    app = make_app(MAIL_URL=f"smtp://127.0.0.1:{port}", NOTIFY_SESSION_SECONDS=0.5)
+    gen_user(app, "admin", "admin-pw", admin=True, email="admin@example.test")
+    token = gen_token(app, "admin", scopes="metrics")
+    gen_page(app, "home", "Home", blocks=[TEXT])
+    client = app.test_client()
+    auth = AuthActions(app, client)
+    auth.login("admin", "admin-pw")
+    save_text(client, block_ids(app)[0], "<p>Hello again</p>", 1, {**HX, **auth.csrf()})
+    tasks_done(app)  # the save's mail task has stored the session's batch
+
+    def due() -> float:
+        return value(scrape(client, token).get_data(as_text=True), "statboard_mail_due_changes")
+
+    deadline = time.monotonic() + 10
+    while due() == 0 and time.monotonic() < deadline:  # until the session is quiet
+        time.sleep(0.1)
+    assert due() == 1
+    with app.app_context():
+        delivery.send_job()  # refused by the closed port: given back to the next run
+    assert due() == 1
+    inbox = Inbox()
+    from aiosmtpd.controller import Controller  # as tests/fixtures/servers.py starts it
+
+    mail_server = Controller(inbox, hostname="127.0.0.1", port=port)
+    mail_server.start()
+    try:
+        with app.app_context():
+            delivery.send_job()
+        assert [str(msg["Subject"]) for _, msg in inbox.wait_for(1)] != []
+    finally:
+        mail_server.stop()
+    assert due() == 0
 
 
 def test_each_run_gets_a_prometheus_folder_and_a_killed_runs_folder_is_removed(

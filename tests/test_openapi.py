@@ -65,9 +65,10 @@ def test_the_reference_page_is_made_from_the_document(client, doc):
 
 def test_every_api_route_is_described_and_nothing_else(app):
     with app.app_context():
+        namespace = app.config["COUNTER_PLAY_NAMESPACE"]
         described = {
             (path, method.upper())
-            for path, item in document("http://x", "x")["paths"].items()
+            for path, item in document("http://x", "x", namespace)["paths"].items()
             for method in item
             if method in ("get", "post", "put", "patch", "delete")
         }
@@ -77,14 +78,23 @@ def test_every_api_route_is_described_and_nothing_else(app):
             continue
         path = rule.rule.replace("<int:", "<").replace("<", "{").replace(">", "}")
         routed |= {(path, method) for method in rule.methods - {"HEAD", "OPTIONS"}}
-    wsgi = {p for p in described if p[0].startswith("/counters/") or p[0] == "/"}
-    assert routed == described - wsgi
+    wsgi_paths = {"/", "/counters/", "/counters/{key}", f"/{namespace}/{{id}}"}
+    assert {p for p, _ in described} >= wsgi_paths
+    assert routed == {p for p in described if p[0] not in wsgi_paths}
+
+
+def test_without_a_play_namespace_its_path_is_not_described(make_app):
+    doc = make_app(COUNTER_PLAY_NAMESPACE="").test_client().get("/openapi.json").json
+    validate(doc)
+    assert not [p for p in doc["paths"] if p.endswith("/{id}")]
+    assert "play" not in {tag["name"] for tag in doc["tags"]}
 
 
 @pytest.mark.parametrize(
     "template, path, matches",
     [
         ("/counters/{key}", "/counters/song/1", True),
+        ("/song/{id}", "/song/1/2", False),
         ("/v3/users/{name}", "/v3/users/ann/x", False),
         ("/api/series/{account_id}.json", "/api/series/12.json", True),
     ],
@@ -115,6 +125,34 @@ def test_the_counter_api_answers_as_described(app, call):
     call("DELETE", "/counters/?prefix=song/", headers=token)
     statuses = [call("POST", "/counters/busy").status_code for _ in range(5)]
     assert statuses[-1] == 429  # 6 a minute, 3 spent above
+
+
+def test_the_play_counter_protocol_answers_as_described(call):
+    call("GET", "/song/1")
+    call("HEAD", "/song/1")
+    call("POST", "/song/1")
+    call("POST", "/song/007", headers=JSON)
+    call("GET", "/song/1", headers=JSON)  # the protocol's plain text, whatever is asked
+    call("GET", "/song/one")
+    call("HEAD", "/song/-1")
+    call("POST", f"/song/{2**63}", headers=JSON)
+    statuses = [call("POST", "/song/2").status_code for _ in range(5)]
+    assert statuses[-1] == 429  # 6 a minute, 2 spent above
+
+
+def test_a_private_play_namespace_answers_as_described(make_app, doc):
+    app = make_app(COUNTER_PRIVATE_PREFIXES=["song/"])
+    gen_user(app, "admin", "admin-pw", admin=True)
+    client = app.test_client()
+    answers = [
+        ("POST", "/song/1", {}, 401),
+        ("POST", "/song/1", bearer(gen_token(app, "admin", scopes="series")), 403),
+        ("POST", "/song/1", bearer(gen_token(app, "admin", scopes="counters")), 200),
+    ]
+    for method, path, headers, status in answers:
+        response = client.open(path, method=method, headers=headers)
+        assert response.status_code == status, response.get_data(as_text=True)
+        check(doc, method, path, response)
 
 
 def test_the_series_api_answers_as_described(app, call):

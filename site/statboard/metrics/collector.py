@@ -14,6 +14,8 @@ from sqlalchemy import func, select
 from statboard.extensions import db
 from statboard.hosts.metrics import Meter, disk_usage, uptime_seconds
 from statboard.hosts.models import DOWN, UP, RemoteHost
+from statboard.models_base import utcnow
+from statboard.notify.models import ChangeBatch
 from statboard.series.models import Account
 from statboard.series.samples import latest_counts
 from statboard.tasks import FAILURE, QUEUED, STARTED, Task
@@ -32,6 +34,7 @@ class SiteCollector:
         yield from this_host()
         yield from remote_hosts()
         yield from tasks()
+        yield from mail_due()
 
 
 def gauge(name: str, documentation: str, labels=()) -> GaugeMetricFamily:
@@ -150,6 +153,22 @@ def tasks():
         "statboard_mail_retrying_jobs",
         "Admin mail jobs that failed and wait to be tried again.",
         value=retrying,
+    )
+
+
+def mail_due():
+    """Change mails (an edit session, a batch) due and not sent: the periodic job
+    notify.send mails them, and gives back one whose sending failed to its next run."""
+    due = db.session.scalar(
+        select(func.count(ChangeBatch.group.distinct())).where(
+            ChangeBatch.sent_at.is_(None), ChangeBatch.due_at <= utcnow()
+        )
+    )
+    yield GaugeMetricFamily(
+        "statboard_mail_due_changes",
+        "Change mails due and not sent yet; above 0 for longer than NOTIFY_SEND_SECONDS "
+        "means that sending them fails.",
+        value=due,
     )
 
 

@@ -1,10 +1,12 @@
-"""The OpenAPI 3.1 description of the machine APIs: /counters, /api/series, /twitstats,
-/v1-/v3 and the `/` JSON root. The suite checks real responses against it
-(tests/test_openapi.py), and every route of those APIs against its paths, so a change
-to an API that is not made here too fails the tests.
+"""The OpenAPI 3.1 description of the machine APIs: /counters, the play-counter
+protocol's /song/<id>, /api/series, /twitstats, /v1-/v3 and the `/` JSON root. The
+suite checks real responses against it (tests/test_openapi.py), and every route of
+those APIs against its paths, so a change to an API that is not made here too fails
+the tests.
 """
 
 from statboard.counters.models import KEY_LENGTH
+from statboard.counters.stores import MAX_VALUE
 
 
 def ref(name: str, kind: str = "schemas") -> dict:
@@ -177,6 +179,64 @@ def _counters() -> dict:
             },
         },
     }
+
+
+def _play(namespace: str) -> dict:
+    """The original play-counter protocol on the site (counters/play.py); none when
+    COUNTER_PLAY_NAMESPACE is empty."""
+    if not namespace:
+        return {}
+    song = path_param(
+        "id",
+        f"The song: a whole number from 0 to {MAX_VALUE}, written in digits (007 is 7).",
+        {"type": "string", "pattern": r"^[0-9]{1,19}$"},
+    )
+    count = text_body("The count (0 for a song never played).", pattern=r"^[0-9]+$")
+    bad_id = counter_error("An id that is not a whole number from 0 to 2**63 - 1.")
+    return {
+        f"/{namespace}/{{id}}": {
+            "parameters": [song],
+            "get": {
+                "tags": ["play"],
+                "summary": "A song's play count",
+                "description": f"The counter {namespace}/<id>, as plain text.",
+                "responses": {"200": count, "400": bad_id},
+            },
+            "head": {
+                "tags": ["play"],
+                "summary": "A song's play count, headers only",
+                "responses": {"200": no_content("The count is there (or 0)."), "400": bad_id},
+            },
+            "post": {
+                "tags": ["play"],
+                "summary": "Count one play and answer the new count",
+                "description": "An anonymous increment of the counter API: limited per "
+                "client address (COUNTER_RATE_LIMIT), and under COUNTER_PRIVATE_PREFIXES "
+                "only for an admin, a counters token or COUNTER_TRUSTED_NETWORKS.",
+                "responses": {
+                    "200": {**count, "headers": RATE_HEADERS},
+                    "400": counter_error("A bad id, or a count past 2**63 - 1."),
+                    **COUNTER_WRITE_ERRORS,
+                    "429": counter_error(
+                        "Too many increments from this address.", {**RATE_HEADERS, **RETRY_AFTER}
+                    ),
+                },
+            },
+        }
+    }
+
+
+def _play_tag(namespace: str) -> list[dict]:
+    if not namespace:
+        return []
+    description = (
+        f"The original play-counter protocol: /{namespace}/<id> is the counter "
+        f"{namespace}/<id> of the counter API. A dedicated counter server (run.py counters) "
+        "also answers GET / (every count of the namespace, as 1=2,5=1) and DELETE / (clears "
+        "them: a trusted network, an admin or a counters token); the site's / is its home "
+        "page."
+    )
+    return [{"name": "play", "description": description}]
 
 
 SERIES_READ_ERRORS = {
@@ -619,7 +679,8 @@ SCHEMAS = {
 }
 
 
-def document(site_url: str, site_name: str) -> dict:
+def document(site_url: str, site_name: str, play_namespace: str) -> dict:
+    """The document; `play_namespace` is COUNTER_PLAY_NAMESPACE ("": no /<namespace>/<id>)."""
     return {
         "openapi": "3.1.0",
         "info": {
@@ -631,6 +692,7 @@ def document(site_url: str, site_name: str) -> dict:
         "servers": [{"url": site_url}],
         "tags": [
             {"name": "counters", "description": "The counter API (a plain WSGI app)."},
+            *_play_tag(play_namespace),
             {"name": "series", "description": "Follower series: read and push samples."},
             {"name": "v1", "description": "Host API v1: open, answers when done."},
             {"name": "v2", "description": "Host API v2: open, samplings as tasks."},
@@ -638,6 +700,7 @@ def document(site_url: str, site_name: str) -> dict:
         ],
         "paths": {
             **_counters(),
+            **_play(play_namespace),
             **_series(),
             **_root(),
             **_host_version("v1"),

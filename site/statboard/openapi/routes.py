@@ -10,7 +10,7 @@ METHODS = ("get", "head", "post", "put", "patch", "delete")
 
 def current_document() -> dict:
     config = current_app.config
-    return document(config["SITE_URL"], config["SITE_NAME"])
+    return document(config["SITE_URL"], config["SITE_NAME"], config["COUNTER_PLAY_NAMESPACE"])
 
 
 @bp.get("/openapi.json")
