@@ -171,6 +171,37 @@ def test_bad_requests_get_a_clear_4xx(lone, method, path, status):
     assert call(lone.url, "GET", "/")[2] == b""
 
 
+def test_a_counter_server_on_the_sites_database_shares_its_tokens_and_counters(tmp_path):
+    """The layout the README gives for one store: a dedicated counter server on the
+    site's database takes the tokens made for the site, and its counters are the site's."""
+    database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'site' / 'statboard.db'}"}
+    (tmp_path / "site").mkdir()
+    site = start_site(tmp_path / "site", env={"STATBOARD_COUNTER_FLUSH_SECONDS": str(FLUSH)})
+    try:
+        (tmp_path / "counters").mkdir()
+        server = serve(tmp_path / "counters", "counters", COUNTER_FLUSH_SECONDS=FLUSH, **database)
+        try:
+            flask(site, "users", "create", "robot", "--password", "robot-pw", "--admin")
+            made = flask(site, "tokens", "create", "all", "--user", "robot", "--scope", "counters")
+            token = made.strip().splitlines()[-1]
+            assert [call(server.url, "POST", "/song/4")[2] for _ in range(3)] == [b"1", b"2", b"3"]
+            wait_until(
+                lambda: call(site.url, "GET", "/counters/song/4")[2] == b"3",
+                what="the counter server's increments on the site",
+            )
+            assert call(server.url, "DELETE", "/")[0] == 401  # no token, no trusted network
+            cleared = call(server.url, "DELETE", "/", {"Authorization": f"Bearer {token}"})
+            assert cleared[0::2] == (200, b"OK")
+            wait_until(
+                lambda: call(site.url, "GET", "/counters/song/4")[2] == b"0",
+                what="the clear on the site",
+            )
+        finally:
+            stop(server.proc)
+    finally:
+        stop(site.proc)
+
+
 # --- The original client, unchanged ---------------------------------------------
 
 
