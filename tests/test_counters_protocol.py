@@ -171,6 +171,23 @@ def test_bad_requests_get_a_clear_4xx(lone, method, path, status):
     assert call(lone.url, "GET", "/")[2] == b""
 
 
+@pytest.mark.parametrize("hops, status", [(0, 401), (1, 200)])
+def test_a_counter_server_reads_forwarded_for_only_behind_its_proxy_hops(tmp_path, hops, status):
+    """A trusted network on a dedicated server: X-Forwarded-For names the client only
+    when PROXY_HOPS says a proxy added it; by default the connection's address counts
+    (127.0.0.1, not trusted here)."""
+    site = serve(
+        tmp_path, "counters", COUNTER_TRUSTED_NETWORKS=json.dumps(["10.0.0.0/8"]), PROXY_HOPS=hops
+    )
+    try:
+        call(site.url, "POST", "/song/2")
+        got, _, body = call(site.url, "DELETE", "/", {"X-Forwarded-For": "10.1.2.3"})
+        assert got == status and (status != 200 or body == b"OK")
+        assert call(site.url, "GET", "/")[2] == (b"2=1" if status == 401 else b"")
+    finally:
+        stop(site.proc)
+
+
 def test_a_counter_server_on_the_sites_database_shares_its_tokens_and_counters(tmp_path):
     """The layout the README gives for one store: a dedicated counter server on the
     site's database takes the tokens made for the site, and its counters are the site's."""
