@@ -171,6 +171,54 @@ def test_bad_requests_get_a_clear_4xx(lone, method, path, status):
     assert call(lone.url, "GET", "/")[2] == b""
 
 
+@pytest.mark.parametrize("hops, status", [(0, 401), (1, 200)])
+def test_a_counter_server_reads_forwarded_for_only_behind_its_proxy_hops(tmp_path, hops, status):
+    """A trusted network on a dedicated server: X-Forwarded-For names the client only
+    when PROXY_HOPS says a proxy added it; by default the connection's address counts
+    (127.0.0.1, not trusted here)."""
+    site = serve(
+        tmp_path, "counters", COUNTER_TRUSTED_NETWORKS=json.dumps(["10.0.0.0/8"]), PROXY_HOPS=hops
+    )
+    try:
+        call(site.url, "POST", "/song/2")
+        got, _, body = call(site.url, "DELETE", "/", {"X-Forwarded-For": "10.1.2.3"})
+        assert got == status and (status != 200 or body == b"OK")
+        assert call(site.url, "GET", "/")[2] == (b"2=1" if status == 401 else b"")
+    finally:
+        stop(site.proc)
+
+
+def test_a_counter_server_on_the_sites_database_shares_its_tokens_and_counters(tmp_path):
+    """The layout the README gives for one store: a dedicated counter server on the
+    site's database takes the tokens made for the site, and its counters are the site's."""
+    database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'site' / 'statboard.db'}"}
+    (tmp_path / "site").mkdir()
+    site = start_site(tmp_path / "site", env={"STATBOARD_COUNTER_FLUSH_SECONDS": str(FLUSH)})
+    try:
+        (tmp_path / "counters").mkdir()
+        server = serve(tmp_path / "counters", "counters", COUNTER_FLUSH_SECONDS=FLUSH, **database)
+        try:
+            flask(site, "users", "create", "robot", "--password", "robot-pw", "--admin")
+            made = flask(site, "tokens", "create", "all", "--user", "robot", "--scope", "counters")
+            token = made.strip().splitlines()[-1]
+            assert [call(server.url, "POST", "/song/4")[2] for _ in range(3)] == [b"1", b"2", b"3"]
+            wait_until(
+                lambda: call(site.url, "GET", "/counters/song/4")[2] == b"3",
+                what="the counter server's increments on the site",
+            )
+            assert call(server.url, "DELETE", "/")[0] == 401  # no token, no trusted network
+            cleared = call(server.url, "DELETE", "/", {"Authorization": f"Bearer {token}"})
+            assert cleared[0::2] == (200, b"OK")
+            wait_until(
+                lambda: call(site.url, "GET", "/counters/song/4")[2] == b"0",
+                what="the clear on the site",
+            )
+        finally:
+            stop(server.proc)
+    finally:
+        stop(site.proc)
+
+
 # --- The original client, unchanged ---------------------------------------------
 
 

@@ -4,6 +4,7 @@ the site's whole WSGI stack (the test client sets the client address)."""
 import pytest
 from statboard import create_app
 from statboard.extensions import db
+from werkzeug.test import Client
 
 from tests.conftest import make_settings
 
@@ -91,6 +92,32 @@ def test_the_namespace_is_a_setting(site):
     assert client.post("/track/7").data == b"1"
     assert client.get("/counters/track/7").data == b"1"
     assert client.post("/song/7").status_code == 404
+
+
+def test_a_dedicated_server_serves_its_namespace_at_the_root(tmp_path):
+    """run.py counters' app (serve_alone) with COUNTER_PLAY_NAMESPACE=track: / lists and
+    clears that namespace only, its ids stripped of it."""
+    settings = {"COUNTER_PLAY_NAMESPACE": "track", "COUNTER_TRUSTED_NETWORKS": "10.0.0.0/8"}
+    app = create_app(make_settings(tmp_path, **settings))
+    with app.app_context():
+        db.create_all()
+    counter_app = app.extensions["counters"]
+    counter_app.serve_alone()
+    client = Client(counter_app)
+    try:
+        for path in ("/track/7", "/track/7", "/track/12", "/counters/song/1", "/counters/track/x"):
+            assert client.post(path).status_code == 200
+        assert client.get("/").data == b"7=2,12=1"
+        assert client.post("/song/1").status_code == 404  # not this server's namespace
+        assert client.delete("/").status_code == 401  # from 127.0.0.1: not trusted here
+        response = client.delete("/", environ_base={"REMOTE_ADDR": "10.1.2.3"})
+        assert (response.status_code, response.data) == (200, b"OK")
+        assert client.get("/").data == b""
+        assert client.get("/counters/song/1").data == b"1"  # other namespaces stay
+    finally:
+        counter_app.store.close()
+        with app.app_context():
+            db.engine.dispose()
 
 
 @pytest.mark.parametrize(

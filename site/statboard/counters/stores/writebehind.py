@@ -65,7 +65,9 @@ class WriteBehind:
                             sql.add_values(conn, batch)
                         sql.add_history(conn, batch, utcnow())
                     self._prune(conn)
-                    fresh = sql.read_values(conn, cached)
+                    # A cached key without a row was deleted or cleared by another
+                    # process (a counter server on the same database): it reads 0.
+                    fresh = dict.fromkeys(cached, 0) | sql.read_values(conn, cached)
             except Exception:
                 self._restore(batch)
                 raise
