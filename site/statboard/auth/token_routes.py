@@ -4,6 +4,7 @@ Users manage their own tokens; admins everybody's."""
 
 from flask import abort, make_response, redirect, render_template, url_for
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from statboard.auth import bp
 from statboard.auth.access import login_required
@@ -25,9 +26,11 @@ def _form(blank: bool = False) -> TokenForm:
     form = TokenForm(formdata=None) if blank else TokenForm()
     me = current_user._get_current_object()
     # Only the scopes the viewer may use are offered (admin-only ones to admins).
-    form.scopes.choices = [(name, f"{name} — {text}") for name, text in scopes_for(me).items()]
+    form.scopes.choices = [
+        SelectChoice(name, f"{name} — {text}") for name, text in scopes_for(me).items()
+    ]
     users = db.session.scalars(db.select(User).order_by(User.username)) if me.is_admin else [me]
-    form.owner.choices = [(u.id, u.username) for u in users]
+    form.owner.choices = [SelectChoice(u.id, u.username) for u in users]
     if not form.owner.data:
         form.owner.data = me.id
     return form

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from flask import current_app
-from wtforms import SelectField, StringField
+from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import Length
 
 from statboard import settings
@@ -22,7 +22,9 @@ REMOTE_RANGES = {"1h": timedelta(hours=1), "24h": timedelta(days=1)}
 
 class HostBlockForm(Form):
     title = StringField("Title", validators=[Length(max=80)])
-    range = SelectField("History shown", choices=RANGE_CHOICES, default="1h")
+    range = SelectField(
+        "History shown", choices=[SelectChoice(*c) for c in RANGE_CHOICES], default="1h"
+    )
 
     def to_data(self, old: dict) -> dict:
         return {**old, "title": (self.title.data or "").strip(), "range": self.range.data}
@@ -30,7 +32,9 @@ class HostBlockForm(Form):
 
 class RemoteHostsBlockForm(Form):
     title = StringField("Title", validators=[Length(max=80)])
-    range = SelectField("History shown", choices=RANGE_CHOICES[:2], default="24h")
+    range = SelectField(
+        "History shown", choices=[SelectChoice(*c) for c in RANGE_CHOICES[:2]], default="24h"
+    )
 
     def to_data(self, old: dict) -> dict:
         return {**old, "title": (self.title.data or "").strip(), "range": self.range.data}

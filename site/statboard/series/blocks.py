@@ -30,7 +30,7 @@ class ChartBlockForm(Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         accounts = db.session.scalars(select(Account).order_by(Account.platform, Account.handle))
-        self.accounts.choices = [(a.id, a.label) for a in accounts]
+        self.accounts.choices = [SelectChoice(a.id, a.label) for a in accounts]
 
     def to_data(self, old: dict) -> dict:
         return {
