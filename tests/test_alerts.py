@@ -337,6 +337,16 @@ def test_a_deleted_block_takes_its_rules_and_history(app, client, admin):
         assert db.session.scalar(db.select(db.func.count()).select_from(AlertEvent)) == 0
 
 
+def test_a_deleted_block_falls_silent_at_once_and_speaks_again_when_undone(app, client, admin):
+    block_id = make_block(app, "counter", {"key": "song/3", "title": ""})
+    add_rule(client, block_id, admin, metric="rate_below", level="1")
+    counter_minutes(app, "song/3", 0)
+    assert client.post(f"/blocks/{block_id}/delete", headers=admin).status_code in (200, 303)
+    assert run(app) == []  # deleted, though its undo time is not over: no alert
+    assert client.post(f"/blocks/{block_id}/undo", headers=admin).status_code in (200, 303)
+    assert [e for e, _ in run(app)] == ["fired"]
+
+
 def test_counter_alerts_go_to_the_channels_ticked_for_them(
     app, client, admin, webhook_receiver, ntfy_receiver
 ):

@@ -10,7 +10,10 @@ import pytest
 from statboard.extensions import db
 from statboard.hosts import remote
 from statboard.hosts.models import DOWN, UNKNOWN, UP, RemoteCheck, RemoteHost
+from statboard.pages import services as pages_services
+from statboard.pages.models import Block
 
+from tests.fixtures.images import make_block
 from tests.fixtures.servers import free_port
 
 
@@ -152,3 +155,15 @@ def test_removing_a_host_removes_its_history(app, other_host):
         remote.remove_host(host)
         db.session.commit()
         assert db.session.scalar(db.select(db.func.count()).select_from(RemoteCheck)) == 0
+
+
+def test_the_hosts_of_a_deleted_block_are_not_checked(app, other_host):
+    block_id = make_block(app, "remote_hosts", {})
+    with app.test_request_context():
+        host = add_host(other_host.url, "db1", None, block_id)
+        check_all()
+        assert len(remote.history(host.id, since=host.created_at)) == 1
+        pages_services.delete_block(db.session.get(Block, block_id), None)
+        db.session.commit()
+        check_all()  # the block waits out its undo time: its hosts are left alone
+        assert len(remote.history(host.id, since=host.created_at)) == 1

@@ -146,11 +146,15 @@ def evaluate(now: datetime | None = None) -> list[AlertEvent]:
     """Evaluate every rule; stage the events and their announcements. The caller commits."""
     now = now or utcnow()
     events, notes = [], {}
-    for rule in db.session.scalars(db.select(AlertRule).order_by(AlertRule.id)).all():
+    rules = db.session.scalars(db.select(AlertRule).order_by(AlertRule.id)).all()
+    standing = blocks.standing(rule.block_id for rule in rules)
+    for rule in rules:
         block = db.session.get(blocks.Block, rule.block_id)
         if block is None or METRICS[rule.metric].kind != block.kind:
             db.session.delete(rule)  # its block is gone, or became another kind
             continue
+        if block.id not in standing:
+            continue  # deleted, and waiting out its undo time: silent, rules kept
         active = dict(rule.active or {})
         for target, (over, value, name) in READERS[block.kind](rule, block, now).items():
             if over == (target in active):

@@ -19,6 +19,7 @@ from statboard import live, notify
 from statboard.extensions import db
 from statboard.hosts.models import DOWN, UP, RemoteCheck, RemoteHost
 from statboard.models_base import utcnow
+from statboard.pages import blocks
 
 _quiet: list = []
 
@@ -128,6 +129,8 @@ def _error_text(exc: Exception) -> str:
 def check_all() -> int:
     """Check every remote host once (concurrently) and record the results."""
     hosts = db.session.scalars(db.select(RemoteHost).order_by(RemoteHost.id)).all()
+    standing = blocks.standing(host.block_id for host in hosts if host.block_id is not None)
+    hosts = [host for host in hosts if host.block_id is None or host.block_id in standing]
     if not hosts:
         return 0
     timeout = float(current_app.config["HOST_CHECK_TIMEOUT"])

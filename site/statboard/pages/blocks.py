@@ -30,7 +30,7 @@ from statboard.auth.access import require_admin, require_login
 from statboard.extensions import db
 from statboard.htmx import is_htmx, vary_on_htmx
 from statboard.pages import services
-from statboard.pages.models import Block
+from statboard.pages.models import Block, Page
 from statboard.pages.registry import BlockKind, badge, on_any_delete, register
 from statboard.pages.registry import find as find_kind
 from statboard.pages.services import Conflict, change_content, check_version, commit_block
@@ -55,6 +55,7 @@ __all__ = [
     "public",
     "register",
     "route",
+    "standing",
     "url",
 ]
 
@@ -168,6 +169,21 @@ def live_channels(block: Block) -> list[str]:
     version of the block) and what its kind shows."""
     kind = find_kind(block.kind)
     return [f"page:{block.page_id}", *(kind.channels(block) if kind and kind.channels else [])]
+
+
+def standing(block_ids: Iterable[int]) -> set[int]:
+    """Those of these blocks still on the site: not deleted (a deleted block waits out
+    its undo time before it is purged) and not on a deleted page. Periodic work (checks,
+    alerts) skips the others, so a deleted block falls silent at once."""
+    ids = set(block_ids)
+    if not ids:
+        return set()
+    query = (
+        db.select(Block.id)
+        .join(Page, Block.page_id == Page.id)
+        .where(Block.id.in_(ids), Block.deleted_at.is_(None), Page.deleted_at.is_(None))
+    )
+    return set(db.session.scalars(query))
 
 
 def of_kind(kind: str) -> list[Block]:
