@@ -155,6 +155,23 @@ def test_admin_renames_shares_and_removes_an_account(app, client, auth):
         assert db.session.get(Block, block_id).data["accounts"] == []
 
 
+def test_an_account_opened_without_htmx_is_a_whole_page(app, client, auth):
+    """A row's link opened in a new tab, or its form posted without JavaScript."""
+    account_id = gen_account(app, "github", "octocat")
+    block_id = gen_chart(app, [account_id])
+    headers = login_htmx(auth)
+    plain = {k: v for k, v in headers.items() if k != "HX-Request"}
+    url = f"/series/accounts/{account_id}?block={block_id}"
+    for path in (url, url.replace("?", "/edit?")):
+        html = client.get(path).get_data(as_text=True)
+        assert html.lstrip().lower().startswith("<!doctype html>")
+        assert "series-account" in html and f'#block-{block_id}"' in html
+    refused = client.post(url, data={"handle": ""}, headers=plain)
+    assert refused.status_code == 422
+    assert refused.get_data(as_text=True).lstrip().lower().startswith("<!doctype html>")
+    assert client.get(url, headers=headers).get_data(as_text=True).lstrip().startswith("<li")
+
+
 def test_an_account_in_no_block_can_be_shared(app, client, auth):
     """Imported accounts sit in no chart block yet: their row has no Remove button."""
     account_id = gen_account(app, "x", "weatherbot")

@@ -54,20 +54,33 @@ def add_account(block):
 
 
 def block_arg() -> int | None:
-    """The chart block an account row sits in, carried in its URLs as ?block=."""
-    return request.args.get("block", type=int)
+    """The chart block an account row sits in, carried in its URLs as ?block= (an id
+    no row can have is none)."""
+    block_id = request.args.get("block", type=int)
+    return block_id if block_id is not None and 0 < block_id < 2**63 else None
 
 
 def get_account(account_id: int) -> Account:
     return db.get_or_404(Account, account_id)
 
 
+def account_answer(template: str, account: Account, status: int = 200, **ctx):
+    """An account's row or editor: the fragment for htmx, on a page of its own otherwise."""
+    ctx.update(account=account, block_id=block_arg())
+    if is_htmx():
+        return render_template(template, **ctx), status
+    block = db.session.get(blocks.Block, ctx["block_id"]) if ctx["block_id"] else None
+    back = blocks.url(block) if block else url_for("pages.show", slug="home")
+    page = render_template(
+        "blocks/chart/account_page.html", template=template, block=block, back=back, **ctx
+    )
+    return page, status
+
+
 @bp.get("/series/accounts/<int:account_id>")
 @admin_required
 def account_row(account_id: int):
-    return render_template(
-        "blocks/chart/_account.html", account=get_account(account_id), block_id=block_arg()
-    )
+    return account_answer("blocks/chart/_account.html", get_account(account_id))
 
 
 @bp.get("/series/accounts/<int:account_id>/edit")
@@ -81,9 +94,7 @@ def edit_account(account_id: int):
             "readers": accounts.readers_text(account),
         }
     )
-    return render_template(
-        "blocks/chart/_account_edit.html", account=account, form=form, block_id=block_arg()
-    )
+    return account_answer("blocks/chart/_account_edit.html", account, form=form)
 
 
 @bp.route("/series/accounts/<int:account_id>", methods=["PUT", "POST"])
@@ -106,10 +117,7 @@ def update_account(account_id: int):
                 "blocks/chart/_account.html", account=account, block_id=block_arg()
             )
     db.session.rollback()
-    edit = render_template(
-        "blocks/chart/_account_edit.html", account=account, form=form, block_id=block_arg()
-    )
-    return edit, 422
+    return account_answer("blocks/chart/_account_edit.html", account, 422, form=form)
 
 
 @blocks.route(bp, "/accounts/<int:account_id>/delete", kinds="chart", admin=True)
