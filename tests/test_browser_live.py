@@ -182,6 +182,33 @@ def test_an_open_editor_is_not_overwritten_and_says_why_saving_would_fail(site, 
     assert editor.inner_text(f"#block-{text_id} h2") == "Saved again"
 
 
+def test_an_open_panel_keeps_what_was_typed_in_it_until_it_is_closed(site, browser):
+    editor = log_in(browser, site.url)
+    other = editor.context.new_page()
+    other.goto(site.url + "/")
+    wait_live(editor)
+    block_id = editor.get_attribute("#blocks > .block--remote_hosts", "data-block-id")
+    block = f"#block-{block_id}"
+    editor.hover(block)
+    editor.click(f"{block} .block-tools button:has-text('Manage…')")
+    panel = editor.locator(f"{block} .block-panel:popover-open")
+    panel.locator("input[name=name]").fill("typed here")
+    panel.locator(".block-panel-title").click()  # the focus leaves the field
+
+    _, fragment = send(other, "GET", f"/blocks/{block_id}")
+    version = fragment.split('data-version="', 1)[1].split('"', 1)[0]
+    status, _ = send(other, "PUT", f"/blocks/{block_id}", version=version, title="Renamed")
+    assert status == 200
+    editor.wait_for_timeout(1500)  # the event has come: the block waits for the panel
+    assert panel.locator("input[name=name]").input_value() == "typed here"
+    assert "Renamed" not in editor.inner_text(f"{block} .block-body")
+
+    editor.keyboard.press("Escape")  # closed: the new version is shown
+    editor.wait_for_function(
+        "s => document.querySelector(s)?.innerText.includes('Renamed')", arg=f"{block} .block-body"
+    )
+
+
 def read_stream(url, events, stop_at):
     """Every event a stream sends until stop_at, as (type, data)."""
     kind = None

@@ -211,11 +211,21 @@
   }
 
   // An open editor is never replaced: the block's own form, or one inside it (a
-  // gallery item, an account), or a field being typed in (the add-a-host form).
+  // gallery item, an account), a field being typed in (the add-a-host form), or an
+  // open panel holding something typed and not yet sent.
   function isEditing(el) {
     const focused = document.activeElement;
     return el.matches(".editing") || Boolean(el.querySelector(".editing, .is-editing")) ||
-      (el.contains(focused) && focused.matches("input, textarea, select, [contenteditable]"));
+      (el.contains(focused) && focused.matches("input, textarea, select, [contenteditable]")) ||
+      Array.from(el.querySelectorAll(".block-panel:popover-open")).some(holdsInput);
+  }
+
+  function holdsInput(panel) {
+    return Array.from(panel.querySelectorAll("input, textarea")).some((field) => {
+      if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+      if (field.type === "file") return field.files.length > 0;
+      return field.type !== "hidden" && field.value !== field.defaultValue;
+    });
   }
 
   function blockChanged(id, version) {
