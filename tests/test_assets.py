@@ -3,11 +3,13 @@ changed file; compression (gzip, brotli) of pages and static text for clients th
 accept it, and none for the others, the event stream or the counter API."""
 
 import gzip
+import html
 import re
 
 import brotli
 import httpx
 import pytest
+from flask import url_for
 
 from tests.fixtures.servers import start_site, stop, wait_for_port
 from tests.live_helpers import stream_src
@@ -28,14 +30,19 @@ def client(app, client):
 
 
 def test_a_pages_css_and_js_links_carry_the_version(client):
-    links = static_links(client.get("/").get_data(as_text=True))
-    assert any(".css?" in link for link in links) and any(".js?" in link for link in links)
+    page = client.get("/").get_data(as_text=True)
+    links = static_links(page)
+    assert any(".js?" in link for link in links)
     for link in links:
         assert re.search(r"\?v=[0-9a-f]{12}$", link), link
+    # The stylesheets come as one bundle (tests/test_assets_bundle.py), versioned too.
+    [bundle] = re.findall(r'href="(/bundle\.css\?[^"]+)"', page)
+    assert re.search(r"[?&]v=[0-9a-f]{12}(&|$)", bundle.replace("&amp;", "&")), bundle
 
 
-def test_a_versioned_request_is_cached_as_immutable_and_a_bare_one_is_not(client):
-    [link] = [x for x in static_links(client.get("/").get_data(as_text=True)) if "site.css" in x]
+def test_a_versioned_request_is_cached_as_immutable_and_a_bare_one_is_not(app, client):
+    with app.test_request_context():
+        link = url_for("static", filename="css/site.css")
     answer = client.get(link)
     assert answer.status_code == 200
     assert answer.headers["Cache-Control"] == IMMUTABLE
@@ -54,8 +61,6 @@ def test_a_changed_file_gets_a_new_version(app, tmp_path):
     (folder / "a.css").write_text("body { color: red }")
     app.static_folder = str(folder)
     with app.test_request_context():
-        from flask import url_for
-
         first = url_for("static", filename="a.css")
         (folder / "a.css").write_text("body { color: blue; margin: 0 }")
         second = url_for("static", filename="a.css")
@@ -77,10 +82,14 @@ def test_a_changed_file_gets_a_new_version(app, tmp_path):
         ("identity", None, bytes),
     ],
 )
-@pytest.mark.parametrize("url", ["/", "/static/js/live.js", "/static/css/site.css"])
+@pytest.mark.parametrize(
+    "url", ["/", "/static/js/live.js", "/static/css/site.css", "the page's stylesheets"]
+)
 def test_compressed_for_clients_that_accept_it_and_plain_for_the_others(
     client, url, accept, encoding, decode
 ):
+    if url == "the page's stylesheets":  # one bundle (tests/test_assets_bundle.py)
+        url = html.unescape(re.search(r'href="(/bundle\.css[^"]+)"', client.get("/").text)[1])
     plain = client.get(url).get_data()
     answer = client.get(url, headers={"Accept-Encoding": accept} if accept else {})
     assert answer.status_code == 200

@@ -8,6 +8,15 @@ ETag, as before. Text files are sent gzip- or brotli-compressed to clients that
 accept it, compressed once per version and kept in memory (the static folder is
 small and fixed).
 
+The stylesheets a page needs come as one bundle (`bundle_url`, `/bundle.css`): the
+files in the page's order, each ending with a newline, so the cascade is the one of
+separate links, in one request instead of one per file (each was render-blocking). The
+URL names its parts and carries the bundle's content version and a signature of the
+list, so any process of the site serves it from the URL alone and only the lists the
+site itself made: the bundles kept in memory are bounded by those lists (a visitor's
+and an admin's, whatever kinds are registered), each built once per version of its
+parts. A relative `url()` in a part is rebased on the part's folder.
+
 HTML pages and fragments are compressed by Flask-Compress. Streamed answers (the
 event stream, CSV exports) are not, nor what is shorter than COMPRESS_MIN_SIZE;
 the counter API is a WSGI app in front of Flask and never reaches it.
@@ -15,13 +24,16 @@ the counter API is a WSGI app in front of Flask and never reaches it.
 
 import gzip
 import hashlib
+import hmac
 import mimetypes
 import os
+import posixpath
+import re
 import threading
 from dataclasses import dataclass, field
 
 import brotli
-from flask import Response, abort, current_app, request
+from flask import Response, abort, current_app, request, url_for
 from flask_compress import Compress
 from werkzeug.security import safe_join
 
@@ -35,9 +47,10 @@ compress = Compress()
 
 @dataclass
 class _File:
-    """One static file as last read: its stat key, content, version and encodings."""
+    """One static file as last read, or one bundle as last built: what it was made
+    from (the file's stat key, the parts' versions), content, version and encodings."""
 
-    stat: tuple[int, int]
+    source: tuple
     data: bytes
     version: str
     mimetype: str
@@ -56,7 +69,7 @@ def _read(path: str) -> _File | None:
         return None
     key = (st.st_mtime_ns, st.st_size)
     entry = _files.get(path)
-    if entry is not None and entry.stat == key:
+    if entry is not None and entry.source == key:
         return entry
     try:
         with open(path, "rb") as handle:
@@ -97,6 +110,11 @@ def serve_static(filename: str) -> Response:
     entry = _read(path) if path else None
     if entry is None:
         abort(404)
+    return _answer(entry)
+
+
+def _answer(entry: _File) -> Response:
+    """`entry` compressed as the client accepts, immutable if the request names its version."""
     encoding = None
     if entry.mimetype in TEXT_TYPES or entry.mimetype.startswith("text/"):
         encoding = request.accept_encodings.best_match(ENCODINGS)
@@ -111,6 +129,81 @@ def serve_static(filename: str) -> Response:
     else:  # no version, or an old one: ask again each time (a 304 while unchanged)
         response.headers["Cache-Control"] = "no-cache"
     return response.make_conditional(request)
+
+
+BUNDLE_SIGNATURE_LENGTH = 16  # hex digits of the HMAC-SHA256 of the part list
+URL_REFERENCE = re.compile(rb"""url\(\s*(['"]?)([^'")]*)\1\s*\)""")
+ABSOLUTE = re.compile(rb"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|/|#)")  # a scheme, a path, a fragment
+
+_bundles: dict[tuple[str | None, tuple[str, ...]], _File] = {}  # bounded by the signed lists
+
+
+def _rebase(css: bytes, folder: str) -> bytes:
+    """`css` of a file in `folder` (under static) with each relative url() made absolute,
+    so that it still resolves from the bundle's own URL."""
+    prefix = current_app.static_url_path
+
+    def absolute(found: re.Match) -> bytes:
+        quote, target = found.group(1), found.group(2).strip()
+        if not target or ABSOLUTE.match(target):
+            return found.group(0)
+        joined = posixpath.normpath(posixpath.join(prefix, folder, target.decode("latin-1")))
+        return b"url(" + quote + joined.encode("latin-1") + quote + b")"
+
+    return URL_REFERENCE.sub(absolute, css)
+
+
+def _bundle(parts: tuple[str, ...]) -> _File | None:
+    """The bundle of `parts`, built again only when a part's version changed; a part
+    that is missing is left out, as its own link would have answered 404."""
+    found = [(name, _read(path)) for name in parts if (path := _path(name))]
+    found = [(name, entry) for name, entry in found if entry is not None]
+    if not found:
+        return None
+    source = tuple(entry.version for _, entry in found)
+    key = (current_app.static_folder, parts)
+    entry = _bundles.get(key)
+    if entry is not None and entry.source == source:
+        return entry
+    pieces = []
+    for name, part in found:
+        data = _rebase(part.data, posixpath.dirname(name))
+        pieces.append(data if data.endswith(b"\n") else data + b"\n")
+    data = b"".join(pieces)
+    version = hashlib.sha256(data).hexdigest()[:VERSION_LENGTH]
+    entry = _File(source, data, version, "text/css")
+    with _lock:
+        _bundles[key] = entry
+    return entry
+
+
+def _signature(parts: tuple[str, ...]) -> str:
+    secret = current_app.secret_key
+    secret = secret if isinstance(secret, bytes) else secret.encode()
+    key = hmac.new(secret, b"statboard.assets.bundle", "sha256")  # a key for this use alone
+    signed = hmac.new(key.digest(), "\n".join(parts).encode(), "sha256")
+    return signed.hexdigest()[:BUNDLE_SIGNATURE_LENGTH]
+
+
+def bundle_url(names) -> str:
+    """The URL of one stylesheet holding the static files `names`, in that order."""
+    parts = tuple(names)
+    if any("," in name for name in parts):
+        raise ValueError(f"A bundled file name holds a comma: {parts}. Rename the file.")
+    entry = _bundle(parts)
+    version = entry.version if entry else None
+    return url_for("bundle", f=",".join(parts), v=version, s=_signature(parts))
+
+
+def serve_bundle() -> Response:
+    """The bundle view: a part list the site signed, from memory."""
+    parts = tuple(request.args.get("f", "").split(","))
+    if not hmac.compare_digest(request.args.get("s", ""), _signature(parts)):
+        abort(404)
+    entry = _bundle(parts)
+    if entry is None:
+        abort(404)
+    return _answer(entry)
 
 
 def _add_version(endpoint: str, values: dict) -> None:
@@ -132,4 +225,6 @@ def init_app(app) -> None:
     )
     compress.init_app(app)
     app.view_functions["static"] = serve_static
+    app.add_url_rule("/bundle.css", "bundle", serve_bundle)
+    app.add_template_global(bundle_url, "stylesheets")
     app.url_defaults(_add_version)
