@@ -224,7 +224,15 @@ def test_admin_pages_pass_axe(admin, site, things, theme, width):
             item = admin.locator(f"#block-{block_id} .gallery-item").first
             item.locator(".gallery-controls a").focus()
             admin.keyboard.press("Enter")
-            admin.locator(f"#block-{block_id} .gallery-item input[name=title]").wait_for()
+            title = f"#block-{block_id} .gallery-item input[name=title]"
+            admin.locator(title).wait_for()
+            # Its field takes the focus as it shows, and again once htmx has settled it:
+            # wait for both, or the second would take the next block's Enter.
+            admin.wait_for_function(
+                "s => document.activeElement?.matches(s) &&"
+                " !document.activeElement.closest('.htmx-added, .htmx-settling')",
+                arg=title,
+            )
             continue
         admin.locator(f"#block-{block_id} .block-tools a.tool", has_text="Edit").focus()
         admin.keyboard.press("Enter")
