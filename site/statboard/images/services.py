@@ -7,8 +7,9 @@ to the door's change_content, which bumps the version once and announces it.
 """
 
 import secrets
+import time
 
-from flask import abort
+from flask import abort, current_app
 
 from statboard import notify
 from statboard.extensions import db, once_per_transaction
@@ -26,6 +27,16 @@ def files_by_id(ids) -> dict[int, StoredFile]:
         return {}
     rows = db.session.scalars(db.select(StoredFile).where(StoredFile.id.in_(ids)))
     return {row.id: row for row in rows}
+
+
+def media_key(block: Block) -> int:
+    """What an image or gallery fragment shows besides the block's content: storage URLs,
+    which S3 signs for STORAGE_URL_SECONDS (a signature is reused for half of that): a
+    kept fragment is rendered again after a quarter of it, while its URLs still work."""
+    config = current_app.config
+    if not config["STORAGE_PRESIGNED"]:
+        return 0
+    return int(time.time() // max(1, int(config["STORAGE_URL_SECONDS"]) // 4))
 
 
 def files_of_blocks(shown) -> dict[int, dict[int, StoredFile]]:

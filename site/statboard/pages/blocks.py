@@ -31,6 +31,7 @@ from statboard.auth.access import require_admin, require_login
 from statboard.extensions import db, once_per_transaction
 from statboard.htmx import is_htmx, vary_on_htmx
 from statboard.pages import services
+from statboard.pages.fragments import content_only
 from statboard.pages.models import Block
 from statboard.pages.registry import BlockKind, badge, on_any_delete, register
 from statboard.pages.registry import find as find_kind
@@ -46,6 +47,7 @@ __all__ = [
     "change_content",
     "check_version",
     "commit",
+    "content_only",
     "for_page",
     "form_version",
     "live_channels",

@@ -15,9 +15,11 @@ from statboard.pages.models import HOME
 DELETED = "page-deleted"
 
 
-def visible_page(slug):
-    """The page, for whoever may see it: a private one needs a login (as its blocks do)."""
-    page = services.get_page_or_404(slug)
+def visible_page(slug, page=None):
+    """The page, for whoever may see it: a private one needs a login (as its blocks do).
+    `page`: the page holding the address, when the caller has read it already."""
+    if page is None or page.deleted_at is not None:
+        page = services.get_page_or_404(slug)
     if not page.is_public:
         require_login()
     return page
@@ -29,7 +31,8 @@ KIOSK_CYCLE = (3, 86_400)  # the seconds a cycling kiosk may stay on each page
 @bp.get("/", defaults={"slug": "home"})
 @bp.get("/<slug>")
 def show(slug):
-    moved = addresses.alias_target(slug) if addresses.holder(slug) is None else None
+    held = addresses.holder(slug)
+    moved = addresses.alias_target(slug) if held is None else None
     if moved is not None:  # an earlier address: on to the current one, query and all
         if not moved.is_public:
             require_login()
@@ -39,11 +42,17 @@ def show(slug):
         # Not kept by browsers: a page made later at this address must be reached.
         moved_on.headers["Cache-Control"] = "no-cache"
         return moved_on
-    page = visible_page(slug)
+    page = visible_page(slug, held)
     if request.args.get("kiosk", "0") in ("", "0"):
-        return render_template("pages/page.html", page=page, deleted=_deleted_notice())
+        html = render_template(
+            "pages/page.html", page=page, deleted=_deleted_notice(), fragment_cache=True
+        )
+        return html
     # The page alone for a wall screen: no navigation, no login links, no tools.
-    return render_template("pages/page.html", page=page, kiosk=_kiosk(page), can_edit=False)
+    kiosk = _kiosk(page)
+    return render_template(
+        "pages/page.html", page=page, kiosk=kiosk, can_edit=False, fragment_cache=True
+    )
 
 
 def _kiosk(page) -> dict:
@@ -68,6 +77,8 @@ def _kiosk(page) -> dict:
 def _deleted_notice():
     """The page just deleted, for its "Deleted · Undo" (None if it is back or gone)."""
     ids = [int(m) for m in get_flashed_messages(category_filter=[DELETED]) if m.isdigit()]
+    if not ids:
+        return None
     pages = [p for p in deletion.recently_deleted() if p.id in ids]
     return pages[0] if pages else None
 
