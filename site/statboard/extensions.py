@@ -12,7 +12,7 @@ from sqlalchemy import Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
-from statboard import ROOT
+from statboard import ROOT, forms
 
 # Named constraints, so that Alembic can alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -39,6 +39,7 @@ def init_extensions(app):
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login.init_app(app)
     csrf.init_app(app)
+    forms.init_app(app)  # the template's csrf_token(), signed to the minute
 
 
 SQLITE_BUSY_SECONDS = 15  # how long a SQLite writer waits for the one before it

@@ -9,6 +9,8 @@ stops receiving when the token expires and its renewal is refused.
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from statboard.forms import MinuteSigner
+
 SALT = "statboard.live.channels"
 
 
@@ -21,7 +23,10 @@ def _serializer(secret_key: str) -> URLSafeTimedSerializer:
 
 
 def sign(secret_key: str, channels: list[str]) -> str:
-    return _serializer(secret_key).dumps(sorted(set(channels)))
+    """Signed to the minute (forms.MinuteSigner): a page rendered again within it carries
+    the same token; its age counts from the start of that minute."""
+    signer = URLSafeTimedSerializer(secret_key, salt=SALT, signer=MinuteSigner)
+    return signer.dumps(sorted(set(channels)))
 
 
 def channels_of(secret_key: str, token: str, max_age: float) -> tuple[list[str], float]:

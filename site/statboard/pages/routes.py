@@ -1,7 +1,17 @@
 """Page views: show a page (or its kiosk view), change its settings, create and delete
 pages, edit the navigation."""
 
-from flask import abort, flash, get_flashed_messages, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    get_flashed_messages,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from statboard.auth.access import admin_required, require_login
@@ -44,15 +54,30 @@ def show(slug):
         return moved_on
     page = visible_page(slug, held)
     if request.args.get("kiosk", "0") in ("", "0"):
-        html = render_template(
-            "pages/page.html", page=page, deleted=_deleted_notice(), fragment_cache=True
-        )
-        return html
+        return _conditional(page, deleted=_deleted_notice())
     # The page alone for a wall screen: no navigation, no login links, no tools.
-    kiosk = _kiosk(page)
-    return render_template(
-        "pages/page.html", page=page, kiosk=kiosk, can_edit=False, fragment_cache=True
-    )
+    return _conditional(page, kiosk=_kiosk(page), can_edit=False)
+
+
+def _conditional(page, **context):
+    """The page, its blocks joined from kept fragments (pages/fragments.py), with a
+    strong ETag of its body, so that a browser that has it gets a 304 and no body.
+    Pages differ by viewer: no shared cache keeps them (private), and a browser asks
+    each time (no-cache). What a page carries per request is signed to the minute (the
+    CSRF token, the live stream's token: forms.MinuteSigner), so the same content
+    within a minute is the same body; live values (a host tile's readings, a counter)
+    change it, as they should."""
+    html = render_template("pages/page.html", page=page, fragment_cache=True, **context)
+    response = make_response(html)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.add_etag()
+    tag, _ = response.get_etag()
+    # Compression (assets.py) sends this body as "<tag>:br" or "<tag>:gzip", which is
+    # what the browser sends back: the same body in the encoding it asked for.
+    encoded = [f"{tag}:{name}" for name in current_app.config.get("COMPRESS_ALGORITHM", ())]
+    sent = next((t for t in (tag, *encoded) if request.if_none_match.contains_weak(t)), tag)
+    response.set_etag(sent)
+    return response.make_conditional(request)
 
 
 def _kiosk(page) -> dict:
