@@ -104,10 +104,14 @@ def test_the_tokens_a_page_carries_are_the_same_within_a_minute(site):
 
 def test_a_live_token_is_signed_to_the_minute_and_its_age_still_checked():
     early_in_a_minute()
-    token = tokens.sign("secret", ["page:1"])
-    assert tokens.sign("secret", ["page:1"]) == token
+    token = tokens.sign("secret", ["page:1"], lifetime=600)
+    assert tokens.sign("secret", ["page:1"], lifetime=600) == token
     channels, signed_at = tokens.channels_of("secret", token, max_age=600)
     assert channels == ["page:1"]
     assert signed_at % 60 == 0 and time.time() - 60 < signed_at <= time.time()
     with pytest.raises(tokens.TokenRefused, match="expired"):
         tokens.channels_of("secret", token, max_age=-1)
+    # A short-lived token is signed to a tenth of its life: it is not born old.
+    short = tokens.sign("secret", ["page:1"], lifetime=20)
+    _, signed_at = tokens.channels_of("secret", short, max_age=20)
+    assert signed_at % 2 == 0 and time.time() - signed_at < 2.5

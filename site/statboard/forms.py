@@ -51,18 +51,30 @@ class Form(FlaskForm):
             return super().wrap_formdata(form, formdata)
 
 
-class MinuteSigner(TimestampSigner):
-    """Signs with the time floored to the minute: a token made twice within a minute is
-    the same token, so that a page shown again is the same page (its ETag holds). Its
-    age is still checked, from the start of that minute (never younger than it is)."""
+class FlooredSigner(TimestampSigner):
+    """Signs with the time floored to `period` seconds: a token made twice within one
+    period is the same token, so that a page shown again is the same page (its ETag
+    holds). Its age is still checked, from the start of that period (so a token is
+    never taken for younger than it is); the period is kept to a tenth of a token's
+    life at most (`period_for`), so that it lives nearly as long as before."""
+
+    def __init__(self, *args, period: int = 60, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.period = max(1, int(period))
 
     def get_timestamp(self) -> int:
-        return int(time.time()) // 60 * 60
+        return int(time.time()) // self.period * self.period
+
+
+def period_for(lifetime: float | None, most: int = 60) -> int:
+    """The period to sign a token living `lifetime` seconds (None: for ever) to."""
+    return most if lifetime is None else max(1, min(most, int(lifetime) // 10))
 
 
 def csrf_token() -> str:
     """Flask-WTF's CSRF token of this session (the template's `csrf_token()`), signed to
-    the minute: the same raw token in the session, checked by Flask-WTF as before."""
+    the minute (FlooredSigner): the same raw token in the session, checked by Flask-WTF
+    as before (with WTF_CSRF_TIME_LIMIT, to a tenth of it at most)."""
     config = current_app.config
     field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     if field not in g:
@@ -70,7 +82,10 @@ def csrf_token() -> str:
             session[field] = hashlib.sha1(os.urandom(64)).hexdigest()
         secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
         # Flask-WTF's own salt: its validate_csrf reads the token like one of its own.
-        signer = URLSafeTimedSerializer(secret, salt="wtf-csrf-token", signer=MinuteSigner)
+        period = period_for(config.get("WTF_CSRF_TIME_LIMIT"))
+        signer = URLSafeTimedSerializer(
+            secret, salt="wtf-csrf-token", signer=FlooredSigner, signer_kwargs={"period": period}
+        )
         setattr(g, field, signer.dumps(session[field]))
     return generate_csrf()
 

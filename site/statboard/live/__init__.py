@@ -95,7 +95,8 @@ def stream_for(channels) -> dict:
     url = stream_url()
     if url is None:
         return {}
-    token = tokens.sign(current_app.config["SECRET_KEY"], list(channels))
+    config = current_app.config
+    token = tokens.sign(config["SECRET_KEY"], list(channels), config["LIVE_TOKEN_SECONDS"])
     return {"src": f"{url}?{urlencode({'token': token})}", "last": page_last_id()}
 
 

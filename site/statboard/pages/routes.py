@@ -64,7 +64,7 @@ def _conditional(page, **context):
     strong ETag of its body, so that a browser that has it gets a 304 and no body.
     Pages differ by viewer: no shared cache keeps them (private), and a browser asks
     each time (no-cache). What a page carries per request is signed to the minute (the
-    CSRF token, the live stream's token: forms.MinuteSigner), so the same content
+    CSRF token, the live stream's token: forms.FlooredSigner), so the same content
     within a minute is the same body; live values (a host tile's readings, a counter)
     change it, as they should."""
     html = render_template("pages/page.html", page=page, fragment_cache=True, **context)
