@@ -26,6 +26,7 @@ from tests.conftest import AuthActions, gen_user, make_settings
 from tests.fixtures.images import make_block, picture, s3_storage_url, upload
 from tests.fixtures.servers import fresh_database
 from tests.series_helpers import daily, gen_account, gen_chart, gen_token, grant
+from tests.test_notify_mail import tasks_done
 
 HTMX = {"HX-Request": "true"}
 
@@ -95,6 +96,8 @@ def fill(app):
             Task(id="t1", kind="series.import", owner_id=admin_id, state="done", result={"n": 3})
         )
         db.session.commit()
+    tasks_done(app)  # the change mails of the renames store their batches after the commit
+    with app.app_context():
         # Pending in the write-behind, not in the tables yet: the backup flushes it.
         counter_store().incr("song/1", 7)
         counter_store().incr("visits", 2)
