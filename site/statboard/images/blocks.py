@@ -26,7 +26,6 @@ def register_kinds() -> None:
             styles=("css/images.css",),
             admin_scripts=("js/images.js",),
             describe=services.describe_image,
-            cached_by=services.media_key,
         )
     )
     register(
@@ -45,6 +44,5 @@ def register_kinds() -> None:
             styles=("css/images.css",),
             admin_scripts=("js/images.js",),
             describe=services.describe_gallery,
-            cached_by=services.media_key,
         )
     )
