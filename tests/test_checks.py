@@ -1,7 +1,6 @@
 """`flask --app statboard check` and the same checks when a process starts: each
 problem one sentence that says what to do, and a non-zero exit; real servers."""
 
-import os
 import subprocess
 import time
 
@@ -9,9 +8,11 @@ import httpx
 import pytest
 
 from tests.fixtures.servers import (
+    START_SECONDS,
     flask_cli,
     free_port,
     fresh_database,
+    local_env,
     run_server,
     start_site,
     stop,
@@ -27,19 +28,6 @@ def check(env: dict, *args: str) -> subprocess.CompletedProcess:
 def upgrade(env: dict, *revision: str) -> None:
     done = flask_cli(env, "db", "upgrade", *revision, timeout=120)
     assert done.returncode == 0, done.stderr
-
-
-def local_env(tmp, **settings) -> dict:
-    """Settings of one machine with the embedded engines, all in tmp."""
-    env = {
-        **os.environ,
-        "STATBOARD_INSTANCE_PATH": str(tmp / "instance"),
-        "STATBOARD_DATABASE_URL": f"sqlite:///{tmp / 'statboard.db'}",
-        "STATBOARD_STORAGE_URL": str(tmp / "uploads"),
-        "STATBOARD_OUTBOX_DIR": str(tmp / "outbox"),
-        "STATBOARD_SECRET_KEY": "check-test-secret",
-    }
-    return {**env, **{f"STATBOARD_{name}": value for name, value in settings.items()}}
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +162,7 @@ def test_a_site_checks_at_its_start_refusing_an_unmigrated_database(tmp_path):
     )
     site = run_site(env, port)
     try:
-        out, _ = site.communicate(timeout=90)
+        out, _ = site.communicate(timeout=START_SECONDS)
     finally:
         stop_group(site)
     assert site.returncode != 0
@@ -182,7 +170,7 @@ def test_a_site_checks_at_its_start_refusing_an_unmigrated_database(tmp_path):
 
     site = run_site(env, port, "--migrate")
     try:
-        wait_for_port(port, site, timeout=90)
+        wait_for_port(port, site, timeout=START_SECONDS)
         assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10).status_code == 200
     finally:
         stop_group(site)

@@ -1,7 +1,6 @@
 """/healthz and /readyz on the site and the counter server, and static files across
 origins (STATIC_CORS_ORIGINS)."""
 
-import os
 import socket
 import time
 
@@ -9,9 +8,11 @@ import httpx
 import pytest
 
 from tests.fixtures.servers import (
+    START_SECONDS,
     drop_database,
     free_port,
     fresh_database,
+    local_env,
     run_server,
     start_site,
     stop,
@@ -89,16 +90,10 @@ def test_the_development_servers_request_log_leaves_out_the_probes(tmp_path):
     """`flask run` logs each request but the probes (run.py's server keeps no access
     log at all)."""
     port = free_port()
-    env = {
-        **os.environ,
-        "STATBOARD_INSTANCE_PATH": str(tmp_path / "instance"),
-        "STATBOARD_DATABASE_URL": f"sqlite:///{tmp_path / 'statboard.db'}",
-        "STATBOARD_STORAGE_URL": str(tmp_path / "uploads"),
-        "STATBOARD_SECRET_KEY": "probe-log-secret",
-    }
-    server = run_server(env, "-m", "flask", "--app", "statboard", "run", "--port", str(port))
+    flask_run = ("-m", "flask", "--app", "statboard", "run", "--port", str(port))
+    server = run_server(local_env(tmp_path), *flask_run)
     try:
-        wait_for_port(port, server, timeout=90)
+        wait_for_port(port, server, timeout=START_SECONDS)
         for path in ("/healthz", "/readyz", "/healthz?full=1", "/openapi.json"):
             httpx.get(f"http://127.0.0.1:{port}{path}", timeout=10)
     finally:
