@@ -97,12 +97,15 @@
     const cancel = event.key === "Escape" && form.querySelector("[data-cancel]");
     if (!save && !cancel) return;
     event.preventDefault();
+    if (save) {
+      form.requestSubmit(); // wired by htmx at its submit, if not yet (above)
+      return;
+    }
     // An editor just swapped in is wired by htmx when the swap settles, and the browser
-    // may focus its autofocus field before that: a key pressed in between would post
-    // the form, or follow Cancel's link, without htmx. Wiring it twice does nothing.
+    // may focus its autofocus field before that: Esc in between would follow Cancel's
+    // link without htmx. Wiring it twice does nothing.
     if (window.htmx) htmx.process(form);
-    if (save) form.requestSubmit();
-    else cancel.click();
+    cancel.click();
   });
 
   // A control marked data-keep-focus (the ↑/↓ of blocks and of the navigation editor)
