@@ -37,17 +37,31 @@ def test_a_page_made_from_its_title_renamed_then_reached_by_its_old_link(admin):
     # Rename the address in place: the page moves, the menu follows.
     pg.click(".page-settings")
     pg.locator("#page-head input[name=slug]").fill("Lab Notes")
-    pg.click("#page-head button[type=submit]")
-    # The answer sends the browser on; the open page's live stream may follow the
-    # rename there too, so the page loads twice: look once it has come to rest.
-    pg.wait_for_url(url + "/lab-notes", wait_until="commit")
-    pg.goto(url + "/lab-notes")
+    with pg.expect_request(lambda r: r.resource_type == "document") as loaded:
+        pg.click("#page-head button[type=submit]")
+    # The answer sends the browser on, once: the rename's live event, which may come
+    # before the answer, leaves the address to it.
+    assert loaded.value.url == url + "/lab-notes"
+    pg.wait_for_url(url + "/lab-notes")
     assert current_in_nav(pg) == ["Lab Page"]
 
     # The old link still works, query and all.
     pg.goto(url + "/lab-page?from=old-link")
     assert pg.url == url + "/lab-notes?from=old-link"
     assert pg.inner_text("#page-head h1") == "Lab Page"
+
+
+def test_a_field_clicked_as_the_editor_opens_keeps_the_focus(admin):
+    pg, url = admin
+    make_lab_page(pg, url)
+    # The user's click lands between the editor's swap and htmx's settling of it, when
+    # the editor gives its first field the focus.
+    pg.evaluate("""() => document.addEventListener("htmx:afterSwap", () => {
+        document.querySelector("#page-head.editing input[name=slug]")?.focus();
+    })""")
+    pg.click(".page-settings")
+    pg.locator("#page-head.editing[data-editor-ready]").wait_for()
+    assert pg.evaluate("document.activeElement.name") == "slug"
 
 
 def test_the_menu_keeps_the_current_page_marked_after_editing_its_head(admin):

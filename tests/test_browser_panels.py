@@ -242,6 +242,29 @@ def test_hosts_are_added_and_removed_from_the_panel_by_keyboard(admin):
     )
 
 
+def test_a_panel_closed_while_the_host_list_refreshes_stays_closed(admin):
+    remote = block_of(admin, "remote_hosts")
+    open_panel(admin, remote)
+    # The user closes the panel as a refresh of the list beside it is being swapped in.
+    admin.evaluate(
+        """id => {
+            const rows = document.querySelector(`#${id} .remote-rows`);
+            const panel = document.querySelector(`#${id} .block-panel`);
+            document.addEventListener("htmx:beforeSwap", (event) => {
+                if (event.detail.target === rows) panel.hidePopover();
+            }, { once: true });
+            window.refreshed = new Promise((done) =>
+                document.addEventListener("htmx:afterSettle", done, { once: true }));
+            const url = rows.getAttribute("hx-get");
+            htmx.ajax("GET", url, { source: rows, target: rows, swap: "outerHTML" });
+        }""",
+        remote,
+    )
+    admin.evaluate("window.refreshed")
+    admin.wait_for_timeout(100)  # a reopening would follow the settle at once
+    assert admin.locator(f"#{remote} .block-panel:popover-open").count() == 0
+
+
 def test_without_javascript_the_panels_open_and_their_forms_work(browser, demo_site):
     context = browser.new_context(viewport=WIDE, java_script_enabled=False)
     try:

@@ -51,7 +51,8 @@
       firstField = firstField || area;
     }
     firstField = firstField || form.querySelector("input:not([type=hidden]), textarea, select");
-    if (firstField) firstField.focus();
+    // The form shows a moment before this runs: a field clicked meanwhile keeps the focus.
+    if (firstField && !form.contains(document.activeElement)) firstField.focus();
     if (form.matches(".block.editing")) {
       form.addEventListener("input", () => scheduleAutosave(form));
       form.addEventListener("change", () => scheduleAutosave(form));

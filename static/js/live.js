@@ -369,10 +369,17 @@
     return slug === "home" ? "/" : `/${encodeURIComponent(slug)}`;
   }
 
+  // This tab's own save of the head is answered with the new head, or sent on to the
+  // page's new address: its event, which may come first, must not move it meanwhile.
+  function savingHead() {
+    return Boolean(document.querySelector("#page-head.htmx-request"));
+  }
+
   async function refreshHead(slug) {
+    if (savingHead()) return;
     const url = slug ? pageUrl(slug) : location.href;
     const doc = await fetchPage(url);
-    if (!doc) return;
+    if (!doc || savingHead()) return;
     if (slug && new URL(url, location.href).pathname !== location.pathname) {
       history.replaceState(history.state, "", url + location.hash);
     }

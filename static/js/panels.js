@@ -5,17 +5,28 @@
 (function () {
   "use strict";
 
-  const open = new Map(); // panel id -> whether the focus was in it
+  // id -> {panel, focused}: an open panel a swap is replacing, and whether it had the focus
+  const replacing = new Map();
 
-  document.addEventListener("htmx:beforeSwap", () => {
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const target = event.detail.target;
+    if (!event.detail.shouldSwap || !target) return;
     for (const panel of document.querySelectorAll(".block-panel:popover-open")) {
-      open.set(panel.id, open.get(panel.id) || panel.contains(document.activeElement));
+      // A swap elsewhere (the host list refreshing itself) leaves the panel as it is:
+      // one closed by the user meanwhile stays closed.
+      if (!target.contains(panel)) continue;
+      const focused = panel.contains(document.activeElement) || Boolean(replacing.get(panel.id)?.focused);
+      replacing.set(panel.id, { panel, focused });
     }
   });
 
   document.addEventListener("htmx:afterSettle", () => {
-    for (const [id, focused] of open) {
-      open.delete(id);
+    for (const [id, { panel: old, focused }] of replacing) {
+      if (old.isConnected) {
+        if (!old.matches(":popover-open")) replacing.delete(id); // closed, not replaced
+        continue; // its swap is still to come
+      }
+      replacing.delete(id);
       const panel = document.getElementById(id);
       if (!panel || panel.matches(":popover-open")) continue;
       // Opened from its Manage…, as by hand: Esc then gives the focus back to it.
