@@ -23,11 +23,13 @@ FORMS = ".series-add, .series-accounts, .series-actions, .gallery-add, .remote-a
 
 @pytest.fixture(scope="module")
 def demo_site(tmp_path_factory):
-    """The demo home page of a fresh site, an admin 'boss'; hosts checked every second;
-    the platforms at a closed port of this machine, so that collecting fails at once."""
+    """The demo home page of a fresh site, an admin 'boss'; this host sampled and other
+    hosts checked every second; the platforms at a closed port of this machine, so that
+    collecting fails at once."""
     closed = "http://127.0.0.1:9"
     env = {
         "STATBOARD_HOST_CHECK_SECONDS": "1",
+        "STATBOARD_HOST_SAMPLE_SECONDS": "1",
         "STATBOARD_LOG_LEVEL": "WARNING",
         "STATBOARD_SERIES_GITHUB_URL": closed,
         "STATBOARD_SERIES_MASTODON_URL": closed,
@@ -202,6 +204,8 @@ def test_a_click_on_a_gallery_picture_opens_its_editor_where_it_stands(admin):
 
 def test_a_click_on_a_host_metric_keeps_the_tile(admin):
     host = block_of(admin, "host")
+    # Until its second sample the tile says that history fills in: measure it after.
+    admin.locator(f"#{host} .host-note").wait_for(state="detached")
     before = admin.locator(f"#{host}").bounding_box()
     admin.click(f"#{host} .host-metric >> nth=0")
     admin.wait_for_timeout(800)
@@ -248,20 +252,22 @@ def test_a_panel_closed_while_the_host_list_refreshes_stays_closed(admin):
     # The user closes the panel as a refresh of the list beside it is being swapped in.
     admin.evaluate(
         """id => {
-            const rows = document.querySelector(`#${id} .remote-rows`);
-            const panel = document.querySelector(`#${id} .block-panel`);
-            document.addEventListener("htmx:beforeSwap", (event) => {
-                if (event.detail.target === rows) panel.hidePopover();
-            }, { once: true });
-            window.refreshed = new Promise((done) =>
-                document.addEventListener("htmx:afterSettle", done, { once: true }));
+            const block = document.getElementById(id);
+            document.addEventListener("htmx:beforeSwap", function close(event) {
+                const target = event.detail.target;
+                if (!target.matches(".remote-rows") || !block.contains(target)) return;
+                document.removeEventListener("htmx:beforeSwap", close);
+                block.querySelector(".block-panel:popover-open").hidePopover();
+                window.closedDuringSwap = true;
+            });
+            const rows = block.querySelector(".remote-rows");
             const url = rows.getAttribute("hx-get");
             htmx.ajax("GET", url, { source: rows, target: rows, swap: "outerHTML" });
         }""",
         remote,
     )
-    admin.evaluate("window.refreshed")
-    admin.wait_for_timeout(100)  # a reopening would follow the settle at once
+    admin.wait_for_function("() => window.closedDuringSwap")
+    admin.wait_for_timeout(500)  # a reopening follows the swap's settling at once
     assert admin.locator(f"#{remote} .block-panel:popover-open").count() == 0
 
 
