@@ -70,6 +70,9 @@ class Config:
     BLOCK_UNDO_SECONDS = 30
     BLOCK_PURGE_SECONDS = 60
     BLOCK_HISTORY = 50
+    # Rendered blocks kept in each process's memory, so that a page view joins them:
+    # those of kinds that show no live values, per version and viewer class (0: none).
+    FRAGMENT_CACHE_SIZE = 512
     # The site's own notification channels: Apprise URLs (ntfy://, slack://, json:// …),
     # a list or one string separated by spaces; they get every change and host alert.
     NOTIFY_CHANNELS = []

@@ -1,5 +1,9 @@
 """Flask extensions as module-level singletons, bound in create_app."""
 
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from flask import g, has_app_context, has_request_context, request
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -8,7 +12,7 @@ from sqlalchemy import Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
-from statboard import ROOT
+from statboard import ROOT, forms
 
 # Named constraints, so that Alembic can alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -35,6 +39,7 @@ def init_extensions(app):
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login.init_app(app)
     csrf.init_app(app)
+    forms.init_app(app)  # the template's csrf_token(), signed to the minute
 
 
 SQLITE_BUSY_SECONDS = 15  # how long a SQLite writer waits for the one before it
@@ -93,3 +98,21 @@ def _sqlite_wal(dbapi_connection, _record) -> None:
             pass
         finally:
             cursor.close()
+
+
+def once_per_transaction(key: Hashable, load: Callable[[], Any]) -> Any:
+    """What `load()` returns, loaded once while the session's transaction lasts: reads
+    that many parts of one view share (the alert rules of a page's blocks) ask the
+    database once. A commit or rollback ends the transaction, so a view that changes
+    something reads it again afterwards; outside an app context it simply loads."""
+    if not has_app_context():
+        return load()
+    memo = g.get("_once_per_transaction")
+    current = db.session().get_transaction()  # None before the first statement
+    asker = request._get_current_object() if has_request_context() else None
+    if memo is None or current is None or memo[0] is not current or memo[1] is not asker:
+        memo = g._once_per_transaction = [current, asker, {}]
+    if key not in memo[2]:
+        memo[2][key] = load()
+        memo[0] = db.session().get_transaction()  # begun by load() if there was none
+    return memo[2][key]

@@ -33,9 +33,10 @@ def _local(at: datetime | str) -> datetime:
 
 
 def lines(block) -> list[str]:
-    """'CPU above 90% for 5 min since 12:03' for each alert firing on the block."""
+    """'CPU above 90% for 5 min since 12:03' for each alert firing on the block (the
+    rules of all the blocks of its page are read at once)."""
     shown = []
-    for rule in rules.rules_of(block.id):
+    for rule in blocks.for_page(block, rules.rules_by_block, default=[]):
         for state in (rule.active or {}).values():
             since = _local(state["since"]).strftime("%H:%M")
             who = state.get("name", "")

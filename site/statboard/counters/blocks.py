@@ -27,11 +27,24 @@ class CounterBlockForm(Form):
         return {**old, "key": self.key.data.strip(), "title": (self.title.data or "").strip()}
 
 
+def _key(block) -> str | None:
+    key = (block.data or {}).get("key", "")
+    return key if key and KEY_MATCH(key) is not None else None
+
+
+def rates_by_block(shown) -> dict:
+    """The rates of these counter blocks, in one query: {block id: Rates}."""
+    keys = {block.id: _key(block) for block in shown if block.kind == "counter"}
+    keys = {block_id: key for block_id, key in keys.items() if key}
+    rates = history.rates_of(keys.values())
+    return {block_id: rates[key] for block_id, key in keys.items()}
+
+
 def counter_context(block) -> dict:
-    key = block.data.get("key", "")
-    if not key or KEY_MATCH(key) is None:
+    key = _key(block)
+    if key is None:
         return {"counter": None}
-    rates = history.rates(key)
+    rates = blocks.for_page(block, rates_by_block)
     return {
         "counter": {
             "key": key,

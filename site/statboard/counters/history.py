@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from statboard.counters.models import CounterHistory
 from statboard.extensions import db
@@ -23,21 +23,51 @@ class Rates:
 
 
 def rates(key: str, now: datetime | None = None) -> Rates:
+    return rates_of([key], now)[key]
+
+
+def rates_of(keys, now: datetime | None = None) -> dict[str, Rates]:
+    """The rates of these counters, in one query: the per-minute totals of the chart's
+    last CHART_MINUTES minutes, and the per-second buckets of the last WINDOW (from the
+    one that holds `now` back, one bucket per second of the window)."""
+    keys = sorted(set(keys))
     now = now or utcnow()
     minute = now.replace(second=0, microsecond=0)
     since = minute - timedelta(minutes=CHART_MINUTES - 1)
-    rows = db.session.execute(
-        select(CounterHistory.start, func.sum(CounterHistory.total))
-        .where(
-            CounterHistory.key == key,
-            CounterHistory.resolution == "minute",
-            CounterHistory.start >= since,
-        )
-        .group_by(CounterHistory.start)
-    ).all()
-    by_start = {start: int(total) for start, total in rows}
-    minutes = [by_start.get(since + timedelta(minutes=i), 0) for i in range(CHART_MINUTES)]
-    return Rates(last_minute=last_seconds(key, now), last_hour=sum(minutes), minutes=minutes)
+    second = now.replace(microsecond=0)
+    first = second - WINDOW + timedelta(seconds=1)
+    minutes = and_(CounterHistory.resolution == "minute", CounterHistory.start >= since)
+    seconds = and_(
+        CounterHistory.resolution == "second",
+        CounterHistory.start >= first,
+        CounterHistory.start <= second,
+    )
+    rows = (
+        db.session.execute(
+            select(
+                CounterHistory.key,
+                CounterHistory.resolution,
+                CounterHistory.start,
+                func.sum(CounterHistory.total),
+            )
+            .where(CounterHistory.key.in_(keys), or_(minutes, seconds))
+            .group_by(CounterHistory.key, CounterHistory.resolution, CounterHistory.start)
+        ).all()
+        if keys
+        else []
+    )
+    by_minute: dict[str, dict] = {key: {} for key in keys}
+    last: dict[str, int] = dict.fromkeys(keys, 0)
+    for key, resolution, start, total in rows:
+        if resolution == "minute":
+            by_minute[key][start] = int(total)
+        else:
+            last[key] += int(total)
+    found = {}
+    for key in keys:
+        totals = [by_minute[key].get(since + timedelta(minutes=i), 0) for i in range(CHART_MINUTES)]
+        found[key] = Rates(last_minute=last[key], last_hour=sum(totals), minutes=totals)
+    return found
 
 
 def last_seconds(key: str, now: datetime, window: timedelta = WINDOW) -> int:

@@ -7,7 +7,7 @@ from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import Length
 
 from statboard import settings
-from statboard.extensions import db
+from statboard.extensions import db, once_per_transaction
 from statboard.forms import Form
 from statboard.hosts import history, remote
 from statboard.hosts.metrics import snapshots
@@ -59,7 +59,8 @@ def host_context(block, range_name: str | None = None) -> dict:
     """What the tile shows: live readings, disks, and sparklines over the range."""
     range_name = chosen_range(block, range_name, history.RANGES)
     snapshot = snapshots.get()
-    points = history.series(range_name)
+    # The same readings for every host tile of a view: read once.
+    points = once_per_transaction(("hosts.series", range_name), lambda: history.series(range_name))
     sparks = {
         "cpu": sparkline(points["cpu"], "CPU use", ceiling=100),
         "mem": sparkline(points["mem"], "Memory use", ceiling=100),
@@ -82,19 +83,21 @@ def host_context(block, range_name: str | None = None) -> dict:
 def remote_context(block, range_name: str | None = None) -> dict:
     """Other hosts over the chosen range: each host's latency sparkline and its
     availability over that same range, and the overall state on top."""
-    range_name = chosen_range(block, range_name, REMOTE_RANGES)
-    now = utcnow()
-    span = REMOTE_RANGES[range_name]
+    if range_name is None:  # as the page shows it: read with the page's other blocks
+        range_name = chosen_range(block, None, REMOTE_RANGES)
+        checked = blocks.for_page(block, remote_checks_by_block, default=[])
+    else:
+        checked = _remote_checks({block.id: range_name}, [block])[block.id]
     rows = []
-    for host in remote.hosts_of(block.id):
-        checks = remote.history(host.id, now - span)
+    for host, checks in checked:
+        up = sum(check.up for check in checks)
         rows.append(
             {
                 "host": host,
                 "spark": sparkline(
                     [c.latency_ms if c.up else None for c in checks], f"{host.name} latency"
                 ),
-                "availability": remote.availability(host.id, span, now=now),
+                "availability": round(100.0 * up / len(checks), 1) if checks else None,
             }
         )
     return {
@@ -106,6 +109,25 @@ def remote_context(block, range_name: str | None = None) -> dict:
         "summary": remote.summary([row["host"] for row in rows]),
         "refresh": int(current_app.config["HOST_REFRESH_SECONDS"]),
     }
+
+
+def remote_checks_by_block(shown) -> dict[int, list]:
+    """The hosts of these "Other hosts" blocks and their checks over each block's range,
+    in two queries: {block id: [(host, its checks, oldest first)]}."""
+    shown = [block for block in shown if block.kind == "remote_hosts"]
+    ranges = {block.id: chosen_range(block, None, REMOTE_RANGES) for block in shown}
+    return _remote_checks(ranges, shown)
+
+
+def _remote_checks(ranges: dict[int, str], shown) -> dict[int, list]:
+    now = utcnow()
+    since = {block_id: now - REMOTE_RANGES[name] for block_id, name in ranges.items()}
+    hosts = remote.hosts_of_blocks(list(since))
+    checks = remote.checks_since({host.id: since[host.block_id] for host in hosts})
+    found = {block.id: [] for block in shown}
+    for host in hosts:
+        found[host.block_id].append((host, checks.get(host.id, [])))
+    return found
 
 
 def _remote_demo_host(block) -> None:

@@ -98,6 +98,31 @@ def hosts_of(block_id: int) -> list[RemoteHost]:
     return list(db.session.scalars(query.order_by(RemoteHost.name)))
 
 
+def hosts_of_blocks(block_ids: list[int]) -> list[RemoteHost]:
+    """The hosts of these blocks, in one query, by block and name."""
+    if not block_ids:
+        return []
+    query = db.select(RemoteHost).where(RemoteHost.block_id.in_(block_ids))
+    return list(db.session.scalars(query.order_by(RemoteHost.block_id, RemoteHost.name)))
+
+
+def checks_since(since: dict[int, datetime]) -> dict[int, list[RemoteCheck]]:
+    """The checks of these hosts, each since its own time, in one query: {host id:
+    checks, oldest first}."""
+    if not since:
+        return {}
+    query = (
+        db.select(RemoteCheck)
+        .where(RemoteCheck.host_id.in_(list(since)), RemoteCheck.at >= min(since.values()))
+        .order_by(RemoteCheck.at)
+    )
+    found: dict[int, list[RemoteCheck]] = {}
+    for check in db.session.scalars(query):
+        if check.at >= since[check.host_id]:
+            found.setdefault(check.host_id, []).append(check)
+    return found
+
+
 def remove_block_hosts(block) -> None:
     """The block is being deleted: its hosts and their checks go with it (same commit)."""
     ids = db.select(RemoteHost.id).where(RemoteHost.block_id == block.id)

@@ -26,6 +26,7 @@ def register_kinds() -> None:
             styles=("css/images.css",),
             admin_scripts=("js/images.js",),
             describe=services.describe_image,
+            cached_by=services.media_key,
         )
     )
     register(
@@ -44,5 +45,6 @@ def register_kinds() -> None:
             styles=("css/images.css",),
             admin_scripts=("js/images.js",),
             describe=services.describe_gallery,
+            cached_by=services.media_key,
         )
     )

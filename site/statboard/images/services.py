@@ -7,15 +7,18 @@ to the door's change_content, which bumps the version once and announces it.
 """
 
 import secrets
+import time
 
-from flask import abort
+from flask import abort, current_app
 
 from statboard import notify
-from statboard.extensions import db
-from statboard.pages.blocks import Block, change_content, check_version
+from statboard.extensions import db, once_per_transaction
+from statboard.pages.blocks import Block, change_content, check_version, for_page
 from statboard.storage import storage_for
 from statboard.storage.models import StoredFile
 from statboard.storage.uploads import discard, image_view, original_object, store_image
+
+KINDS = ("image", "gallery")
 
 
 def files_by_id(ids) -> dict[int, StoredFile]:
@@ -26,13 +29,31 @@ def files_by_id(ids) -> dict[int, StoredFile]:
     return {row.id: row for row in rows}
 
 
+def media_key(block: Block) -> int:
+    """What an image or gallery fragment shows besides the block's content: storage URLs,
+    which S3 signs for STORAGE_URL_SECONDS (a signature is reused for half of that): a
+    kept fragment is rendered again after a quarter of it, while its URLs still work."""
+    config = current_app.config
+    if not config["STORAGE_PRESIGNED"]:
+        return 0
+    return int(time.time() // max(1, int(config["STORAGE_URL_SECONDS"]) // 4))
+
+
+def files_of_blocks(shown) -> dict[int, dict[int, StoredFile]]:
+    """The stored files of these blocks' images, in one query: {block id: {file id: file}}."""
+    shown = [block for block in shown if block.kind in KINDS]
+    files = files_by_id({i for block in shown for i in block_file_ids(block)})
+    return {block.id: {i: files[i] for i in block_file_ids(block) if i in files} for block in shown}
+
+
 def media_for(block: Block) -> dict:
-    """Template context of an image or gallery block: what its <img> tags need."""
+    """Template context of an image or gallery block: what its <img> tags need (the
+    files of all the image blocks of its page are read at once)."""
+    stored = for_page(block, files_of_blocks, default={})
     if block.kind == "image":
-        stored = files_by_id([block.data.get("file_id")]).get(block.data.get("file_id"))
-        return {"image": image_view(stored) if stored else None}
+        found = stored.get(block.data.get("file_id"))
+        return {"image": image_view(found) if found else None}
     items = block.data.get("items", [])
-    stored = files_by_id(item.get("file_id") for item in items)
     return {
         "items": [
             {**item, "image": image_view(stored[item["file_id"]])}
@@ -169,15 +190,23 @@ def reorder_items(block: Block, version: int, order: list[str], actor) -> None:
 
 
 def on_private_page(stored: StoredFile) -> bool:
-    """Whether the file is shown by an image or gallery block of a private page."""
-    query = db.select(Block).where(
-        Block.kind.in_(("image", "gallery")), Block.page.has(is_public=False)
-    )
-    return any(stored.id in block_file_ids(block) for block in db.session.scalars(query))
+    """Whether the file is shown by an image or gallery block of a private page (those
+    files are read once for all the images of a view)."""
+    return stored.id in once_per_transaction("images.private", private_file_ids)
+
+
+def private_file_ids() -> set:
+    query = db.select(Block.data).where(Block.kind.in_(KINDS), Block.page.has(is_public=False))
+    return {i for data in db.session.scalars(query) for i in _file_ids(data) if i is not None}
 
 
 def block_file_ids(block: Block) -> list:
-    return [block.data.get("file_id")] + [i.get("file_id") for i in block.data.get("items", [])]
+    return _file_ids(block.data)
+
+
+def _file_ids(data: dict) -> list:
+    data = data or {}
+    return [data.get("file_id")] + [i.get("file_id") for i in data.get("items", [])]
 
 
 def discard_block_files(block: Block) -> None:

@@ -18,6 +18,8 @@ the viewer's own rights. See server.py for the stream, brokers/ for the engines.
 """
 
 import logging
+import threading
+import time
 from urllib.parse import urlencode, urlsplit
 
 from flask import current_app, request
@@ -35,6 +37,19 @@ class Live:
         self.config = app.config
         self.broker = brokers.from_url(app.config["BROKER_URL"])
         self.server = None
+        self._minute: tuple[int, str] | None = None  # (minute, the id pages embed in it)
+        self._lock = threading.Lock()
+
+    def minute_id(self, exact: str) -> str:
+        """The id pages rendered in this minute embed: the last event's id when the
+        first of them was rendered (by this process), unless the broker started anew."""
+        minute = int(time.time() // 60)
+        with self._lock:
+            held = self._minute
+            if held and held[0] == minute and _epoch(held[1]) == _epoch(exact):
+                return held[1]
+            self._minute = (minute, exact)
+            return exact
 
     def publish(self, channel: str, type: str, data: dict) -> None:
         try:
@@ -80,8 +95,9 @@ def stream_for(channels) -> dict:
     url = stream_url()
     if url is None:
         return {}
-    token = tokens.sign(current_app.config["SECRET_KEY"], list(channels))
-    return {"src": f"{url}?{urlencode({'token': token})}", "last": last_id()}
+    config = current_app.config
+    token = tokens.sign(config["SECRET_KEY"], list(channels), config["LIVE_TOKEN_SECONDS"])
+    return {"src": f"{url}?{urlencode({'token': token})}", "last": page_last_id()}
 
 
 def last_id() -> str:
@@ -94,9 +110,24 @@ def last_id() -> str:
         return ""
 
 
+def page_last_id() -> str:
+    """The event id a page (or a fragment of it) is rendered as of (templates:
+    `live_last()`): the last event's id as of this process's first page of the current
+    minute, so that a page shown again within the minute is the same page (its ETag
+    holds) however many events other pages had. Never newer than what the page shows:
+    its stream replays the events since, which the page takes as they come (a block
+    already at that version stays, a counter ends at its latest value)."""
+    exact = last_id()
+    return _live().minute_id(exact) if exact else exact
+
+
+def _epoch(event_id: str) -> str:
+    return event_id.rsplit("-", 1)[0]
+
+
 def init_app(app):
     from statboard.live.routes import bp
 
     app.extensions["live"] = Live(app)
-    app.add_template_global(last_id, "live_last")
+    app.add_template_global(page_last_id, "live_last")
     app.register_blueprint(bp)

@@ -9,6 +9,8 @@ stops receiving when the token expires and its renewal is refused.
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from statboard.forms import FlooredSigner, period_for
+
 SALT = "statboard.live.channels"
 
 
@@ -20,8 +22,15 @@ def _serializer(secret_key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt=SALT)
 
 
-def sign(secret_key: str, channels: list[str]) -> str:
-    return _serializer(secret_key).dumps(sorted(set(channels)))
+def sign(secret_key: str, channels: list[str], lifetime: float | None = None) -> str:
+    """Signed to the minute, or to a tenth of the token's `lifetime` if that is shorter
+    (forms.FlooredSigner): a page rendered again within it carries the same token; its
+    age counts from the start of that period. Without a lifetime, to the second."""
+    period = period_for(lifetime) if lifetime is not None else 1
+    signer = URLSafeTimedSerializer(
+        secret_key, salt=SALT, signer=FlooredSigner, signer_kwargs={"period": period}
+    )
+    return signer.dumps(sorted(set(channels)))
 
 
 def channels_of(secret_key: str, token: str, max_age: float) -> tuple[list[str], float]:

@@ -24,12 +24,14 @@ from collections.abc import Iterable
 from functools import wraps
 
 from flask import abort, make_response, redirect, render_template, request, url_for
+from sqlalchemy import inspect
 from sqlalchemy.orm.exc import StaleDataError
 
 from statboard.auth.access import require_admin, require_login
-from statboard.extensions import db
+from statboard.extensions import db, once_per_transaction
 from statboard.htmx import is_htmx, vary_on_htmx
 from statboard.pages import services
+from statboard.pages.fragments import content_only
 from statboard.pages.models import Block, Page
 from statboard.pages.registry import BlockKind, badge, on_any_delete, register
 from statboard.pages.registry import find as find_kind
@@ -45,6 +47,8 @@ __all__ = [
     "change_content",
     "check_version",
     "commit",
+    "content_only",
+    "for_page",
     "form_version",
     "live_channels",
     "load",
@@ -189,3 +193,23 @@ def standing(block_ids: Iterable[int]) -> set[int]:
 def of_kind(kind: str) -> list[Block]:
     """Every block of a kind, on any page (for changes that reach all of them)."""
     return list(db.session.scalars(db.select(Block).where(Block.kind == kind)))
+
+
+def for_page(block: Block, load, default=None):
+    """What `load(blocks) -> {block id: value}` finds for this block, loaded for all the
+    blocks of its page at once: a page view asks the database once per kind of data
+    (the alert rules of its blocks, their images' files), not once per block. Loaded
+    once per transaction (see extensions.once_per_transaction). A block whose page has
+    not loaded its blocks (a block's own route) or is not among them (one being
+    undone) is loaded alone."""
+    found = once_per_transaction(("for_page", load, block.page_id), lambda: _loaded(block, load))
+    if block.id not in found[0]:
+        found[0].add(block.id)
+        found[1].update(load([block]))
+    return found[1].get(block.id, default)
+
+
+def _loaded(block: Block, load) -> tuple[set, dict]:
+    page = block.page
+    shown = [] if "blocks" in inspect(page).unloaded else list(page.blocks)
+    return {b.id for b in shown}, dict(load(shown))

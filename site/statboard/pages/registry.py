@@ -18,6 +18,7 @@ A feature registers its kinds, through the door (statboard.pages.blocks), from i
         channels=lambda block: ["counter:song/1"],  # optional: live channels it reads
         describe=None,                              # optional: data -> what a mail shows
         panel_template=None,                        # optional: its management panel, below
+        cached_by=None,                             # optional: its fragment is kept, below
     ))
 
 The form class takes the block's data as `data=` for editing, and its
@@ -49,12 +50,19 @@ The kind's display partial includes "pages/_panel.html" inside the element its o
 routes re-render, so that their answers (an account added, a host removed) bring the
 panel with them; the panel gets `block` and `ctx` like the display partial.
 
+`cached_by(block)` says that the kind's display partial shows the block's content
+and nothing else but what it returns (an event: whether it is over), so that the
+rendered partial is kept per version and viewer class and a page view joins it
+(pages/fragments.py; `blocks.content_only` for a kind that depends on nothing more).
+A kind that shows live values (a counter, a host tile, a chart's samples) leaves it
+None: its partial is rendered at each view.
+
 `after_demo(block)` is called by the demo seed once the demo block has its id, in the
 same transaction: demo rows that belong to the block (the demo host of an "Other
 hosts" block) are made there, since `demo()` cannot know the id yet.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +94,9 @@ class BlockKind:
     describe: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None
     # Admins' management forms, opened from the block's tools (see pages/_panel.html).
     panel_template: str | None = None
+    # What the display partial shows besides the block's content: set, the rendered
+    # partial is kept per version and viewer class (pages/fragments.py); None: live.
+    cached_by: Callable[[Any], Hashable] | None = None
 
 
 # Keeps an open panel open when htmx replaces it with the answer to one of its forms.

@@ -1,7 +1,17 @@
 """Page views: show a page (or its kiosk view), change its settings, create and delete
 pages, edit the navigation."""
 
-from flask import abort, flash, get_flashed_messages, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    get_flashed_messages,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from statboard.auth.access import admin_required, require_login
@@ -15,9 +25,11 @@ from statboard.pages.models import HOME
 DELETED = "page-deleted"
 
 
-def visible_page(slug):
-    """The page, for whoever may see it: a private one needs a login (as its blocks do)."""
-    page = services.get_page_or_404(slug)
+def visible_page(slug, page=None):
+    """The page, for whoever may see it: a private one needs a login (as its blocks do).
+    `page`: the page holding the address, when the caller has read it already."""
+    if page is None or page.deleted_at is not None:
+        page = services.get_page_or_404(slug)
     if not page.is_public:
         require_login()
     return page
@@ -29,7 +41,8 @@ KIOSK_CYCLE = (3, 86_400)  # the seconds a cycling kiosk may stay on each page
 @bp.get("/", defaults={"slug": "home"})
 @bp.get("/<slug>")
 def show(slug):
-    moved = addresses.alias_target(slug) if addresses.holder(slug) is None else None
+    held = addresses.holder(slug)
+    moved = addresses.alias_target(slug) if held is None else None
     if moved is not None:  # an earlier address: on to the current one, query and all
         if not moved.is_public:
             require_login()
@@ -39,11 +52,32 @@ def show(slug):
         # Not kept by browsers: a page made later at this address must be reached.
         moved_on.headers["Cache-Control"] = "no-cache"
         return moved_on
-    page = visible_page(slug)
+    page = visible_page(slug, held)
     if request.args.get("kiosk", "0") in ("", "0"):
-        return render_template("pages/page.html", page=page, deleted=_deleted_notice())
+        return _conditional(page, deleted=_deleted_notice())
     # The page alone for a wall screen: no navigation, no login links, no tools.
-    return render_template("pages/page.html", page=page, kiosk=_kiosk(page), can_edit=False)
+    return _conditional(page, kiosk=_kiosk(page), can_edit=False)
+
+
+def _conditional(page, **context):
+    """The page, its blocks joined from kept fragments (pages/fragments.py), with a
+    strong ETag of its body, so that a browser that has it gets a 304 and no body.
+    Pages differ by viewer: no shared cache keeps them (private), and a browser asks
+    each time (no-cache). What a page carries per request is signed to the minute (the
+    CSRF token, the live stream's token: forms.FlooredSigner), so the same content
+    within a minute is the same body; live values (a host tile's readings, a counter)
+    change it, as they should."""
+    html = render_template("pages/page.html", page=page, fragment_cache=True, **context)
+    response = make_response(html)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.add_etag()
+    tag, _ = response.get_etag()
+    # Compression (assets.py) sends this body as "<tag>:br" or "<tag>:gzip", which is
+    # what the browser sends back: the same body in the encoding it asked for.
+    encoded = [f"{tag}:{name}" for name in current_app.config.get("COMPRESS_ALGORITHM", ())]
+    sent = next((t for t in (tag, *encoded) if request.if_none_match.contains_weak(t)), tag)
+    response.set_etag(sent)
+    return response.make_conditional(request)
 
 
 def _kiosk(page) -> dict:
@@ -68,6 +102,8 @@ def _kiosk(page) -> dict:
 def _deleted_notice():
     """The page just deleted, for its "Deleted · Undo" (None if it is back or gone)."""
     ids = [int(m) for m in get_flashed_messages(category_filter=[DELETED]) if m.isdigit()]
+    if not ids:
+        return None
     pages = [p for p in deletion.recently_deleted() if p.id in ids]
     return pages[0] if pages else None
 

@@ -7,7 +7,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from statboard import live
-from statboard.pages import history, registry, services
+from statboard.pages import fragments, history, registry, services
 
 
 def can_edit() -> bool:
@@ -96,6 +96,7 @@ def init_templating(app):
             "nav_pages": lambda: services.nav_pages(current_user.is_authenticated),
             "block_kind": block_kind,
             "block_context": block_context,
+            "cached_block_body": fragments.cached_body,
             "block_badges": registry.badges,
             "block_kinds": registry.all_kinds,
             "block_assets": registry.assets,

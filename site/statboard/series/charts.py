@@ -17,6 +17,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from statboard.extensions import db
+from statboard.pages import blocks
 from statboard.series.downsample import lttb
 from statboard.series.models import Account, Sample
 from statboard.series.samples import now_utc, readable_ids
@@ -169,18 +170,38 @@ def series_view(account: Account, range_key: str) -> SeriesView:
     return view
 
 
+def _wanted(block) -> list[int]:
+    return [int(i) for i in (block.data or {}).get("accounts", []) if str(i).isdigit()]
+
+
 def visible_ids(block, viewer) -> list[int]:
-    """The ids of the block's accounts `viewer` may see, in the block's order."""
-    wanted = [int(i) for i in (block.data or {}).get("accounts", []) if str(i).isdigit()]
+    """The ids of the block's accounts `viewer` may see, in the block's order (for the
+    viewer of this request, read with those of the page's other charts, once)."""
+    if viewer is current_user:
+        return blocks.for_page(block, _visible_by_block, default=[])
+    wanted = _wanted(block)
     visible = readable_ids(viewer, wanted)
     return [i for i in wanted if i in visible]
 
 
+def _visible_by_block(shown) -> dict[int, list[int]]:
+    wanted = {block.id: _wanted(block) for block in shown if block.kind == "chart"}
+    visible = readable_ids(current_user, {i for ids in wanted.values() for i in ids})
+    return {block_id: [i for i in ids if i in visible] for block_id, ids in wanted.items()}
+
+
+def _accounts_by_block(shown) -> dict[int, dict[int, Account]]:
+    wanted = {block.id: _wanted(block) for block in shown if block.kind == "chart"}
+    ids = {i for ids in wanted.values() for i in ids}
+    found = {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(ids)))}
+    return {block_id: {i: found[i] for i in ids if i in found} for block_id, ids in wanted.items()}
+
+
 def chart_accounts(block, viewer) -> list[Account]:
-    """The block's accounts `viewer` may see, in the block's order."""
-    ids = visible_ids(block, viewer)
-    accounts = {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(ids)))}
-    return [accounts[i] for i in ids if i in accounts]
+    """The block's accounts `viewer` may see, in the block's order (the accounts of all
+    the page's charts are read at once)."""
+    accounts = blocks.for_page(block, _accounts_by_block, default={})
+    return [accounts[i] for i in visible_ids(block, viewer) if i in accounts]
 
 
 def chart_context(block, range_key: str | None = None) -> dict:

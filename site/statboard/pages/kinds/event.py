@@ -178,4 +178,5 @@ KIND = BlockKind(
     demo=_demo,
     context=event_context,
     describe=describe,
+    cached_by=lambda block: event_context(block)["is_past"],  # "Upcoming" turns "Past"
 )

@@ -9,6 +9,7 @@ from wtforms.validators import Length
 
 from statboard import notify
 from statboard.forms import Form
+from statboard.pages.fragments import content_only
 from statboard.pages.registry import BlockKind
 
 MAX_HTML = 100_000
@@ -69,4 +70,5 @@ KIND = BlockKind(
     demo=lambda: {"html": sanitize(DEMO)},
     span=2,
     describe=describe,
+    cached_by=content_only,
 )
