@@ -375,15 +375,24 @@
     return Boolean(document.querySelector("#page-head.htmx-request"));
   }
 
+  // A page event names the page's address as of the event. A page shown from the
+  // browser's cache replays the events since it was rendered, and a replayed one may
+  // name an address the page has left (which now redirects, or is another page's): the
+  // address moves only to one that answers with this very page.
   async function refreshHead(slug) {
     if (savingHead()) return;
     const url = slug ? pageUrl(slug) : location.href;
     const doc = await fetchPage(url);
-    if (!doc || savingHead()) return;
+    if (!doc || savingHead() || pageOf(doc) !== pageOf(document)) return;
     if (slug && new URL(url, location.href).pathname !== location.pathname) {
       history.replaceState(history.state, "", url + location.hash);
     }
     refreshHeadFrom(doc);
+  }
+
+  function pageOf(doc) {
+    const head = doc.getElementById("page-head");
+    return head ? head.dataset.page : undefined;
   }
 
   function refreshHeadFrom(doc) {
