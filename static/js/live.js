@@ -231,7 +231,7 @@
   function blockChanged(id, version) {
     const el = document.getElementById(`block-${id}`);
     if (!el || !el.closest("#blocks")) return;
-    if (el.classList.contains("htmx-request") || el.querySelector(".htmx-request")) {
+    if (busy(el)) {
       // Its own save may be on its way (and be this very version): look once it is back.
       setTimeout(() => blockChanged(id, version), BUSY_RETRY_MS);
       return;
@@ -247,6 +247,14 @@
       return;
     }
     htmx.ajax("GET", blockUrl(id), { source: el, target: el, swap: "outerHTML" });
+  }
+
+  // An htmx request of its own, or of something in it, is on its way; or htmx is still
+  // swapping it in: for that moment it wears the classes of what it replaced (htmx copies
+  // them so that transitions run), and an editor just opened does not look like one.
+  function busy(el) {
+    return el.matches(".htmx-request, .htmx-swapping, .htmx-added, .htmx-settling") ||
+      Boolean(el.querySelector(".htmx-request"));
   }
 
   // The version the page shows of a block: a kind's own fragment (a gallery after an
@@ -333,11 +341,11 @@
         // only if its layout differs (a resize keeps the version).
         const shown = current ? shownVersion(current) : 0;
         const fetched = Number(next.dataset.version || 0);
-        const keep = current && current.parentNode === grid && (isEditing(current) ||
+        const keep = current && current.parentNode === grid && (isEditing(current) || busy(current) ||
           (!all && (shown > fetched || (shown === fetched && sameLayout(current, next)))));
         let node = current;
         if (keep) {
-          refreshTools(current, next);
+          if (!busy(current)) refreshTools(current, next);
         } else {
           if (current && current === before) before = before.nextElementSibling;
           if (current) current.remove();
@@ -400,7 +408,9 @@
     for (const id of ["page-head", "site-nav"]) {
       const current = document.getElementById(id);
       const fresh = doc.getElementById(id);
-      if (current && fresh && !current.matches(".editing, .nav-editor") &&
+      // Not while edited, nor while a request of its own (opening the menu editor) is
+      // on its way: its answer would go to the part this swap takes out of the page.
+      if (current && fresh && !current.matches(".editing, .nav-editor") && !busy(current) &&
           current.outerHTML !== fresh.outerHTML) {
         htmx.swap(current, fresh.outerHTML, { swapStyle: "outerHTML" });
       }
