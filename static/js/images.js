@@ -86,7 +86,9 @@
 
   // While htmx sends an upload: say what is happening and dim the block.
   function uploading(event) {
-    const form = event.detail.elt;
+    // A swap's event is on its target; the form that asked is in its request.
+    const config = event.detail.requestConfig;
+    const form = (config && config.elt) || event.detail.elt;
     if (!form.matches || !form.matches(".image-upload, .gallery-add")) return null;
     return form.closest(".image-block, .gallery-block");
   }
@@ -99,10 +101,15 @@
     root.classList.add("is-busy");
   });
 
-  document.addEventListener("htmx:afterRequest", (event) => {
+  // Undimmed before the swap as well as after the request: htmx lends the old block's
+  // attributes to the new one until it settles, so a class left on until afterRequest
+  // would dim the new pictures for that moment.
+  function doneUploading(event) {
     const root = uploading(event);
     if (root) root.classList.remove("is-busy");
-  });
+  }
+  document.addEventListener("htmx:beforeSwap", doneUploading);
+  document.addEventListener("htmx:afterRequest", doneUploading);
 
   // --- A click on a gallery picture opens its editor ----------------------------------
   // The item's own Edit (its title and caption), in place of that item only; the rest of
