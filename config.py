@@ -73,6 +73,10 @@ class Config:
     # Rendered blocks kept in each process's memory, so that a page view joins them:
     # those of kinds that show no live values, per version and viewer class (0: none).
     FRAGMENT_CACHE_SIZE = 512
+    # Visitors' whole pages kept in each process's memory (0: none), each renewed after
+    # PAGE_CACHE_SECONDS at most, and at once after a change (pages/visitor_pages.py).
+    PAGE_CACHE_SIZE = 64
+    PAGE_CACHE_SECONDS = 1.0
     # The site's own notification channels: Apprise URLs (ntfy://, slack://, json:// …),
     # a list or one string separated by spaces; they get every change and host alert.
     NOTIFY_CHANNELS = []

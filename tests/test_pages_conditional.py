@@ -4,7 +4,9 @@ carries per request (its CSRF token, its live stream's token, the event id it is
 rendered as of) is signed or taken to the minute, and the tokens' age is still checked."""
 
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -92,14 +94,84 @@ def test_after_an_edit_the_page_is_a_200_with_the_new_content(site):
 
 
 def test_the_tokens_a_page_carries_are_the_same_within_a_minute(site):
-    with httpx.Client(base_url=site.url, timeout=15, headers=HTML) as visitor:
+    with (
+        httpx.Client(base_url=site.url, timeout=15, headers=HTML) as visitor,
+        httpx.Client(base_url=site.url, timeout=15, headers=HTML) as admin,
+    ):
+        log_in(admin, *ADMIN)
         early_in_a_minute()
-        pages = [visitor.get("/notes").text]
+        pages = [admin.get("/notes").text, visitor.get("/notes").text]
         time.sleep(1.1)
-        pages.append(visitor.get("/notes").text)
-    csrf = [CSRF_RE.search(page).group(1) for page in pages]
+        pages += [admin.get("/notes").text, visitor.get("/notes").text]
+    csrf = [CSRF_RE.search(page).group(1) for page in pages[::2]]
     live = [re.search(r'data-live-src="([^"]+)"', page).group(1) for page in pages]
-    assert csrf[0] == csrf[1] and live[0] == live[1]
+    assert csrf[0] == csrf[1] and live[0] == live[2] and live[1] == live[3]
+
+
+def test_a_visitors_page_carries_no_csrf_token_and_sets_no_cookie(site):
+    """Visitors change nothing: their page is the same for all of them."""
+    with httpx.Client(base_url=site.url, timeout=15, headers=HTML) as visitor:
+        page = visitor.get("/notes")
+    assert page.status_code == 200 and "Notes" in page.text
+    assert CSRF_RE.search(page.text) is None
+    assert "set-cookie" not in page.headers
+
+
+def test_a_hundred_visitors_at_once_get_the_same_page_in_each_encoding(site):
+    encodings = ["identity", "gzip", "br"] * 34
+    barrier = threading.Barrier(len(encodings), timeout=30)
+
+    def visit(encoding):
+        with httpx.Client(base_url=site.url, timeout=30, headers=HTML) as visitor:
+            barrier.wait()
+            return visitor.get("/notes", headers={"Accept-Encoding": encoding})
+
+    early_in_a_minute(seconds_left=30)
+    with ThreadPoolExecutor(len(encodings)) as pool:
+        answers = list(pool.map(visit, encodings))
+    assert [a.status_code for a in answers] == [200] * len(answers)
+    for encoding, answer in zip(encodings, answers, strict=True):
+        assert answer.headers.get("Content-Encoding", "identity") == encoding
+    # httpx decodes gzip and br: every visitor read the same page.
+    assert len({a.text for a in answers}) == 1, "visitors got different pages"
+    assert len({a.headers["ETag"].strip('"').split(":")[0] for a in answers}) == 1
+
+
+def test_a_page_made_private_is_refused_to_visitors_at_once(site):
+    form = {"title": "Notes", "slug": "notes", "in_nav": "", "csrf_token": ""}
+    with (
+        httpx.Client(base_url=site.url, timeout=15, headers=HTML) as visitor,
+        httpx.Client(base_url=site.url, timeout=15, headers=HTML) as admin,
+    ):
+        form["csrf_token"] = log_in(admin, *ADMIN)
+        assert visitor.get("/notes").status_code == 200
+        assert visitor.get("/notes").status_code == 200  # seen again: kept
+        saved = admin.post("/pages/notes/settings", data=form)  # is_public left out: off
+        assert saved.status_code == 303, saved.text[:300]
+        try:
+            refused = visitor.get("/notes")
+            assert refused.status_code in (302, 401), refused.text[:300]
+            assert "First words" not in refused.text and "Second words" not in refused.text
+        finally:
+            public = admin.post("/pages/notes/settings", data={**form, "is_public": "y"})
+            assert public.status_code == 303
+        assert visitor.get("/notes").status_code == 200
+
+
+def test_a_change_written_by_another_process_shows_within_a_second_or_so(site):
+    """A write that neither this process commits nor any live event announces (another
+    program's, straight to the database) shows once the kept page is renewed."""
+    with httpx.Client(base_url=site.url, timeout=15, headers=HTML) as visitor:
+        assert visitor.get("/notes").status_code == 200
+        with site.app.app_context():
+            block = db.session.get(Block, site.block_id)
+            block.data = {"html": "<p>Written elsewhere</p>"}
+            block.version += 1
+            db.session.commit()
+        deadline = time.monotonic() + 5
+        while "Written elsewhere" not in (text := visitor.get("/notes").text):
+            assert time.monotonic() < deadline, text[:300]
+            time.sleep(0.2)
 
 
 def test_a_live_token_is_signed_to_the_minute_and_its_age_still_checked():

@@ -11,13 +11,22 @@ bp.after_request(vary_on_htmx)
 
 
 def init_app(app):
-    from statboard.pages import block_routes, deletion, fragments, models, routes, services  # noqa: F401
+    from statboard.pages import (  # noqa: F401
+        block_routes,
+        deletion,
+        fragments,
+        models,
+        routes,
+        services,
+        visitor_pages,
+    )
     from statboard.pages.kinds import register_kinds
     from statboard.pages.templating import init_templating
 
     register_kinds()
     init_templating(app)
     fragments.init_app(app)
+    visitor_pages.init_app(app)
     # The account page offers the pages for the admin's choice of change mail.
     choices.pages_from(lambda: [(page.id, page.title) for page in services.all_pages()])
     app.register_blueprint(bp)

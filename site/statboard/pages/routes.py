@@ -3,7 +3,6 @@ pages, edit the navigation."""
 
 from flask import (
     abort,
-    current_app,
     flash,
     get_flashed_messages,
     make_response,
@@ -20,6 +19,7 @@ from statboard.htmx import is_htmx
 from statboard.pages import addresses, bp, deletion, services
 from statboard.pages.forms import PageForm
 from statboard.pages.models import HOME
+from statboard.pages.visitor_pages import conditional, visitor_pages
 
 # The flash category of "Deleted · Undo": its message is the deleted page's id.
 DELETED = "page-deleted"
@@ -41,6 +41,9 @@ KIOSK_CYCLE = (3, 86_400)  # the seconds a cycling kiosk may stay on each page
 @bp.get("/", defaults={"slug": "home"})
 @bp.get("/<slug>")
 def show(slug):
+    kept_as = visitor_pages().key()
+    if (kept := visitor_pages().answer(kept_as)) is not None:
+        return kept
     held = addresses.holder(slug)
     moved = addresses.alias_target(slug) if held is None else None
     if moved is not None:  # an earlier address: on to the current one, query and all
@@ -54,30 +57,27 @@ def show(slug):
         return moved_on
     page = visible_page(slug, held)
     if request.args.get("kiosk", "0") in ("", "0"):
-        return _conditional(page, deleted=_deleted_notice())
+        return _conditional(page, kept_as, deleted=_deleted_notice())
     # The page alone for a wall screen: no navigation, no login links, no tools.
-    return _conditional(page, kiosk=_kiosk(page), can_edit=False)
+    return _conditional(page, kept_as, kiosk=_kiosk(page), can_edit=False)
 
 
-def _conditional(page, **context):
+def _conditional(page, kept_as, **context):
     """The page, its blocks joined from kept fragments (pages/fragments.py), with a
-    strong ETag of its body, so that a browser that has it gets a 304 and no body.
-    Pages differ by viewer: no shared cache keeps them (private), and a browser asks
-    each time (no-cache). What a page carries per request is signed to the minute (the
-    CSRF token, the live stream's token: forms.FlooredSigner), so the same content
-    within a minute is the same body; live values (a host tile's readings, a counter)
-    change it, as they should."""
+    strong ETag of its body, so that a browser that has it gets a 304 and no body; a
+    visitor's is kept whole (visitor_pages.py). Pages differ by viewer: no shared cache
+    keeps them (private), and a browser asks each time (no-cache). What a page carries
+    per request is signed to the minute (the CSRF token, the live stream's token:
+    forms.FlooredSigner), so the same content within a minute is the same body; live
+    values (a host tile's readings, a counter) change it, as they should."""
     html = render_template("pages/page.html", page=page, fragment_cache=True, **context)
     response = make_response(html)
     response.headers["Cache-Control"] = "private, no-cache"
     response.add_etag()
     tag, _ = response.get_etag()
-    # Compression (assets.py) sends this body as "<tag>:br" or "<tag>:gzip", which is
-    # what the browser sends back: the same body in the encoding it asked for.
-    encoded = [f"{tag}:{name}" for name in current_app.config.get("COMPRESS_ALGORITHM", ())]
-    sent = next((t for t in (tag, *encoded) if request.if_none_match.contains_weak(t)), tag)
-    response.set_etag(sent)
-    return response.make_conditional(request)
+    visitor_pages().keep(kept_as, response, tag)
+    # Compression (assets.py) sends the body as "<tag>:br" or "<tag>:gzip".
+    return conditional(response, tag, None)
 
 
 def _kiosk(page) -> dict:

@@ -1,0 +1,131 @@
+"""Whole pages kept for visitors, so that a page seen again is answered from memory.
+
+A visitor's page is the same for every visitor: it carries no CSRF token and no
+session (base.html gives those to logged-in users only). So the answer to a visitor's
+plain GET of a page is kept, in each process, keyed by what it depends on:
+
+    the address (path and query), the host and scheme it was asked by (the live stream's
+    URL names them), the last live event's id, and this process's count of commits
+
+Every change that shows on a page either commits (in this process: the count moves)
+or publishes a live event (from any process, with a shared broker: the id moves; a
+counter's new value and a host's sample are events too). A kept page is also renewed
+after PAGE_CACHE_SECONDS, for what changes with neither. A page shown from memory is
+a page rendered at most that long ago; its live stream replays the events since its
+render, as it does for a page the browser kept, so an open page still ends current.
+
+Each kept page keeps its body compressed per encoding, once, the first time a
+visitor asks for it.
+"""
+
+import gzip
+import threading
+import time
+from collections import OrderedDict
+
+import brotli
+from flask import Response, current_app, request, session
+from flask_login import current_user
+from sqlalchemy import event
+
+from statboard.extensions import db
+from statboard.live import last_id
+
+ENCODINGS = ("br", "gzip")  # as assets.py serves static files
+KEPT_HEADERS = ("Content-Type", "Cache-Control")
+
+
+class _Kept:
+    """One page as rendered: its body, the headers it was sent with, its ETag, and its
+    body in each encoding asked for so far."""
+
+    def __init__(self, response: Response, tag: str, until: float):
+        self.body = response.get_data()
+        self.headers = [(name, response.headers[name]) for name in KEPT_HEADERS]
+        self.tag, self.until = tag, until
+        self.encoded: dict[str, bytes] = {}
+
+    def body_in(self, encoding: str | None) -> bytes:
+        if encoding is None:
+            return self.body
+        if encoding not in self.encoded:
+            if encoding == "br":
+                self.encoded[encoding] = brotli.compress(self.body, quality=5)
+            else:
+                self.encoded[encoding] = gzip.compress(self.body, compresslevel=6, mtime=0)
+        return self.encoded[encoding]
+
+
+class VisitorPages:
+    """A bounded, thread-safe LRU of visitors' pages."""
+
+    def __init__(self, size: int, seconds: float):
+        self.size, self.seconds = max(0, int(size)), float(seconds)
+        self.commits = 0  # of this process; any change will do, so no lock
+        self._items: OrderedDict[tuple, _Kept] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def key(self) -> tuple | None:
+        """This request's key, or None when its answer is not one to keep: not a
+        visitor's, or not a plain GET of the page."""
+        if not self.size or self.seconds <= 0 or request.method not in ("GET", "HEAD"):
+            return None
+        if request.headers.get("HX-Request") or current_user.is_authenticated:
+            return None
+        if "_flashes" in session:  # a message shown once
+            return None
+        return (request.full_path, request.host, request.scheme, last_id(), self.commits)
+
+    def answer(self, key: tuple | None) -> Response | None:
+        """The kept page for `key`, answered as the client asked; None if none is kept."""
+        if key is None:
+            return None
+        with self._lock:
+            kept = self._items.get(key)
+            if kept is None:
+                return None
+            if kept.until < time.monotonic():
+                del self._items[key]
+                return None
+            self._items.move_to_end(key)
+        encoding = request.accept_encodings.best_match(ENCODINGS)
+        response = Response(kept.body_in(encoding), headers=kept.headers)
+        if encoding:
+            response.headers["Content-Encoding"] = encoding
+        return conditional(response, kept.tag, encoding)
+
+    def keep(self, key: tuple | None, response: Response, tag: str) -> None:
+        """Keep the 200 answer `response` (ETag `tag`) for `key`, unless the render
+        touched the session (it would carry a cookie of this visitor's)."""
+        if key is None or response.status_code != 200 or session.modified:
+            return
+        kept = _Kept(response, tag, time.monotonic() + self.seconds)
+        with self._lock:
+            self._items[key] = kept
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def counted_commit(self, *args) -> None:
+        self.commits += 1
+
+
+def conditional(response: Response, tag: str, encoding: str | None) -> Response:
+    """`response` (its body in `encoding`, None: as rendered) with the strong ETag
+    "<tag>" or "<tag>:<encoding>", as compression tags it; a 304 without a body when the
+    client holds this page in any encoding (the same content)."""
+    variants = (tag, *(f"{tag}:{name}" for name in ENCODINGS))
+    sent = next((t for t in variants if request.if_none_match.contains_weak(t)), None)
+    response.set_etag(sent or (f"{tag}:{encoding}" if encoding else tag))
+    return response.make_conditional(request)
+
+
+def visitor_pages() -> VisitorPages:
+    return current_app.extensions["pages.visitor_pages"]
+
+
+def init_app(app) -> None:
+    kept = VisitorPages(app.config["PAGE_CACHE_SIZE"], app.config["PAGE_CACHE_SECONDS"])
+    app.extensions["pages.visitor_pages"] = kept
+    with app.app_context():  # the site's engine's commits, of the session or not
+        event.listen(db.engine, "commit", kept.counted_commit)
