@@ -10,7 +10,14 @@ from statboard.extensions import db
 from statboard.pages.models import Block
 
 from tests.conftest import make_settings
-from tests.fixtures.images import make_block, picture, s3_storage_url, stored_files, upload
+from tests.fixtures.images import (
+    block_state,
+    make_block,
+    picture,
+    s3_storage_url,
+    stored_files,
+    upload,
+)
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -151,3 +158,27 @@ def test_old_local_images_still_served_after_switching_to_s3(s3_endpoint, tmp_pa
 def test_uploads_route_never_leaves_the_folder(app, client, tmp_path, name):
     (tmp_path / "secret").write_text("do not serve")
     assert client.get(f"/uploads/{name}").status_code == 404
+
+
+@pytest.mark.parametrize("refusal", ["missing bucket", "folder that cannot be made"])
+def test_an_upload_the_storage_refuses_is_a_503_that_says_why_and_changes_nothing(
+    refusal, request, settings, tmp_path
+):
+    if refusal == "missing bucket":
+        endpoint = request.getfixturevalue("s3_endpoint")
+        settings["STORAGE_URL"] = f"s3://no-such-bucket/site?region=us-east-1&endpoint={endpoint}"
+        reason = "the bucket no-such-bucket does not exist"
+    else:
+        (tmp_path / "a-file").write_text("")
+        settings["STORAGE_URL"] = str(tmp_path / "a-file" / "uploads")
+        reason = "cannot be written"
+    app, client, auth = (request.getfixturevalue(name) for name in ("app", "client", "auth"))
+    headers = auth.csrf()
+    auth.login_admin()
+    block_id = make_block(app, "image", {"alt": "Blue", "caption": ""})
+    before = block_state(app, block_id)
+    answer = upload(client, block_id, picture(), headers=headers)
+    assert answer.status_code == 503
+    assert reason in answer.get_data(as_text=True)
+    assert "Retry-After" in answer.headers
+    assert stored_files(app) == [] and block_state(app, block_id) == before

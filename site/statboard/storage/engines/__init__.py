@@ -8,16 +8,30 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
+from werkzeug.exceptions import ServiceUnavailable
+
 # Object names are random, so a stored object never changes: browsers may keep it.
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 PRIVATE_CACHE_CONTROL = "private, max-age=3600"  # files of something private
+
+
+class StorageUnavailable(ServiceUnavailable):
+    """The storage refused a file or could not be reached: a 503 that says so. The
+    request's transaction does not commit, and what it stored is deleted again."""
+
+    def __init__(self, reason: str):
+        super().__init__(
+            f"The image store could not keep the file: {reason}. Nothing was changed; try"
+            " again later, or ask the site's operator to check STATBOARD_STORAGE_URL.",
+            retry_after=30,
+        )
 
 
 class Storage(Protocol):
     url_id: str  # the URL the storage was made from; a StoredFile keeps it
 
     def save(self, name: str, data: bytes, content_type: str) -> None:
-        """Store bytes under an object name."""
+        """Store bytes under an object name; StorageUnavailable when it cannot."""
 
     def read(self, name: str) -> bytes:
         """The object's bytes; KeyError when there is no such object."""

@@ -8,6 +8,8 @@ from urllib.parse import quote
 
 from werkzeug.security import safe_join
 
+from statboard.storage.engines import StorageUnavailable
+
 
 class LocalStorage:
     """Files in a folder on the site's disk, served by the site at /uploads/<name>."""
@@ -30,10 +32,13 @@ class LocalStorage:
 
     def save(self, name: str, data: bytes, content_type: str) -> None:
         path = self.local_path(name)
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        except OSError as error:  # not writable, full, not a folder
+            raise StorageUnavailable(f"{self.root} cannot be written ({error.strerror})") from error
 
     def read(self, name: str) -> bytes:
         path = self.local_path(name)

@@ -6,8 +6,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
-from statboard.storage.engines import CACHE_CONTROL, PRIVATE_CACHE_CONTROL
+from statboard.storage.engines import CACHE_CONTROL, PRIVATE_CACHE_CONTROL, StorageUnavailable
 
 
 class S3Storage:
@@ -57,13 +58,26 @@ class S3Storage:
         self._probe[1].head_bucket(Bucket=self.bucket)
 
     def save(self, name: str, data: bytes, content_type: str) -> None:
-        self.client.put_object(
-            Bucket=self.bucket,
-            Key=self.key(name),
-            Body=data,
-            ContentType=content_type,
-            CacheControl=CACHE_CONTROL,
-        )
+        try:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self.key(name),
+                Body=data,
+                ContentType=content_type,
+                CacheControl=CACHE_CONTROL,
+            )
+        except ClientError as error:
+            raise StorageUnavailable(self._refusal(error)) from error
+        except BotoCoreError as error:  # no connection, a timeout
+            raise StorageUnavailable(f"{self.endpoint or 'S3'} did not answer") from error
+
+    def _refusal(self, error: ClientError) -> str:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code == "NoSuchBucket":
+            return f"the bucket {self.bucket} does not exist"
+        if code in ("AccessDenied", "AllAccessDisabled", "InvalidAccessKeyId"):
+            return f"the bucket {self.bucket} refuses this site's credentials ({code})"
+        return f"S3 refused it ({code or 'no reason given'})"
 
     def read(self, name: str) -> bytes:
         try:
