@@ -5,12 +5,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from statboard import create_app, serve, tasks
 from statboard.extensions import db
+from statboard.models_base import utcnow
 from statboard.notify import delivery, mail_admins
+from statboard.notify.models import HOURLY, ChangeBatch
 from statboard.tasks.runner import wait_for
 
 from tests.conftest import AuthActions, gen_user, make_settings
@@ -18,7 +21,7 @@ from tests.fixtures.servers import Inbox, free_port
 from tests.metrics_helpers import samples, total, value
 from tests.pages_helpers import HX, TEXT, block_ids, gen_page
 from tests.series_helpers import gen_token
-from tests.test_notify_mail import save_text, tasks_done
+from tests.test_notify_mail import choose, save_text, tasks_done
 
 LOCAL = {"REMOTE_ADDR": "127.0.0.1"}
 
@@ -201,6 +204,47 @@ def test_an_edit_sessions_mail_that_cannot_be_sent_is_counted_until_it_is(make_a
     finally:
         mail_server.stop()
     assert due() == 0
+
+
+def test_a_digest_that_cannot_be_sent_is_counted_until_it_is(make_app):
+    port = free_port()  # the mail server is down, then comes up on this port
+    app = make_app(MAIL_URL=f"smtp://127.0.0.1:{port}", NOTIFY_SESSION_SECONDS=0.2)
+    gen_user(app, "admin", "admin-pw", admin=True, email="admin@example.test")
+    choose(app, "admin", mode=HOURLY, digest_until=utcnow() - timedelta(hours=2))
+    token = gen_token(app, "admin", scopes="metrics")
+    gen_page(app, "home", "Home", blocks=[TEXT])
+    client = app.test_client()
+    auth = AuthActions(app, client)
+    auth.login("admin", "admin-pw")
+    save_text(client, block_ids(app)[0], "<p>For the digest</p>", 1, {**HX, **auth.csrf()})
+    tasks_done(app)
+    time.sleep(0.3)  # the edit session is quiet
+    with app.app_context():
+        delivery.send_due()  # closes it; its admin wants it in the hourly digest only
+        # ... of the hour that ended: as if the session had closed 90 minutes ago.
+        db.session.execute(db.update(ChangeBatch).values(sent_at=utcnow() - timedelta(minutes=90)))
+        db.session.commit()
+
+    def overdue() -> float:
+        return value(scrape(client, token).get_data(as_text=True), "statboard_mail_overdue_digests")
+
+    assert overdue() == 1  # the hour ended and no run sent it yet
+    with app.app_context():
+        delivery.send_job()  # refused by the closed port: the period is given back
+    assert overdue() == 1
+    inbox = Inbox()
+    from aiosmtpd.controller import Controller  # as tests/fixtures/servers.py starts it
+
+    mail_server = Controller(inbox, hostname="127.0.0.1", port=port)
+    mail_server.start()
+    try:
+        with app.app_context():
+            delivery.send_job()
+        [(_, msg)] = inbox.wait_for(1)
+        assert "Digest" in str(msg["Subject"])
+    finally:
+        mail_server.stop()
+    assert overdue() == 0
 
 
 def test_each_run_gets_a_prometheus_folder_and_a_killed_runs_folder_is_removed(

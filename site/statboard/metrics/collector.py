@@ -15,6 +15,7 @@ from statboard.extensions import db
 from statboard.hosts.metrics import Meter, disk_usage, uptime_seconds
 from statboard.hosts.models import DOWN, UP, RemoteHost
 from statboard.models_base import utcnow
+from statboard.notify import delivery
 from statboard.notify.models import ChangeBatch
 from statboard.series.models import Account
 from statboard.series.samples import latest_counts
@@ -169,6 +170,12 @@ def mail_due():
         "Change mails due and not sent yet; above 0 for longer than NOTIFY_SEND_SECONDS "
         "means that sending them fails.",
         value=due,
+    )
+    yield GaugeMetricFamily(
+        "statboard_mail_overdue_digests",
+        "Admins' hourly or daily digest mails whose period ended longer ago than two runs "
+        "of notify.send and that were not sent: above 0 means that sending them fails.",
+        value=delivery.overdue_digests(),
     )
 
 

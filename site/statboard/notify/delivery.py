@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -227,6 +228,16 @@ def _send_digests(way: _Way, now: datetime) -> int:
             db.session.commit()
             raise
     return sent
+
+
+def overdue_digests(now: datetime | None = None) -> int:
+    """Admins whose mail digest is overdue: its period ended longer ago than two runs
+    of the job, and it was not sent (a sending that failed gives the period back)."""
+    runs = 2 * float(current_app.config["NOTIFY_SEND_SECONDS"])
+    late = (now or utcnow()) - timedelta(seconds=runs)
+    zone = compose.site_zone()
+    admins = _admins({HOURLY, DAILY}, MAIL.reach)
+    return sum(1 for _, choice in admins if choice.digest_until < period_end(choice, late, zone))
 
 
 def prune(now: datetime | None = None) -> int:
