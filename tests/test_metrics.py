@@ -169,6 +169,21 @@ def test_a_mail_job_that_fails_after_its_retries_is_counted(make_app):
     assert value(text, "statboard_mail_retrying_jobs") == 0
 
 
+def send_job_with_the_mail_server_up(app, port: int) -> list:
+    """Run notify.send once the mail server is up on `port`: the one mail it sends."""
+    from aiosmtpd.controller import Controller  # as tests/fixtures/servers.py starts it
+
+    inbox = Inbox()
+    mail_server = Controller(inbox, hostname="127.0.0.1", port=port)
+    mail_server.start()
+    try:
+        with app.app_context():
+            delivery.send_job()
+        return [msg for _, msg in inbox.wait_for(1)]
+    finally:
+        mail_server.stop()
+
+
 def test_an_edit_sessions_mail_that_cannot_be_sent_is_counted_until_it_is(make_app):
     """The mail of an edit session goes from the periodic job notify.send, not a task."""
     port = free_port()  # the mail server is down, then comes up on this port
@@ -192,17 +207,7 @@ def test_an_edit_sessions_mail_that_cannot_be_sent_is_counted_until_it_is(make_a
     with app.app_context():
         delivery.send_job()  # refused by the closed port: given back to the next run
     assert due() == 1
-    inbox = Inbox()
-    from aiosmtpd.controller import Controller  # as tests/fixtures/servers.py starts it
-
-    mail_server = Controller(inbox, hostname="127.0.0.1", port=port)
-    mail_server.start()
-    try:
-        with app.app_context():
-            delivery.send_job()
-        assert [str(msg["Subject"]) for _, msg in inbox.wait_for(1)] != []
-    finally:
-        mail_server.stop()
+    [_] = send_job_with_the_mail_server_up(app, port)
     assert due() == 0
 
 
@@ -232,18 +237,8 @@ def test_a_digest_that_cannot_be_sent_is_counted_until_it_is(make_app):
     with app.app_context():
         delivery.send_job()  # refused by the closed port: the period is given back
     assert overdue() == 1
-    inbox = Inbox()
-    from aiosmtpd.controller import Controller  # as tests/fixtures/servers.py starts it
-
-    mail_server = Controller(inbox, hostname="127.0.0.1", port=port)
-    mail_server.start()
-    try:
-        with app.app_context():
-            delivery.send_job()
-        [(_, msg)] = inbox.wait_for(1)
-        assert "Digest" in str(msg["Subject"])
-    finally:
-        mail_server.stop()
+    [mail] = send_job_with_the_mail_server_up(app, port)
+    assert "Digest" in str(mail["Subject"])
     assert overdue() == 0
 
 
