@@ -41,9 +41,10 @@ KIOSK_CYCLE = (3, 86_400)  # the seconds a cycling kiosk may stay on each page
 @bp.get("/", defaults={"slug": "home"})
 @bp.get("/<slug>")
 def show(slug):
-    kept_as = visitor_pages().key()
-    if (kept := visitor_pages().answer(kept_as)) is not None:
-        return kept
+    return visitor_pages().serve(lambda kept_as: _show(slug, kept_as))
+
+
+def _show(slug, kept_as):
     held = addresses.holder(slug)
     moved = addresses.alias_target(slug) if held is None else None
     if moved is not None:  # an earlier address: on to the current one, query and all

@@ -14,14 +14,16 @@ after PAGE_CACHE_SECONDS, for what changes with neither. A page shown from memor
 a page rendered at most that long ago; its live stream replays the events since its
 render, as it does for a page the browser kept, so an open page still ends current.
 
-Each kept page keeps its body compressed per encoding, once, the first time a
-visitor asks for it.
+Visitors who ask for a page while it is being rendered wait for that render rather
+than render it too, so a page renewed under load is rendered once. Each kept page keeps
+its body compressed per encoding, once, the first time a visitor asks for it.
 """
 
 import gzip
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 
 import brotli
 from flask import Response, current_app, request, session
@@ -33,6 +35,7 @@ from statboard.live import last_id
 
 ENCODINGS = ("br", "gzip")  # as assets.py serves static files
 KEPT_HEADERS = ("Content-Type", "Cache-Control")
+RENDER_WAIT = 10.0  # seconds a visitor waits for another's render of the same page
 
 
 class _Kept:
@@ -63,6 +66,7 @@ class VisitorPages:
         self.size, self.seconds = max(0, int(size)), float(seconds)
         self.commits = 0  # of this process; any change will do, so no lock
         self._items: OrderedDict[tuple, _Kept] = OrderedDict()
+        self._rendering: dict[tuple, threading.Event] = {}  # the keys being rendered now
         self._lock = threading.Lock()
 
     def key(self) -> tuple | None:
@@ -76,18 +80,42 @@ class VisitorPages:
             return None
         return (request.full_path, request.host, request.scheme, last_id(), self.commits)
 
-    def answer(self, key: tuple | None) -> Response | None:
-        """The kept page for `key`, answered as the client asked; None if none is kept."""
+    def serve(self, render: Callable[[tuple | None], Response]) -> Response:
+        """The kept page, or `render(key)`, which keeps what it renders (keep()). The
+        visitors who ask for a page while it is being rendered wait for that render
+        (RENDER_WAIT seconds at most) instead of rendering it each."""
+        key = self.key()
         if key is None:
+            return render(None)
+        for _ in range(2):  # a render that kept nothing (a 404) is not waited for twice
+            with self._lock:
+                kept = self._fresh(key)
+                rendering = self._rendering.get(key) if kept is None else None
+                leading = kept is None and rendering is None
+                if leading:
+                    rendering = self._rendering[key] = threading.Event()
+            if kept is not None:
+                return self._answer(kept)
+            if leading:
+                try:
+                    return render(key)
+                finally:
+                    with self._lock:
+                        del self._rendering[key]
+                    rendering.set()
+            rendering.wait(RENDER_WAIT)
+        return render(key)
+
+    def _fresh(self, key: tuple) -> "_Kept | None":
+        kept = self._items.get(key)
+        if kept is not None and kept.until < time.monotonic():
+            del self._items[key]
             return None
-        with self._lock:
-            kept = self._items.get(key)
-            if kept is None:
-                return None
-            if kept.until < time.monotonic():
-                del self._items[key]
-                return None
+        if kept is not None:
             self._items.move_to_end(key)
+        return kept
+
+    def _answer(self, kept: _Kept) -> Response:
         encoding = request.accept_encodings.best_match(ENCODINGS)
         response = Response(kept.body_in(encoding), headers=kept.headers)
         if encoding:
