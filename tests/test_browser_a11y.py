@@ -18,9 +18,8 @@ import sys
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.fixtures.servers import ROOT, start_site, stop
+from tests.fixtures.servers import ROOT, make_admin, start_site, stop
 from tests.test_browser_acceptance import editor_ready, log_in
-from tests.test_browser_pages import MAKE_ADMIN
 from tests.test_browser_panels import open_panel
 
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -54,7 +53,7 @@ def site(tmp_path_factory):
     admin 'boss'."""
     site = start_site(tmp_path_factory.mktemp("a11y"), env={"STATBOARD_LOG_LEVEL": "WARNING"})
     try:
-        subprocess.run([sys.executable, "-c", MAKE_ADMIN], env=site.env, cwd=ROOT, check=True)
+        make_admin(site)
         yield site
     finally:
         stop(site.proc)

@@ -8,16 +8,13 @@ fresh database prints an admin password once, and that password logs in.
 """
 
 import re
-import subprocess
-import sys
 import threading
 import time
 
 import httpx
 import pytest
 
-from tests.fixtures.servers import ROOT, start_site, stop
-from tests.test_browser_pages import MAKE_ADMIN
+from tests.fixtures.servers import make_admin, start_site, stop
 
 KINDS = ["text", "event", "chart", "host", "remote_hosts", "counter"]
 MARKER = "window.__sameDocument"
@@ -58,7 +55,7 @@ def demo_site(tmp_path_factory):
     }
     site = start_site(tmp_path_factory.mktemp("acceptance"), env=env)
     site.output = Output(site.proc)
-    subprocess.run([sys.executable, "-c", MAKE_ADMIN], env=site.env, cwd=ROOT, check=True)
+    make_admin(site)
     yield site
     stop(site.proc)
 

@@ -2,14 +2,11 @@
 it while an admin edits and charts draw, and no other origin can frame the site."""
 
 import http.server
-import subprocess
-import sys
 import threading
 
 import pytest
 
-from tests.fixtures.servers import ROOT, free_port, start_site, stop
-from tests.test_browser_pages import MAKE_ADMIN
+from tests.fixtures.servers import free_port, make_admin, start_site, stop
 
 WATCH = """
 window.__violations = [];
@@ -23,7 +20,7 @@ document.addEventListener("securitypolicyviolation", (e) => {
 def site(tmp_path_factory):
     env = {"STATBOARD_HOST_REFRESH_SECONDS": "1", "STATBOARD_LOG_LEVEL": "WARNING"}
     site = start_site(tmp_path_factory.mktemp("csp"), env=env)
-    subprocess.run([sys.executable, "-c", MAKE_ADMIN], env=site.env, cwd=ROOT, check=True)
+    make_admin(site)
     yield site
     stop(site.proc)
 

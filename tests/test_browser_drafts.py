@@ -6,16 +6,14 @@ from the block's history; Esc after an autosave puts back what the editor opened
 leaving with unsaved changes asks first; ↑/↓ keep the focus; a refused autosave marks
 its field."""
 
-import subprocess
-import sys
 import time
 import urllib.request
 
 import pytest
 
-from tests.fixtures.servers import ROOT, start_site, stop
+from tests.fixtures.servers import make_admin, start_site, stop
 from tests.test_browser_acceptance import log_in
-from tests.test_browser_pages import MAKE_ADMIN, block_order, open_text_editor
+from tests.test_browser_pages import block_order, open_text_editor
 
 UNDO_SECONDS = 6  # the site's BLOCK_UNDO_SECONDS here: long enough to undo in time
 
@@ -24,7 +22,7 @@ UNDO_SECONDS = 6  # the site's BLOCK_UNDO_SECONDS here: long enough to undo in t
 def site(tmp_path):
     site = start_site(tmp_path, env={"STATBOARD_BLOCK_UNDO_SECONDS": str(UNDO_SECONDS)})
     try:
-        subprocess.run([sys.executable, "-c", MAKE_ADMIN], env=site.env, cwd=ROOT, check=True)
+        make_admin(site)
         yield site
     finally:
         stop(site.proc)

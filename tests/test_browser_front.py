@@ -6,8 +6,6 @@ the charts showing the series a finished task changed."""
 import base64
 import html
 import re
-import subprocess
-import sys
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -20,12 +18,12 @@ from statboard.series.samples import now_utc
 from statboard.tasks.runner import wait_for
 
 from tests.fixtures.images import picture
-from tests.fixtures.servers import ROOT, start_site, stop
+from tests.fixtures.servers import make_admin, start_site, stop
 from tests.fixtures.tasks import TASK_IMPORTS
 from tests.series_helpers import gen_account
 from tests.test_browser_acceptance import log_in
 from tests.test_browser_images import DATA_TRANSFER, add_block, item_control, open_panel
-from tests.test_browser_pages import MAKE_ADMIN, open_text_editor
+from tests.test_browser_pages import open_text_editor
 
 UNREACHABLE = "Could not reach the site; check your connection and try again."
 
@@ -36,7 +34,7 @@ def site(tmp_path, redis_url):
     through Redis, so that those of tasks this process runs reach its pages."""
     env = {"STATBOARD_TASK_IMPORTS": '["tests.fixtures.tasks"]', "STATBOARD_BROKER_URL": redis_url}
     site = start_site(tmp_path, env=env)
-    subprocess.run([sys.executable, "-c", MAKE_ADMIN], env=site.env, cwd=ROOT, check=True)
+    make_admin(site)
     yield site
     stop(site.proc)
 

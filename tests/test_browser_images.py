@@ -3,14 +3,11 @@ page, uploads, edits and replaces the image, fills, reorders and trims the galle
 a visitor then sees the result, with no edit controls and no editing scripts."""
 
 import base64
-import subprocess
-import sys
 
 import pytest
 
 from tests.fixtures.images import picture
-from tests.fixtures.servers import ROOT
-from tests.test_browser_pages import MAKE_ADMIN
+from tests.fixtures.servers import make_admin
 
 DATA_TRANSFER = """([name, b64]) => {
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -22,7 +19,7 @@ DATA_TRANSFER = """([name, b64]) => {
 
 @pytest.fixture
 def site(live_site):
-    subprocess.run([sys.executable, "-c", MAKE_ADMIN], env=live_site.env, cwd=ROOT, check=True)
+    make_admin(live_site)
     return live_site
 
 

@@ -14,9 +14,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.fixtures.servers import ROOT, start_site, stop
+from tests.fixtures.servers import MAKE_ADMIN, ROOT, start_site, stop
 from tests.test_browser_acceptance import log_in
-from tests.test_browser_pages import MAKE_ADMIN
 
 COLUMNS = {390: 1, 1440: 4, 2560: 6}
 HEIGHTS = {390: 844, 1440: 900, 2560: 1440}

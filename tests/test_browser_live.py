@@ -4,16 +4,14 @@ never overwritten; a visitor gets no events of a private page; a refused stream 
 back to polling; the page reconnects and catches up after the site restarts."""
 
 import json
-import subprocess
-import sys
 import threading
 import time
 
 import httpx
 import pytest
 
-from tests.fixtures.servers import ROOT, free_port, start_site, stop
-from tests.test_browser_pages import MAKE_ADMIN, block_order, open_text_editor
+from tests.fixtures.servers import free_port, make_admin, start_site, stop
+from tests.test_browser_pages import block_order, open_text_editor
 
 WITHIN_MS = (
     1_500  # "at once": under the 2 s of the counter blocks' polling, with slack for a busy machine
@@ -23,7 +21,7 @@ WITHIN_MS = (
 @pytest.fixture
 def site(tmp_path):
     site = start_site(tmp_path)
-    subprocess.run([sys.executable, "-c", MAKE_ADMIN], env=site.env, cwd=ROOT, check=True)
+    make_admin(site)
     yield site
     stop(site.proc)
 
@@ -306,7 +304,7 @@ def test_the_page_reconnects_and_catches_up_after_a_restart(tmp_path, browser):
     env = {"STATBOARD_LIVE_PORT": str(live_port)}
     site = start_site(tmp_path, port=port, env=env)
     try:
-        subprocess.run([sys.executable, "-c", MAKE_ADMIN], env=site.env, cwd=ROOT, check=True)
+        make_admin(site)
         admin = log_in(browser, site.url)
         visitor = visit(browser, site.url + "/")
         wait_live(visitor)
@@ -339,7 +337,7 @@ def test_the_page_reconnects_and_catches_up_after_a_restart(tmp_path, browser):
 def test_tokens_are_renewed_with_the_viewers_rights_of_the_moment(tmp_path, browser):
     site = start_site(tmp_path, env={"STATBOARD_LIVE_TOKEN_SECONDS": "2"})
     try:
-        subprocess.run([sys.executable, "-c", MAKE_ADMIN], env=site.env, cwd=ROOT, check=True)
+        make_admin(site)
         admin = log_in(browser, site.url)
         status, _ = send(admin, "POST", "/pages", title="Secret", slug="secret", is_public="")
         assert status == 201

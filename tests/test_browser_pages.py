@@ -1,30 +1,15 @@
 """A real browser on the real site: an admin edits a text block in place and reorders
 blocks; a visitor then sees the result and no edit controls."""
 
-import subprocess
-import sys
-
 import pytest
 
-from tests.fixtures.servers import ROOT
-
-MAKE_ADMIN = """
-from statboard import create_app
-from statboard.auth.models import User
-from statboard.extensions import db
-app = create_app()
-with app.app_context():
-    user = User(username="boss", fullname="The Boss", email="boss@example.test", is_admin=True)
-    user.set_password("boss-password")
-    db.session.add(user)
-    db.session.commit()
-"""
+from tests.fixtures.servers import make_admin
 
 
 @pytest.fixture
 def admin_site(live_site):
     """The live site with an admin 'boss' made in its own database."""
-    subprocess.run([sys.executable, "-c", MAKE_ADMIN], env=live_site.env, cwd=ROOT, check=True)
+    make_admin(live_site)
     return live_site
 
 

@@ -6,16 +6,13 @@ without JavaScript. A click on a gallery picture opens that picture's editor in 
 place; a click on a host metric leaves the tile alone."""
 
 import re
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
 from statboard.series.samples import now_utc
 
-from tests.fixtures.servers import ROOT, start_site, stop
+from tests.fixtures.servers import make_admin, start_site, stop
 from tests.test_browser_acceptance import log_in
-from tests.test_browser_pages import MAKE_ADMIN
 
 WIDE = {"width": 1440, "height": 900}
 FORMS = ".series-add, .series-accounts, .series-actions, .gallery-add, .remote-add, .remote-manage"
@@ -37,7 +34,7 @@ def demo_site(tmp_path_factory):
     }
     site = start_site(tmp_path_factory.mktemp("panels"), env=env)
     try:
-        subprocess.run([sys.executable, "-c", MAKE_ADMIN], env=site.env, cwd=ROOT, check=True)
+        make_admin(site)
         yield site
     finally:
         stop(site.proc)

@@ -17,8 +17,7 @@ from PIL import Image
 
 from tests.fixtures.counters import hammer, serve
 from tests.fixtures.processes import children, wait_until_gone
-from tests.fixtures.servers import ROOT, kill_group, start_site, stop
-from tests.test_browser_pages import MAKE_ADMIN
+from tests.fixtures.servers import MAKE_ADMIN, ROOT, kill_group, start_site, stop
 
 
 def listening(url: str) -> bool:

@@ -24,6 +24,7 @@ from statboard.tasks import Task
 
 from tests.conftest import gen_user
 from tests.fixtures.images import make_block, picture
+from tests.fixtures.servers import make_admin
 from tests.pages_helpers import EVENT, HX, TEXT, block_ids, csrf, gen_page
 from tests.series_helpers import gen_account
 
@@ -654,13 +655,7 @@ def test_the_html_part_in_chromium_fetches_nothing_runs_nothing_and_shows_the_ch
 
 def test_an_admin_chooses_a_digest_on_the_account_page_in_a_browser(live_site, page, tmp_path):
     """In place, with htmx, under the site's Content-Security-Policy (no violation)."""
-    import subprocess
-    import sys
-
-    from tests.fixtures.servers import ROOT
-    from tests.test_browser_pages import MAKE_ADMIN
-
-    subprocess.run([sys.executable, "-c", MAKE_ADMIN], env=live_site.env, cwd=ROOT, check=True)
+    make_admin(live_site)
     page.goto(live_site.url + "/login")
     page.fill("input[name=username]", "boss")
     page.fill("input[name=password]", "boss-password")
