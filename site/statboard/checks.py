@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from statboard import ROOT, storage
 from statboard.extensions import db
+from statboard.storage.engines import StorageUnavailable
 
 TIMEOUT = 5.0  # seconds for each server to answer a check
 REDIS_SETTINGS = ("COUNTERS_URL", "BROKER_URL", "TASKS_URL", "LOGIN_LIMITS_URL")
@@ -134,6 +135,8 @@ def check_storage(app) -> list[Problem]:
             store.save(name, b"written by `flask check`, then deleted\n", "text/plain")
             store.delete(name)
     except Exception as error:  # any engine's failure: it is reported, not raised
+        if isinstance(error, StorageUnavailable) and error.__cause__ is not None:
+            error = error.__cause__  # what the engine said, for the sentence's advice
         return [Problem("storage", storage_sentence(url, error), "STORAGE_URL")]
     return []
 
