@@ -8,15 +8,18 @@ import time
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
+from statboard import create_app
+from statboard.auth import sealed as sealing
 from statboard.extensions import db
 from statboard.hosts import remote
 from statboard.models_base import utcnow
 from statboard.notify import delivery
-from statboard.notify.models import HOURLY, NONE, NotifyChoice
+from statboard.notify.models import HOURLY, NONE, NotifyChannel, NotifyChoice
 from statboard.tasks import Task
 
 from tests import test_notify_mail as mail_tests
-from tests.conftest import gen_user
+from tests.conftest import gen_user, make_settings
 from tests.fixtures.servers import free_port
 from tests.pages_helpers import HX, csrf
 from tests.test_notify_mail import mails, quiet, save_text
@@ -266,3 +269,69 @@ def test_only_admins_have_channels_and_only_their_own(app, client, auth, admin, 
 
 def _ids(html: str) -> list[str]:
     return re.findall(r'id="channel-(\d+)"', html)
+
+
+# --- channel URLs are kept sealed -------------------------------------------------------
+
+
+def stored_urls(app) -> list[str]:
+    """The channels' URLs as the database holds them."""
+    with app.app_context():
+        return list(db.session.scalars(text("SELECT url FROM notify_channels ORDER BY id")))
+
+
+def test_a_channel_url_is_kept_sealed_and_still_delivers(
+    app, client, admin, pages, webhook_receiver
+):
+    secret_url = webhook_receiver.url("json", "hook").replace("json://", "json://me:s3cr3t-pw@")
+    add_channel(client, admin, secret_url, kinds=("changes",))
+    [stored] = stored_urls(app)
+    assert stored.startswith("sealed:v1:") and "s3cr3t-pw" not in stored and "hook" not in stored
+    rename_page(client, admin)
+    notes_done(app)
+    [note] = webhook_receiver.wait_for(1)
+    assert note["path"] == "/hook" and "Front" in note["title"]
+
+
+def test_a_channel_sealed_under_another_secret_key_says_so_and_sends_nothing(
+    app, client, admin, pages, webhook_receiver
+):
+    add_channel(client, admin, webhook_receiver.url("json", "hook"), kinds=("changes",))
+    with app.app_context():  # as if the site's SECRET_KEY had changed since
+        sealed = sealing.seal(webhook_receiver.url("json", "hook"), "an earlier secret key")
+        db.session.execute(text("UPDATE notify_channels SET url = :url"), {"url": sealed})
+        db.session.commit()
+    page = client.get("/account")
+    assert page.status_code == 200
+    assert "remove it and add it again" in page.get_data(as_text=True)
+    rename_page(client, admin)
+    [note] = notes_done(app)
+    assert note.state == "SUCCESS" and note.result == {"sent": False}
+    time.sleep(0.3)
+    assert webhook_receiver.notes == []
+
+
+def test_upgrading_seals_the_channel_urls_kept_plain_and_downgrading_unseals_them(tmp_path):
+    app = create_app(make_settings(tmp_path))
+    cli = app.test_cli_runner()
+    assert cli.invoke(args=["db", "upgrade", "0013"]).exit_code == 0
+    user = gen_user(app, "ada", "ada-pw", admin=True)
+    plain = "json://me:s3cr3t-pw@127.0.0.1:9/hook"
+    with app.app_context():
+        db.session.execute(
+            text("INSERT INTO notify_channels (user_id, url, kinds, created_at)"
+                 " VALUES (:user, :url, '[\"changes\"]', CURRENT_TIMESTAMP)"),
+            {"user": user.id, "url": plain},
+        )  # fmt: skip
+        db.session.commit()
+    result = cli.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    [stored] = stored_urls(app)
+    assert stored.startswith("sealed:v1:") and "s3cr3t" not in stored
+    with app.app_context():
+        assert db.session.scalars(db.select(NotifyChannel)).one().url == plain
+    result = cli.invoke(args=["db", "downgrade", "0013"])
+    assert result.exit_code == 0, result.output
+    assert stored_urls(app) == [plain]
+    with app.app_context():
+        db.engine.dispose()

@@ -5,6 +5,8 @@ Matrix, Telegram, Gotify, webhooks …), named by an Apprise URL.
                                        get every change and host alert at once
     check_url(url)                     the URL, or ValueError saying what to fix
     masked(url)                        the URL with its secrets hidden, for showing
+                                       (an admin's channel URL is kept sealed:
+                                       auth/sealed.py)
     add(user, url, kinds) / set_kinds(channel, kinds) / channels_of(user)
                                        an admin's channels (the account page); the
                                        caller commits
@@ -19,6 +21,7 @@ URL: the URL may hold a secret, and a task's arguments are kept in its record.
 """
 
 import hashlib
+import logging
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import current_app
@@ -31,6 +34,7 @@ from statboard.notify import compose
 from statboard.notify.models import KINDS, NotifyChannel, NotifyChoice
 from statboard.tasks import task
 
+log = logging.getLogger(__name__)
 CHANNEL_TASK = "notify.channel"
 MAX_URL = 2000
 
@@ -83,11 +87,17 @@ def check_url(url: str) -> str:
     return url
 
 
-def masked(url: str) -> str:
+UNREADABLE = "(added before the site's secret key changed: remove it and add it again)"
+
+
+def masked(url: str | None) -> str:
     """The URL as Apprise shows it in privacy mode (tokens and passwords hidden), with
     only the query parameters the URL was given (not Apprise's defaults), and the
     values of extra headers and payload fields (+name, :name, -name) hidden too:
-    Apprise shows them as they are, and they may hold a token."""
+    Apprise shows them as they are, and they may hold a token. None: a channel sealed
+    under another SECRET_KEY."""
+    if url is None:
+        return UNREADABLE
     plugin = _plugin(url)
     if plugin is None:
         return "(not a valid URL)"
@@ -171,6 +181,8 @@ def dispatch(notes: list[tuple[dict, str, str]]) -> int:
 def _url_of(channel: int | None, site: str | None) -> str | None:
     if channel is not None:
         found = db.session.get(NotifyChannel, channel)
+        if found is not None and found.url is None:
+            log.warning("Channel %s of user %s: %s", found.id, found.user_id, UNREADABLE)
         return found.url if found is not None else None
     return next((url for url in site_urls() if _site_key(url) == site), None)
 
@@ -189,7 +201,7 @@ def send(url: str, title: str, body: str) -> None:
 def send_note(ctx, title: str = "", body: str = "", channel=None, site=None):
     """One note to one channel; a failure raises, and the runner tries again later."""
     url = _url_of(channel, site)
-    if url is None:  # removed meanwhile: nobody wants it any more
+    if url is None:  # removed meanwhile (nobody wants it any more), or unreadable
         return {"sent": False}
     send(url, title, body)
     return {"sent": True}

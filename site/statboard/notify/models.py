@@ -18,9 +18,11 @@ mail and channels are sent apart, so that neither waits for the other.
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from statboard.auth.sealed import seal, unseal
 from statboard.extensions import db
 from statboard.models_base import utcnow
 
@@ -81,16 +83,25 @@ class NotifyChoice(db.Model):
 
 
 class NotifyChannel(db.Model):
-    """One admin's Apprise URL. It may hold a secret (a token, a password): it is shown
-    masked (notify.channels.masked) and never leaves the server again."""
+    """One admin's Apprise URL. It may hold a secret (a token, a password): it is kept
+    sealed (auth/sealed.py), shown masked (notify.channels.masked) and never leaves the
+    server again. `url` is None when the site's SECRET_KEY changed since it was added."""
 
     __tablename__ = "notify_channels"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    url: Mapped[str] = mapped_column(Text)
+    sealed_url: Mapped[str] = mapped_column("url", Text)
     kinds: Mapped[list[str]] = mapped_column(JSON, default=lambda: [CHANGES, HOSTS, ALERTS])
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def url(self) -> str | None:
+        return unseal(self.sealed_url, current_app.config["SECRET_KEY"])
+
+    @url.setter
+    def url(self, url: str) -> None:
+        self.sealed_url = seal(url, current_app.config["SECRET_KEY"])
 
     def wants(self, record: dict) -> bool:
         return record.get("kind", CHANGES) in self.kinds
