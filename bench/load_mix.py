@@ -99,10 +99,14 @@ def log_in(url: str) -> httpx.Client:
     return client
 
 
-def autosave(url: str, admin: httpx.Client, block_id: int, until: float, results, kind: str):
-    """An admin autosaving their text block as the editor does until `until`: the
-    saves committed (each one's time recorded as `kind`)."""
-    version, committed = 1, 0
+def autosave(
+    url: str, admin: httpx.Client, block_id: int, until: float, results, kind: str, version=1
+) -> tuple[int, int]:
+    """An admin autosaving their text block, opened at `version`, as the editor does
+    until `until` (each save's time recorded as `kind`): the saves committed and the
+    block's version after them. An answer other than 204 (a 409 says the version was
+    not the block's) is an error of `kind`: it saved nothing, so its time is no save's."""
+    committed = 0
     with httpx.Client(base_url=url, timeout=TIMEOUT, cookies=admin.cookies) as client:
         headers = {**HTMX, "X-Autosave": "1", "X-CSRFToken": admin.headers["X-CSRFToken"]}
         while time.monotonic() < until:
@@ -112,7 +116,10 @@ def autosave(url: str, admin: httpx.Client, block_id: int, until: float, results
             if response is not None and response.status_code == 204:
                 version = int(response.headers["X-Block-Version"])
                 committed += 1
-    return committed
+            elif response is not None and response.status_code < 500:  # 5xx: counted
+                with results.lock:
+                    results.errors[kind][str(response.status_code)] += 1
+    return committed, version
 
 
 def run(site, seconds: float, editors: int) -> int:
@@ -138,7 +145,7 @@ def run(site, seconds: float, editors: int) -> int:
     until = time.monotonic() + seconds
 
     def editor(block_id: int):
-        saved = autosave(site.url, admin, block_id, until, results, "mix: autosave")
+        saved, _ = autosave(site.url, admin, block_id, until, results, "mix: autosave")
         with results.lock:
             committed[0] += saved
             if saved:

@@ -241,15 +241,20 @@ def saves(site, args) -> tuple[tuple, tuple]:
     """4 admins autosaving their own text block for --duration, quiet, then with wrk
     hammering a counter: (p50, p99) in ms of each."""
     desk = seed_desk(site, EDITORS)
+    versions = dict(desk.text_blocks)  # each block's version as its editor last saw it
     admin = log_in(site.url)
     figures = []
+
+    def edit(block_id: int, until: float, results: Results, kind: str) -> None:
+        editor = (site.url, admin, block_id, until, results, kind, versions[block_id])
+        _, versions[block_id] = autosave(*editor)
+
     try:
         for kind in ("quiet", "hammered"):
             results = Results()
             until = time.monotonic() + args.duration
             editors = [
-                threading.Thread(target=autosave, args=(site.url, admin, b, until, results, kind))
-                for b, _ in desk.text_blocks
+                threading.Thread(target=edit, args=(b, until, results, kind)) for b in versions
             ]
             hammer = None
             if kind == "hammered":

@@ -14,7 +14,7 @@ FEATURES = {
 }
 INFRASTRUCTURE = {
     *("notify", "tasks", "storage", "errors", "extensions", "models_base", "htmx"),
-    *("settings", "checks", "health", "assets", "networks"),
+    *("settings", "checks", "health", "assets", "networks", "sqlite_writers"),
 }
 
 

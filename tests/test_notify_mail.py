@@ -17,7 +17,7 @@ from statboard.extensions import db
 from statboard.models_base import utcnow
 from statboard.notify import delivery
 from statboard.notify.choices import period_end
-from statboard.notify.models import DAILY, HOURLY, NONE, NotifyChoice
+from statboard.notify.models import DAILY, HOURLY, NONE, ChangeBatch, NotifyChoice
 from statboard.pages import registry, services
 from statboard.pages.models import Block, Page
 from statboard.tasks import Task
@@ -335,6 +335,28 @@ def test_an_edit_session_of_ten_autosaves_is_one_mail_with_the_final_state(
     assert "Hello [-world-]{+w0 w1 w2 w3 w4 w5 w6 w7 w8 w9+}" in text
     time.sleep(0.2)
     assert len(inbox.messages) == 1
+
+
+def test_an_edit_session_waits_for_its_last_save_and_a_save_writes_one_batch(
+    app, client, admin, pages, inbox
+):
+    """The session is due when its newest save has been quiet for SESSION, though its
+    first one's time is over; a save adds its batch and rewrites none of the earlier."""
+    text_id = pages["home"][0]
+    save_text(client, text_id, "<p>Hello brave</p>", 1, admin, autosave=True)
+    with app.app_context():
+        [first] = db.session.scalars(db.select(ChangeBatch)).all()
+        first_due = first.due_at
+    time.sleep(0.3)
+    save_text(client, text_id, "<p>Hello brave world</p>", 2, admin, autosave=True)
+    with app.app_context():
+        rows = db.session.scalars(db.select(ChangeBatch).order_by(ChangeBatch.id)).all()
+        assert len(rows) == 2 and rows[0].due_at == first_due < rows[1].due_at
+        between = first_due + (rows[1].due_at - first_due) / 2
+        assert delivery.send_due(now=between) == 0  # the session goes on
+        assert delivery.send_due(now=rows[1].due_at) == 1
+    [msg] = mails(inbox, 1)
+    assert "2 saves, final state shown" in parts(msg)[0]
 
 
 def test_an_edit_session_undone_by_esc_sends_nothing(app, client, admin, pages, inbox):

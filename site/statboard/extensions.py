@@ -1,5 +1,6 @@
 """Flask extensions as module-level singletons, bound in create_app."""
 
+import sqlite3
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
-from statboard import ROOT, forms
+from statboard import ROOT, forms, sqlite_writers
 
 # Named constraints, so that Alembic can alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -43,6 +44,8 @@ def init_extensions(app):
 
 
 SQLITE_BUSY_SECONDS = 15  # how long a SQLite writer waits for the one before it
+# A file's writers of one process take turns (sqlite_writers), the others wait in SQLite.
+SQLITE_CONNECT = {"timeout": SQLITE_BUSY_SECONDS, "factory": sqlite_writers.Connection}
 THREADS_HOLDING_A_CONNECTION = ("SERVER_THREADS", "TASK_THREADS", "TASK_ANONYMOUS_THREADS")
 
 
@@ -61,7 +64,7 @@ def pool_options(config) -> dict:
     threads = sum(int(config[name]) for name in THREADS_HOLDING_A_CONNECTION)
     options = {"pool_size": threads, "max_overflow": int(config["DB_POOL_SPARE"])}
     if url.get_backend_name() == "sqlite":
-        options["connect_args"] = {"timeout": SQLITE_BUSY_SECONDS}
+        options["connect_args"] = dict(SQLITE_CONNECT)
     return options
 
 
@@ -77,7 +80,7 @@ def side_engine(app, pool_size: int) -> Engine:
         main = db.engine
     if isinstance(main.pool, (StaticPool, SingletonThreadPool)):
         return main
-    options = {"connect_args": {"timeout": SQLITE_BUSY_SECONDS}} if main.name == "sqlite" else {}
+    options = {"connect_args": dict(SQLITE_CONNECT)} if main.name == "sqlite" else {}
     return create_engine(main.url, pool_size=pool_size, max_overflow=pool_size, **options)
 
 
@@ -86,12 +89,16 @@ def _sqlite_wal(dbapi_connection, _record) -> None:
     """Every SQLite connection waits SQLITE_BUSY_SECONDS for a writer before it; a file
     is in WAL mode (readers and the one writer do not wait for each other) and syncs at
     checkpoints only (synchronous=NORMAL: a commit survives a crash of the process; a
-    power cut may lose the last ones, never the database)."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
+    power cut may lose the last ones, never the database). The site's connections to a
+    file take turns to write with the process's others (sqlite_writers)."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
-            if cursor.execute("PRAGMA database_list").fetchone()[2]:  # a file, not :memory:
+            path = cursor.execute("PRAGMA database_list").fetchone()[2]
+            if path and isinstance(dbapi_connection, sqlite_writers.Connection):
+                dbapi_connection.queue_writes(path, SQLITE_BUSY_SECONDS)
+            if path:  # a file, not :memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
         except Exception:  # another connection is switching it: it will be WAL all the same

@@ -15,7 +15,7 @@ from statboard.extensions import db
 from statboard.hosts.metrics import Meter, disk_usage, uptime_seconds
 from statboard.hosts.models import DOWN, UP, RemoteHost
 from statboard.models_base import utcnow
-from statboard.notify import delivery
+from statboard.notify.delivery import due_groups, overdue_digests
 from statboard.notify.models import ChangeBatch
 from statboard.series.models import Account
 from statboard.series.samples import latest_counts
@@ -160,11 +160,8 @@ def tasks():
 def mail_due():
     """Change mails (an edit session, a batch) due and not sent: the periodic job
     notify.send mails them, and gives back one whose sending failed to its next run."""
-    due = db.session.scalar(
-        select(func.count(ChangeBatch.group.distinct())).where(
-            ChangeBatch.sent_at.is_(None), ChangeBatch.due_at <= utcnow()
-        )
-    )
+    due_now = due_groups(ChangeBatch.sent_at, utcnow()).subquery()
+    due = db.session.scalar(select(func.count()).select_from(due_now))
     yield GaugeMetricFamily(
         "statboard_mail_due_changes",
         "Change mails due and not sent yet; above 0 for longer than NOTIFY_SEND_SECONDS "
@@ -175,7 +172,7 @@ def mail_due():
         "statboard_mail_overdue_digests",
         "Admins' hourly or daily digest mails whose period ended longer ago than two runs "
         "of notify.send and that were not sent: above 0 means that sending them fails.",
-        value=delivery.overdue_digests(),
+        value=overdue_digests(),
     )
 
 

@@ -3,7 +3,6 @@
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import update
 
 from statboard.extensions import db
 from statboard.models_base import utcnow
@@ -12,7 +11,9 @@ from statboard.notify.models import ChangeBatch
 
 def stage(batch: str, group: str, records: list[dict], committed: str = "") -> None:
     """Stage a batch of records on the session (the caller commits): an edit session's
-    saves stage theirs in their own transaction, and the periodic job mails them."""
+    saves stage theirs in their own transaction, and the periodic job mails them once
+    its latest batch is due (the earlier ones are left as they are: a save writes one
+    row, however long the session)."""
     now = utcnow()
     committed_at = datetime.fromisoformat(committed) if committed else now
     session = group != batch  # an edit session: mailed once quiet
@@ -23,9 +24,3 @@ def stage(batch: str, group: str, records: list[dict], committed: str = "") -> N
             batch=batch, group=group, records=records, committed_at=committed_at, due_at=due
         )
     )
-    if session:  # the session's earlier saves wait as long as this one
-        db.session.execute(
-            update(ChangeBatch)
-            .where(ChangeBatch.group == group, ChangeBatch.sent_at.is_(None))
-            .values(due_at=due)
-        )

@@ -4,6 +4,7 @@
     send_due(now, group=None)      sends every group that is due (a batch at once, an
                                    edit session once quiet for NOTIFY_SESSION_SECONDS)
                                    to the channels (notify/channels.py), then by mail
+    due_groups(closed, now)        the query of the groups due and not yet sent one way
     send_digests(now)              the hourly and daily digests whose period has ended
     send_job()                     both, every NOTIFY_SEND_SECONDS (tasks.schedule)
 
@@ -22,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from statboard.auth.models import User
@@ -89,9 +90,15 @@ def _apart(step, way: "_Way", *args) -> None:
         log.exception("notify: %s (%s) failed; the next run tries again", step.__name__, way.name)
 
 
+def due_groups(closed, now: datetime):
+    """The groups not yet sent the way marked by the column `closed` whose latest batch
+    is due by `now` (an edit session's newest save says when it is quiet)."""
+    query = select(ChangeBatch.group).where(closed.is_(None)).group_by(ChangeBatch.group)
+    return query.having(func.max(ChangeBatch.due_at) <= now)
+
+
 def _send_due(way: _Way, now: datetime, group: str | None) -> int:
-    query = select(ChangeBatch.group).where(way.closed.is_(None))
-    query = query.where(ChangeBatch.due_at <= now).distinct()
+    query = due_groups(way.closed, now)
     if group is not None:
         query = query.where(ChangeBatch.group == group)
     return sum(_send_group(way, name, now) for name in db.session.scalars(query).all())

@@ -3,8 +3,9 @@
 ChangeBatch: the change records of one committed transaction (notify.announce), in
 order. Batches with the same `group` (one admin's content edits of one block) are one
 edit session: they go out as one mail once the group has been quiet for
-NOTIFY_SESSION_SECONDS. `sent_at` is when the group was closed and mailed to the
-admins who want every change; digests read the batches closed in their period.
+NOTIFY_SESSION_SECONDS, that is when its newest batch is due (`due_at`). `sent_at` is
+when the group was closed and mailed to the admins who want every change; digests read
+the batches closed in their period.
 
 NotifyChoice: how often an admin wants change mail, and about which pages.
 

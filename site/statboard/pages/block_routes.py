@@ -65,7 +65,10 @@ def save_block(block):
         abort(400, "The edit names no block version; reload the page and edit again.")
     data = form.to_data(dict(block.data))
     try:
-        if services.change_content(block, data, version, current_user):
+        changed = services.change_content(block, data, version, current_user)
+        # Read before the commit expires them: an autosave's answer needs no reload.
+        block_id, saved = block.id, block.version
+        if changed:
             services.commit_block(block)
     except Conflict as conflict:
         current = conflict.block
@@ -77,8 +80,8 @@ def save_block(block):
     if request.headers.get("X-Autosave"):
         # The editor stays open: it only needs the new version for its next save, and
         # where to go back to the version it saved over (Esc after an autosave).
-        headers = {"X-Block-Version": str(block.version)}
-        back = restore_url(block, version)
+        headers = {"X-Block-Version": str(saved)}
+        back = restore_url(block_id, version)
         if back:
             headers["X-Restore-Url"] = back
         return "", 204, headers
@@ -190,7 +193,9 @@ def restore_version(block, entry_id):
     return blocks.answer(block)
 
 
-def restore_url(block, version: int) -> str | None:
+def restore_url(block_id: int, version: int) -> str | None:
     """Where the editor restores the version it was opened on (Esc after an autosave)."""
-    entry = history.entry_of(block, version)
-    return url_for("pages.restore_version", block_id=block.id, entry_id=entry.id) if entry else None
+    entry_id = history.entry_id(block_id, version)
+    if entry_id is None:
+        return None
+    return url_for("pages.restore_version", block_id=block_id, entry_id=entry_id)

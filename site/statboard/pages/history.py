@@ -35,7 +35,7 @@ def _kept() -> int:
 
 def _has(block: Block, version: int) -> bool:
     with db.session.no_autoflush:
-        return entry_of(block, version) is not None
+        return entry_id(block.id, version) is not None
 
 
 def record(block: Block, actor, at: datetime | None = None) -> None:
@@ -81,9 +81,10 @@ def entries(block: Block) -> list[BlockVersion]:
     return list(db.session.scalars(query.order_by(BlockVersion.version.desc())))
 
 
-def entry_of(block: Block, version: int) -> BlockVersion | None:
-    query = select(BlockVersion).where(
-        BlockVersion.block_id == block.id, BlockVersion.version == version
+def entry_id(block_id: int, version: int) -> int | None:
+    """The id of the block's kept `version`, if it is kept."""
+    query = select(BlockVersion.id).where(
+        BlockVersion.block_id == block_id, BlockVersion.version == version
     )
     return db.session.scalar(query)
 
