@@ -7,8 +7,11 @@ FLASK := $(BIN)/flask --app statboard
 BENCH_ARGS ?=
 # Debian packages of the real servers and the browser that the tests start.
 TEST_DEBS := redis-server postgresql chromium wrk
+# And what `make bench` needs besides, unless the machine has it from elsewhere: npm
+# installs Lighthouse (bench/lighthouse.py).
+BENCH_DEBS := npm
 
-.PHONY: run test install install-test debs migrate worker bench lint format clean
+.PHONY: run test install install-test debs bench-debs migrate worker bench lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +44,10 @@ test: install-test
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-bench: install-test
+bench-debs:
+	@command -v npm >/dev/null || $(MAKE) --no-print-directory debs TEST_DEBS="$(BENCH_DEBS)"
+
+bench: install-test bench-debs
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 lint: install-test

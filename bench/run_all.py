@@ -5,9 +5,10 @@
 Each script measures Statboard against a reference in the same run and prints
 ratios, so the figures compare across machines of different speed. The scripts
 outside the table run first (the counters' exactness check and the Flask + UPDATE
-reference, the load mix, live pages); bench/table.py runs last, so that its summary
-of every row of the performance table is the end of the output. Options it does not
-know itself go to bench/table.py (--rounds, --duration, --soak, --only ...).
+reference, the load mix, live pages, Lighthouse on the home page); bench/table.py
+runs last, so that its summary of every row of the performance table is the end of
+the output. Options it does not know itself go to bench/table.py (--rounds,
+--duration, --soak, --only ...).
 """
 
 import argparse
@@ -21,6 +22,7 @@ OTHERS = [
     ("counters.py", [], ["--duration", "1", "--rounds", "1"]),
     ("load_mix.py", [], ["--seconds", "2", "--editors", "4"]),
     ("live.py", [], ["--streams", "10", "--seconds", "2"]),
+    ("lighthouse.py", [], ["--rounds", "1"]),
 ]
 
 if __name__ == "__main__":

@@ -199,6 +199,40 @@ def test_a_chart_fills_its_block_and_its_labels_grow_with_the_screen(browser, de
             assert chart["axisFont"] >= 18, chart
 
 
+# From the page's first script on: how many times a chart's plot is drawn (uPlot clears
+# its canvas once per draw), and how many charts were drawn when the page's start-up
+# (the deferred scripts and DOMContentLoaded's handlers, htmx's among them) was over.
+COUNT_DRAWS = """
+window.chartDraws = 0;
+const clear = CanvasRenderingContext2D.prototype.clearRect;
+CanvasRenderingContext2D.prototype.clearRect = function (...args) {
+  if (this.canvas.closest("[data-chart]")) window.chartDraws += 1;
+  return clear.apply(this, args);
+};
+window.addEventListener("DOMContentLoaded", () => {
+  window.drawnAtStart = document.querySelectorAll("[data-chart] canvas").length;
+});
+"""
+PLOT_WIDTH = "() => StatboardCharts.plotOf(document.querySelector('[data-chart]')).width"
+
+
+def test_a_chart_is_drawn_once_after_the_page_started_and_again_when_resized(browser, demo_site):
+    """Drawing a chart is a long piece of work on a phone: it gets a task of its own,
+    not the one that starts the page, and the resize observer's first report (the size
+    the plot was drawn at) does not draw it again."""
+    with opened(browser, 390, HEIGHTS[390]) as pg:
+        pg.add_init_script(COUNT_DRAWS)
+        pg.goto(demo_site.url + "/")
+        pg.locator(".chart-canvas.chart-drawn canvas").first.wait_for()
+        pg.wait_for_timeout(500)  # the resize observer's first report, and any redraw
+        assert pg.evaluate("() => window.drawnAtStart") == 0
+        assert pg.evaluate("() => window.chartDraws") == 1
+        width = pg.evaluate(PLOT_WIDTH)
+        pg.set_viewport_size({"width": 1440, "height": HEIGHTS[1440]})
+        pg.wait_for_function(f"(before) => ({PLOT_WIDTH})() > before", arg=width)
+        assert pg.evaluate("() => window.chartDraws") >= 2
+
+
 # Every picture on the page once loaded: what the browser fetched and how wide it shows.
 PICTURES = """async () => {
   const shown = [];

@@ -76,14 +76,30 @@
     plots.set(el, plot);
     plot.setSize(size(el));
     if (window.ResizeObserver) {
-      new ResizeObserver(function () { plot.setSize(size(el)); }).observe(el);
+      // It reports the size it starts with too: redrawing the plot at the size it has
+      // would cost as much as drawing it.
+      new ResizeObserver(function () {
+        var next = size(el);
+        if (next.width !== plot.width || next.height !== plot.height) plot.setSize(next);
+      }).observe(el);
     }
+  }
+
+  // Each chart is drawn in a task of its own, after the one that brought it (the page's
+  // start, with htmx's; a swap): one long task holding them all would keep a slow
+  // phone from answering a tap for as long.
+  var queued = new WeakSet();
+
+  function later(el) {
+    if (queued.has(el) || el.dataset.chartReady) return;
+    queued.add(el);
+    setTimeout(function () { if (el.isConnected) build(el); }, 0);
   }
 
   function scan(root) {
     root = root || document;
-    if (root.matches && root.matches("[data-chart]")) build(root);
-    if (root.querySelectorAll) root.querySelectorAll("[data-chart]").forEach(build);
+    if (root.matches && root.matches("[data-chart]")) later(root);
+    if (root.querySelectorAll) root.querySelectorAll("[data-chart]").forEach(later);
   }
 
   document.addEventListener("htmx:load", function (event) { scan(event.detail.elt); });
