@@ -7,17 +7,12 @@ work (any of them without its database, the counter server without its Redis, a
 Celery worker without the settings its tasks need) refuses to start.
 """
 
-import hashlib
-import hmac
-import json
 import logging
 import os
 import secrets
 import smtplib
 import ssl
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,8 +25,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from statboard import ROOT, storage
 from statboard.extensions import db
+from statboard.reach import TIMEOUT, reason, site_id, site_url_problem
 
-TIMEOUT = 5.0  # seconds for each server to answer a check
 REDIS_SETTINGS = ("COUNTERS_URL", "BROKER_URL", "TASKS_URL", "LOGIN_LIMITS_URL")
 UPGRADE = "run `flask --app statboard db upgrade` (or start with `python run.py --migrate`)"
 
@@ -55,13 +50,6 @@ def shown_database(app) -> str:
 def shared_database(app) -> bool:
     """Whether other machines may use this database (anything but SQLite)."""
     return make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != "sqlite"
-
-
-def reason(error: BaseException) -> str:
-    """An error in a few words, for the middle of a sentence."""
-    error = getattr(error, "orig", None) or error
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return text.rstrip(".")
 
 
 # --- the checks ------------------------------------------------------------------------
@@ -315,38 +303,9 @@ def check_workers(app) -> list[Problem]:
     return problems
 
 
-def site_id(config) -> str:
-    """What /healthz answers to tell this site (its secret key) from any other."""
-    key = str(config["SECRET_KEY"]).encode()
-    return hmac.new(key, b"statboard site", hashlib.sha256).hexdigest()[:16]
-
-
 def check_site_url(app) -> list[Problem]:
-    url = app.config["SITE_URL"].rstrip("/")
-    fix = "set STATBOARD_SITE_URL to the address people use to reach this site"
-    try:
-        with urllib.request.urlopen(url + "/healthz", timeout=TIMEOUT) as answer:
-            body = json.loads(answer.read())
-    except urllib.error.HTTPError as error:
-        body = {"status": error.code}
-    except (OSError, ValueError) as error:
-        return [
-            Problem(
-                "site-url",
-                f"Nothing answers at SITE_URL {url} ({reason(error)}): start the site, or {fix}.",
-                "SITE_URL",
-            )
-        ]
-    if not isinstance(body, dict) or body.get("site") != site_id(app.config):
-        return [
-            Problem(
-                "site-url",
-                f"SITE_URL {url} is served by something else than this site: {fix} (and "
-                "give every process the same STATBOARD_SECRET_KEY).",
-                "SITE_URL",
-            )
-        ]
-    return []
+    sentence = site_url_problem(app.config["SITE_URL"], site_id(app.config))
+    return [Problem("site-url", sentence, "SITE_URL")] if sentence else []
 
 
 CHECKS: dict[str, Callable] = {
