@@ -18,8 +18,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -56,6 +54,10 @@ def shared_database(app) -> bool:
 
 
 def check_database(app) -> list[Problem]:
+    # Alembic only where the database is checked, not in every worker (extensions.migrations)
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     shown = shown_database(app)
     alembic_log = logging.getLogger("alembic.runtime.migration")
     alembic_log.setLevel(logging.WARNING)  # its "Context impl" lines say nothing here

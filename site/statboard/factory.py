@@ -56,10 +56,11 @@ def create_app(test_config=None):
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
     from statboard import assets, checks, health, security
-    from statboard.extensions import init_extensions, pool_options
+    from statboard.extensions import Commands, init_extensions, pool_options
     from statboard.features import FEATURES
 
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", pool_options(app.config))
+    app.cli = Commands(app.name)
     init_extensions(app)
     assets.init_app(app)  # fingerprinted static files, compression
     for feature in FEATURES:

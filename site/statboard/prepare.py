@@ -17,6 +17,7 @@ import flask_migrate
 from statboard import create_app
 from statboard.bootstrap import first_run
 from statboard.checks import start_checks
+from statboard.extensions import migrations
 from statboard.reach import site_id
 
 THREADS = {"site": "SERVER_THREADS", "counters": "COUNTER_SERVER_THREADS"}  # per worker
@@ -37,6 +38,7 @@ def prepare(app, what: str, migrate: bool) -> None:
     """Migrate when asked, check what the process needs (SystemExit with the sentences
     of what keeps it from working), and make the first admin and the demo page."""
     if migrate:
+        migrations(app)
         with app.app_context():
             flask_migrate.upgrade()
     start_checks(app, what)
