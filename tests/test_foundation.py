@@ -91,8 +91,10 @@ def test_migrating_inside_a_process_keeps_its_change_log(tmp_path, caplog):
     """run.py --migrate and restore upgrade in-process: the change log must still log."""
     import flask_migrate
     from statboard import notify
+    from statboard.extensions import migrations
 
     app = create_app(make_settings(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'm.db'}"))
+    migrations(app)  # as statboard/prepare.py binds it before it upgrades
     with app.app_context():
         flask_migrate.upgrade()
     with app.test_request_context(), caplog.at_level("INFO", logger="statboard.changes"):

@@ -7,32 +7,25 @@ work (any of them without its database, the counter server without its Redis, a
 Celery worker without the settings its tasks need) refuses to start.
 """
 
-import hashlib
-import hmac
-import json
 import logging
 import os
 import secrets
 import smtplib
 import ssl
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from statboard import ROOT, storage
 from statboard.extensions import db
+from statboard.reach import TIMEOUT, reason, site_id, site_url_problem
 from statboard.storage.engines import StorageUnavailable
 
-TIMEOUT = 5.0  # seconds for each server to answer a check
 REDIS_SETTINGS = ("COUNTERS_URL", "BROKER_URL", "TASKS_URL", "LOGIN_LIMITS_URL")
 UPGRADE = "run `flask --app statboard db upgrade` (or start with `python run.py --migrate`)"
 
@@ -58,17 +51,14 @@ def shared_database(app) -> bool:
     return make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != "sqlite"
 
 
-def reason(error: BaseException) -> str:
-    """An error in a few words, for the middle of a sentence."""
-    error = getattr(error, "orig", None) or error
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return text.rstrip(".")
-
-
 # --- the checks ------------------------------------------------------------------------
 
 
 def check_database(app) -> list[Problem]:
+    # Alembic only where the database is checked, not in every worker (extensions.migrations)
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     shown = shown_database(app)
     alembic_log = logging.getLogger("alembic.runtime.migration")
     alembic_log.setLevel(logging.WARNING)  # its "Context impl" lines say nothing here
@@ -318,38 +308,9 @@ def check_workers(app) -> list[Problem]:
     return problems
 
 
-def site_id(config) -> str:
-    """What /healthz answers to tell this site (its secret key) from any other."""
-    key = str(config["SECRET_KEY"]).encode()
-    return hmac.new(key, b"statboard site", hashlib.sha256).hexdigest()[:16]
-
-
 def check_site_url(app) -> list[Problem]:
-    url = app.config["SITE_URL"].rstrip("/")
-    fix = "set STATBOARD_SITE_URL to the address people use to reach this site"
-    try:
-        with urllib.request.urlopen(url + "/healthz", timeout=TIMEOUT) as answer:
-            body = json.loads(answer.read())
-    except urllib.error.HTTPError as error:
-        body = {"status": error.code}
-    except (OSError, ValueError) as error:
-        return [
-            Problem(
-                "site-url",
-                f"Nothing answers at SITE_URL {url} ({reason(error)}): start the site, or {fix}.",
-                "SITE_URL",
-            )
-        ]
-    if not isinstance(body, dict) or body.get("site") != site_id(app.config):
-        return [
-            Problem(
-                "site-url",
-                f"SITE_URL {url} is served by something else than this site: {fix} (and "
-                "give every process the same STATBOARD_SECRET_KEY).",
-                "SITE_URL",
-            )
-        ]
-    return []
+    sentence = site_url_problem(app.config["SITE_URL"], site_id(app.config))
+    return [Problem("site-url", sentence, "SITE_URL")] if sentence else []
 
 
 CHECKS: dict[str, Callable] = {

@@ -4,9 +4,10 @@ import sqlite3
 from collections.abc import Callable, Hashable
 from typing import Any
 
+import click
 from flask import g, has_app_context, has_request_context, request
+from flask.cli import AppGroup
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import Engine, MetaData, create_engine, event, make_url
@@ -30,17 +31,55 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 login = LoginManager()
 csrf = CSRFProtect()
 
 
 def init_extensions(app):
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    app.cli.later("db", lambda: migration_commands(app))
     login.init_app(app)
     csrf.init_app(app)
     forms.init_app(app)  # the template's csrf_token(), signed to the minute
+
+
+def migrations(app):
+    """Flask-Migrate on `app` (what `flask_migrate.upgrade()` and the `flask db`
+    commands use), bound when a process migrates: Alembic, its template engine and every
+    SQL dialect it knows weigh 10 MB that a serving worker never uses."""
+    if "migrate" not in app.extensions:
+        from flask_migrate import Migrate  # only a process that migrates loads Alembic
+
+        Migrate(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    return app.extensions["migrate"]
+
+
+def migration_commands(app) -> click.Group:
+    """`flask db ...`: Flask-Migrate's commands (see migrations())."""
+    migrations(app)
+    from flask_migrate.cli import db as commands  # Alembic, only when they are asked for
+
+    return commands
+
+
+class Commands(AppGroup):
+    """The app's `flask` commands (`app.cli`), some of them loaded only when one is asked
+    for: `app.cli.later(name, load)`, where `load()` returns the command."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.loaders: dict[str, Callable[[], click.Command]] = {}
+
+    def later(self, name: str, load: Callable[[], click.Command]) -> None:
+        self.loaders[name] = load
+
+    def list_commands(self, ctx) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.loaders})
+
+    def get_command(self, ctx, name: str) -> click.Command | None:
+        if name in self.loaders:
+            self.add_command(self.loaders.pop(name)(), name)
+        return super().get_command(ctx, name)
 
 
 SQLITE_BUSY_SECONDS = 15  # how long a SQLite writer waits for the one before it

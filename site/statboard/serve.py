@@ -1,5 +1,9 @@
 """`python run.py`: serve the site (or only the counters) on the granian WSGI server.
 
+The server's main process loads no site: what has to happen before serving (migrations,
+the start checks, the first admin) runs in a process of its own (statboard/prepare.py),
+which hands over the few settings the server needs; each worker then loads the site.
+
 Each granian worker dies with the server's main process, however that ends: granian
 stops its workers on SIGTERM/SIGINT, and after a SIGKILL (or a crash) of the main
 process the workers see it gone and stop too, instead of serving on as orphans.
@@ -8,10 +12,12 @@ process the workers see it gone and stop too, instead of serving on as orphans.
 import argparse
 import ctypes
 import importlib
+import json
 import os
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -20,20 +26,20 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import flask_migrate
 from granian.constants import Interfaces
 from granian.server import Server
 
-from statboard.checks import check_site_url, start_checks
-from statboard.extensions import db
+from statboard.reach import site_url_problem
 from statboard.settings import served_url
 
 TARGETS = {
     "site": "statboard.wsgi:app",
     "counters": "statboard.counters.wsgi:app",
 }
-THREADS = {"site": "SERVER_THREADS", "counters": "COUNTER_SERVER_THREADS"}  # per worker
+SITE = Path(__file__).resolve().parents[1]  # where the statboard package is
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+M_ARENA_MAX = -8  # malloc.h
+MALLOC_ARENAS = 2  # per process; glibc's default is 8 per core
 PROMETHEUS_PREFIX = "statboard-prometheus-"  # then the server's pid
 PARENT_POLL_SECONDS = 1.0
 STOP_SECONDS = 10.0  # how long an orphaned worker's graceful stop may take
@@ -56,6 +62,7 @@ def parse_args(argv=None):
 
 
 def main() -> None:
+    fewer_malloc_arenas()
     metrics_dir = prometheus_folder()
     try:
         serve()
@@ -81,6 +88,19 @@ def prometheus_folder() -> str | None:
     return folder
 
 
+def fewer_malloc_arenas() -> None:
+    """At most MALLOC_ARENAS malloc arenas in the server and its workers, which are forked
+    and keep the setting. glibc gives threads arenas of their own, up to 8 per core, and
+    each keeps what it once held: the request threads, the task runner's and the event
+    server's grew a worker by a few MB under load, for no speed that two arenas lack
+    while Python runs one thread at a time. An operator's MALLOC_ARENA_MAX is left as is."""
+    if sys.platform != "linux" or "MALLOC_ARENA_MAX" in os.environ:
+        return
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # glibc's, not every libc's
+    if mallopt is not None:
+        mallopt(M_ARENA_MAX, MALLOC_ARENAS)
+
+
 def running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -92,51 +112,53 @@ def running(pid: int) -> bool:
 
 
 def serve() -> None:
-    from statboard import create_app
-
     args = parse_args()
     # What is served is what every worker's settings say (SITE_URL is derived from it).
     for name, value in (("HOST", args.host), ("PORT", args.port)):
         if value is not None:
             os.environ[f"STATBOARD_{name}"] = str(value)
-    app = create_app()
-    args.host, args.port = app.config["HOST"], int(app.config["PORT"])
-    args.workers = args.workers or int(app.config["WORKERS"])
-    prepare(app, args)
+    settings = prepared(args)
+    args.host, args.port = settings["host"], settings["port"]
+    args.workers = args.workers or settings["workers"]
     if args.what == "site":
-        live_port = announce_live(app.config, args)
+        live_port = announce_live(settings, args)
     print(f"Statboard ({args.what}) on http://{args.host}:{args.port}/", flush=True)
     if args.what == "site" and live_port:
         print(f"Live events on http://{args.host}:{live_port}/events", flush=True)
     if args.what == "site":
-        check_site_url_when_served(app, args)
+        check_site_url_when_served(settings, args)
     Server(
         TARGETS[args.what],
         address=args.host,
         port=args.port,
         interface=Interfaces.WSGI,
         workers=args.workers,
-        blocking_threads=int(app.config[THREADS[args.what]]),
+        blocking_threads=settings["threads"],
         log_access=False,  # no access log: nor a line per probe (/healthz, /readyz)
     ).serve(target_loader=partial(load_in_worker, os.getpid()))
 
 
-def prepare(app, args) -> None:
-    """Migrate when asked, check what the process needs (SystemExit with the sentences
-    of what keeps it from working), and make the first admin and the demo page."""
-    if args.migrate:
-        with app.app_context():
-            flask_migrate.upgrade()
-    start_checks(app, args.what)
-    with app.app_context():
-        if args.what == "site":
-            from statboard.bootstrap import first_run
+def prepared(args) -> dict:
+    """Migrate when asked, check, make the first admin (statboard/prepare.py, in a
+    process of its own, its output ours) and return the settings the server needs.
+    A process that cannot work stops here, with the sentences prepare printed."""
+    handle, answer = tempfile.mkstemp(prefix="statboard-prepare-", suffix=".json")
+    os.close(handle)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(SITE), os.environ.get("PYTHONPATH")])),
+    }
+    command = [sys.executable, "-m", "statboard.prepare", args.what, answer]
+    try:
+        done = subprocess.run([*command, *(["--migrate"] if args.migrate else [])], env=env)
+        if done.returncode:
+            raise SystemExit(done.returncode)
+        return json.loads(Path(answer).read_text())
+    finally:
+        Path(answer).unlink(missing_ok=True)
 
-            first_run()
-        db.engine.dispose()  # the workers open connections of their own
 
-
-def check_site_url_when_served(app, args) -> None:
+def check_site_url_when_served(settings: dict, args) -> None:
     """Once the site answers, warn when SITE_URL does not reach it."""
 
     def check() -> None:
@@ -147,8 +169,9 @@ def check_site_url_when_served(app, args) -> None:
                     break
             except OSError:
                 time.sleep(0.2)
-        for problem in check_site_url(app):
-            print(f"Warning: {problem.sentence}", file=sys.stderr, flush=True)
+        problem = site_url_problem(settings["site_url"], settings["site"])
+        if problem:
+            print(f"Warning: {problem}", file=sys.stderr, flush=True)
 
     threading.Thread(target=check, name="site-url-check", daemon=True).start()
 
@@ -158,12 +181,12 @@ def _address(url: str) -> tuple[str, int]:
     return parts.hostname, parts.port
 
 
-def announce_live(config, args) -> int:
+def announce_live(settings: dict, args) -> int:
     """The event stream's port, handed to the workers through the environment."""
-    live_port = config["LIVE_PORT"] if args.live_port is None else args.live_port
+    live_port = settings["live_port"] if args.live_port is None else args.live_port
     os.environ["STATBOARD_LIVE_PORT"] = str(live_port)
     os.environ.setdefault("STATBOARD_LIVE_HOST", args.host)
-    if live_port and args.workers > 1 and config["BROKER_URL"].startswith("memory:"):
+    if live_port and args.workers > 1 and settings["memory_broker"]:
         print(
             f"Warning: with {args.workers} workers and the in-process broker, an open page"
             " sees only the changes made through its own worker; set"

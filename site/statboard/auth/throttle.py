@@ -15,39 +15,49 @@ share this one throttle.
 
 import math
 import time
+from functools import cached_property
 
 from flask import current_app, request
-from limits import parse_many, storage, strategies
 
 
 class LoginThrottle:
     def __init__(self, app):
-        self.pair_limits = parse_many(app.config["LOGIN_FAILURES_ALLOWED"])
-        self.address_limits = parse_many(app.config["LOGIN_ADDRESS_FAILURES_ALLOWED"])
-        self.limiter = strategies.MovingWindowRateLimiter(
-            storage.storage_from_string(app.config["LOGIN_LIMITS_URL"])
+        self.config = app.config
+
+    @cached_property
+    def windows(self):
+        """The limiter, then the limits per username and address and per address: the
+        limits library is loaded at the first login (3 MB with what it imports)."""
+        from limits import parse_many, storage, strategies
+
+        url = self.config["LOGIN_LIMITS_URL"]
+        return (
+            strategies.MovingWindowRateLimiter(storage.storage_from_string(url)),
+            parse_many(self.config["LOGIN_FAILURES_ALLOWED"]),
+            parse_many(self.config["LOGIN_ADDRESS_FAILURES_ALLOWED"]),
         )
 
     def _windows(self, username: str):
         address = request.remote_addr or "?"
         pair = ("login", "pair", (username or "").lower(), address)
-        for limit in self.pair_limits:
-            yield limit, pair
-        for limit in self.address_limits:
-            yield limit, ("login", "address", address)
+        limiter, pair_limits, address_limits = self.windows
+        for limit in pair_limits:
+            yield limiter, limit, pair
+        for limit in address_limits:
+            yield limiter, limit, ("login", "address", address)
 
     def retry_after(self, username: str) -> int:
         """Seconds until this username may be tried from this address; 0 when it may now."""
         waits = []
-        for limit, keys in self._windows(username):
-            if not self.limiter.test(limit, *keys):
-                reset = self.limiter.get_window_stats(limit, *keys).reset_time
+        for limiter, limit, keys in self._windows(username):
+            if not limiter.test(limit, *keys):
+                reset = limiter.get_window_stats(limit, *keys).reset_time
                 waits.append(max(1, math.ceil(reset - time.time())))
         return max(waits, default=0)
 
     def failed(self, username: str) -> None:
-        for limit, keys in self._windows(username):
-            self.limiter.hit(limit, *keys)
+        for limiter, limit, keys in self._windows(username):
+            limiter.hit(limit, *keys)
 
 
 def too_many_message(wait: int) -> str:

@@ -21,8 +21,6 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import column, inspect, select
 from sqlalchemy import table as table_clause
 
@@ -44,6 +42,9 @@ class TargetError(Exception):
 
 def code_revision() -> str:
     """The Alembic head: the schema revision this code's models have."""
+    from alembic.config import Config  # Alembic only where it is asked (extensions.migrations)
+    from alembic.script import ScriptDirectory
+
     config = Config()
     config.set_main_option("script_location", str(ROOT / "migrations"))
     return ScriptDirectory.from_config(config).get_current_head()

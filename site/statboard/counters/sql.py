@@ -1,9 +1,9 @@
 """The SQL the counter stores run: batched UPSERTs that work on SQLite and PostgreSQL."""
 
+import importlib
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from statboard.counters.models import Counter, CounterHistory
 from statboard.models_base import utcnow
@@ -14,8 +14,9 @@ IN_CHUNK = 500  # keys per IN (...) list
 
 
 def _insert(conn, table):
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+    # The dialect its engine loaded already: a site on SQLite loads no PostgreSQL one.
+    name = "postgresql" if conn.dialect.name == "postgresql" else "sqlite"
+    return importlib.import_module(f"sqlalchemy.dialects.{name}").insert(table)
 
 
 def like_prefix(prefix: str) -> str:

@@ -11,7 +11,6 @@ import re
 import time
 
 from flask import abort, current_app, request
-from limits import parse, storage, strategies
 from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 
 from statboard import tasks
@@ -98,6 +97,8 @@ def _limiter(limit: str):
     """This app's limiter (per process, in memory) and its parsed limit."""
     key = "hostapi.iostat_limit"
     if key not in current_app.extensions:
+        from limits import parse, storage, strategies  # 3 MB: only once iostat is asked
+
         limiter = strategies.FixedWindowRateLimiter(storage.MemoryStorage())
         current_app.extensions[key] = (limiter, parse(limit))
     return current_app.extensions[key]

@@ -2,8 +2,6 @@
 
 import io
 
-from PIL import Image, ImageDraw, ImageOps
-
 from statboard.extensions import db
 from statboard.storage.uploads import store_image
 
@@ -18,6 +16,8 @@ PALETTES = {
 
 def landscape(palette: str, size=(1200, 800)) -> bytes:
     """A calm landscape: a gradient sky, a sun and two rows of hills, as JPEG."""
+    from PIL import Image, ImageDraw, ImageOps  # only the first run seeds the demo
+
     top, bottom, sun, far, near = PALETTES[palette]
     width, height = size
     gradient = Image.linear_gradient("L").resize(size)

@@ -18,7 +18,6 @@ import hashlib
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-import nh3
 from flask import current_app
 
 import statboard.notify.facets as rules
@@ -39,6 +38,8 @@ STYLES = {
 
 
 def sanitize(html: str) -> str:
+    import nh3  # 1.6 MB: loaded by the first mail, not by every worker
+
     return nh3.clean(
         html,
         tags=TAGS,

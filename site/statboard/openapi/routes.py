@@ -3,12 +3,13 @@
 from flask import current_app, jsonify, render_template
 
 from statboard.openapi import bp
-from statboard.openapi.document import document
 
 METHODS = ("get", "head", "post", "put", "patch", "delete")
 
 
 def current_document() -> dict:
+    from statboard.openapi.document import document  # 1 MB of dicts: at the first ask
+
     config = current_app.config
     return document(config["SITE_URL"], config["SITE_NAME"], config["COUNTER_PLAY_NAMESPACE"])
 

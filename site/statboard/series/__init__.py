@@ -10,10 +10,17 @@ api_bp = Blueprint("series_api", __name__)
 def init_app(app):
     from statboard.extensions import csrf
     from statboard.series import api, blocks, jobs, models, routes  # noqa: F401
-    from statboard.series.cli import series_cli
 
     blocks.register_kind()
     csrf.exempt(api_bp)
     app.register_blueprint(bp)
     app.register_blueprint(api_bp)
-    app.cli.add_command(series_cli)
+    app.cli.later("series", series_commands)
+
+
+def series_commands():
+    """`flask series ...`, loaded when asked for: its progress bars (tqdm) are for the
+    command line, not for every worker."""
+    from statboard.series.cli import series_cli
+
+    return series_cli

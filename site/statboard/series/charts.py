@@ -162,11 +162,15 @@ def series_view(account: Account, range_key: str) -> SeriesView:
     )
     now = now_utc().replace(second=0)
     start = range_start(range_key, now)
-    key = (account.id, account.samples_version, account.label, range_key, start)
-    view = cache.get(key)
-    if view is None:
-        view = compute_series(account, start, int(app.config["SERIES_MAX_POINTS"]))
-        cache.put(key, view)
+    # One view per account and range, replaced when its samples, its label or the
+    # minute its range starts at change: keyed by all of them, each minute of a shown
+    # chart left a view behind until the cache was full (SERIES_CHART_CACHE of them).
+    key, made_of = (account.id, range_key), (account.samples_version, account.label, start)
+    kept = cache.get(key)
+    if kept is not None and kept[0] == made_of:
+        return kept[1]
+    view = compute_series(account, start, int(app.config["SERIES_MAX_POINTS"]))
+    cache.put(key, (made_of, view))
     return view
 
 

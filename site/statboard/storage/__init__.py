@@ -34,10 +34,6 @@ def current() -> Storage:
 
 
 def init_app(app):
-    from PIL import Image
-
     from statboard.storage import models, routes, sweep  # noqa: F401
 
-    # Pillow's own guard, as a second line behind the explicit check in images.py.
-    Image.MAX_IMAGE_PIXELS = app.config["MAX_IMAGE_PIXELS"]
     app.register_blueprint(bp)

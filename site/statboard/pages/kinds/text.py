@@ -3,7 +3,6 @@
 import re
 from html import unescape
 
-import nh3
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
@@ -20,6 +19,8 @@ URL_SCHEMES = {"http", "https", "mailto"}
 
 def sanitize(html: str) -> str:
     """Only the tags the editor makes; links to http(s)/mailto only, never followed by bots."""
+    import nh3  # 1.6 MB: loaded by the first save, not by every worker that shows pages
+
     return nh3.clean(
         html,
         tags=TAGS,
@@ -35,6 +36,8 @@ _BREAKS = re.compile(r"</(?:p|h[1-6]|li|blockquote)>|<br\s*/?>", re.IGNORECASE)
 
 def plain_text(html: str) -> str:
     """The words of rich text, a line per paragraph, heading or list item."""
+    import nh3  # see sanitize()
+
     broken = _BREAKS.sub("\n", html or "")
     lines = (" ".join(line.split()) for line in unescape(nh3.clean(broken, tags=set())).split("\n"))
     return "\n".join(line for line in lines if line)

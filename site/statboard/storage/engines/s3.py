@@ -10,6 +10,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from statboard.storage.engines import CACHE_CONTROL, PRIVATE_CACHE_CONTROL, StorageUnavailable
 
+MOST_SIGNED = 10_000  # signed URLs remembered per process
+
 
 class S3Storage:
     """Objects in an S3 bucket (AWS or any S3-compatible endpoint).
@@ -125,6 +127,8 @@ class S3Storage:
             url = self.client.generate_presigned_url(
                 "get_object", Params=params, ExpiresIn=self.url_seconds
             )
+            if len(self._signed) >= MOST_SIGNED:  # names of deleted objects stay behind
+                self._signed.clear()
             self._signed[(name, private)] = (now, url)
         return url
 

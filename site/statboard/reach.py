@@ -1,0 +1,44 @@
+"""Whether SITE_URL reaches this site, with the standard library only: `flask check`
+asks it through checks.py, and the server's main process (serve.py), which loads no
+site, once the site answers."""
+
+import hashlib
+import hmac
+import json
+import urllib.error
+import urllib.request
+
+TIMEOUT = 5.0  # seconds for each server to answer a check
+FIX = "set STATBOARD_SITE_URL to the address people use to reach this site"
+
+
+def reason(error: BaseException) -> str:
+    """An error in a few words, for the middle of a sentence."""
+    error = getattr(error, "orig", None) or error
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text.rstrip(".")
+
+
+def site_id(config) -> str:
+    """What /healthz answers to tell this site (its secret key) from any other."""
+    key = str(config["SECRET_KEY"]).encode()
+    return hmac.new(key, b"statboard site", hashlib.sha256).hexdigest()[:16]
+
+
+def site_url_problem(site_url: str, site: str) -> str | None:
+    """The sentence that says what to do when `site_url` does not reach the site whose
+    site_id is `site`, else None."""
+    url = site_url.rstrip("/")
+    try:
+        with urllib.request.urlopen(url + "/healthz", timeout=TIMEOUT) as answer:
+            body = json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        body = {"status": error.code}
+    except (OSError, ValueError) as error:
+        return f"Nothing answers at SITE_URL {url} ({reason(error)}): start the site, or {FIX}."
+    if not isinstance(body, dict) or body.get("site") != site:
+        return (
+            f"SITE_URL {url} is served by something else than this site: {FIX} (and "
+            "give every process the same STATBOARD_SECRET_KEY)."
+        )
+    return None
