@@ -2,11 +2,16 @@
 asks it through checks.py, and the server's main process (serve.py), which loads no
 site, once the site answers."""
 
+import encodings.idna  # noqa: F401  see below
 import hashlib
 import hmac
 import json
 import urllib.error
 import urllib.request
+
+# The server's main process asks while it forks its workers: a module first imported by
+# that thread (urllib encodes the host name with the idna codec) would be locked in a
+# forked worker for ever, which then hangs at its own first use of the codec.
 
 TIMEOUT = 5.0  # seconds for each server to answer a check
 FIX = "set STATBOARD_SITE_URL to the address people use to reach this site"
