@@ -1,17 +1,22 @@
 """Whether SITE_URL reaches this site, with the standard library only: `flask check`
-asks it through checks.py, and the server's main process (serve.py), which loads no
-site, once the site answers."""
+asks it through checks.py, and the server (serve.py) once the site answers:
 
-import encodings.idna  # noqa: F401  see below
+    python -m statboard.reach SITE_URL SITE_ID HOST PORT WAIT_SECONDS
+
+waits (WAIT_SECONDS at most, and no longer than its parent lives) until HOST:PORT
+accepts a connection, then prints a warning to standard error when SITE_URL does
+not reach the site SITE_ID.
+"""
+
 import hashlib
 import hmac
 import json
+import os
+import socket
+import sys
+import time
 import urllib.error
 import urllib.request
-
-# The server's main process asks while it forks its workers: a module first imported by
-# that thread (urllib encodes the host name with the idna codec) would be locked in a
-# forked worker for ever, which then hangs at its own first use of the codec.
 
 TIMEOUT = 5.0  # seconds for each server to answer a check
 FIX = "set STATBOARD_SITE_URL to the address people use to reach this site"
@@ -47,3 +52,23 @@ def site_url_problem(site_url: str, site: str) -> str | None:
             "give every process the same STATBOARD_SECRET_KEY)."
         )
     return None
+
+
+def main(argv: list[str]) -> None:
+    site_url, site, host, port, wait = argv
+    parent = os.getppid()
+    deadline = time.monotonic() + float(wait)
+    while time.monotonic() < deadline:
+        if os.getppid() != parent:
+            return  # the server is gone: nobody to warn
+        try:
+            with socket.create_connection((host, int(port)), 1):
+                break
+        except OSError:
+            time.sleep(0.2)
+    if problem := site_url_problem(site_url, site):
+        print(f"Warning: {problem}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,6 @@ from urllib.parse import urlsplit
 from granian.constants import Interfaces
 from granian.server import Server
 
-from statboard.reach import site_url_problem
 from statboard.settings import served_url
 
 TARGETS = {
@@ -159,21 +157,12 @@ def prepared(args) -> dict:
 
 
 def check_site_url_when_served(settings: dict, args) -> None:
-    """Once the site answers, warn when SITE_URL does not reach it."""
-
-    def check() -> None:
-        deadline = time.monotonic() + SITE_URL_WAIT
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(_address(served_url(args.host, args.port)), 1):
-                    break
-            except OSError:
-                time.sleep(0.2)
-        problem = site_url_problem(settings["site_url"], settings["site"])
-        if problem:
-            print(f"Warning: {problem}", file=sys.stderr, flush=True)
-
-    threading.Thread(target=check, name="site-url-check", daemon=True).start()
+    """Once the site answers, warn when SITE_URL does not reach it. In a process of its
+    own (statboard.reach): granian forks its workers from this one, and a thread here
+    that held a lock as it forked (an import's, stderr's) would hang the worker."""
+    host, port = _address(served_url(args.host, args.port))
+    check = [sys.executable, "-m", "statboard.reach", settings["site_url"], settings["site"]]
+    subprocess.Popen([*check, host, str(port), str(SITE_URL_WAIT)], stdin=subprocess.DEVNULL)
 
 
 def _address(url: str) -> tuple[str, int]:
