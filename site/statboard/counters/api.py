@@ -9,6 +9,11 @@ DELETE /counters/?prefix=   delete all, or those under the prefix     admin or t
 
 The original play-counter protocol (/song/<id>, and / on a dedicated counter server)
 is served by play.py, on the same store.
+
+The app is mounted in front of the site's middleware (in_front), so it adds the
+security headers itself. A plain-text GET, or a POST that needs no look at the client
+(no private prefix, no rate limit), of a key already seen takes a hot path: no key
+pattern, no negotiation, the headers made once per body length.
 """
 
 import json
@@ -26,6 +31,7 @@ from statboard.counters.keys import (
 from statboard.counters.models import KEY_LENGTH
 from statboard.counters.stores import MAX_VALUE, ValueTooLarge
 from statboard.negotiation import wants_json
+from statboard.security import behind_proxies, security_headers
 
 BASE = "/counters"
 TEXT = ("Content-Type", "text/plain; charset=utf-8")
@@ -53,7 +59,6 @@ class CounterApp:
         max_by,
         limit=None,
         private_prefixes=(),
-        fallback=None,
         play_namespace="",
     ):
         from statboard.counters.play import PlayProtocol  # play imports this module: no cycle
@@ -61,7 +66,7 @@ class CounterApp:
         self.store, self.access = store, access
         self.max_by, self.limit = max_by, limit
         self.private = tuple(private_prefixes)
-        self.fallback = fallback or self.not_found  # the WSGI app for other paths
+        self.fallback = self.not_found  # the WSGI app for other paths (in_front)
         self.play = PlayProtocol(self, play_namespace) if play_namespace else None
         # Increments that need a look at the client (private prefixes, the rate limit)
         # leave the hot path.
@@ -84,8 +89,6 @@ class CounterApp:
         its middleware), which gets every other path: a counter request passes none of
         that middleware, so the API adds what it would add: the security headers, the
         client address behind PROXY_HOPS proxies (and the wrapped metrics)."""
-        from statboard.security import behind_proxies, security_headers
-
         self.after = security_headers(config)
         self._proxied = behind_proxies(self._serve, config)
         self.handle = self._proxied
