@@ -48,16 +48,19 @@ class GroupCommit:
             if slot.answer is not _LEAD:
                 return slot.result()
         # This request sends (it holds _sending, taken or handed over).
-        batch = self._take()
+        batch, answers = self._take(), None
         try:
             answers = self._send([s.command for s in batch])
         except Exception as error:  # the connection: every command of the batch failed
             answers = [error] * len(batch)
-        for waiting, answer in zip(batch, answers, strict=True):
-            waiting.answer = answer
-            if waiting is not slot:
-                waiting.done.release()
-        self._hand_over()
+        finally:  # even on the way out of an interrupt, nobody is left waiting
+            if answers is None:
+                answers = [InterruptedError("The batch was interrupted.")] * len(batch)
+            for waiting, answer in zip(batch, answers, strict=True):
+                waiting.answer = answer
+                if waiting is not slot:
+                    waiting.done.release()
+            self._hand_over()
         return slot.result()
 
     def _take(self) -> list[_Slot]:

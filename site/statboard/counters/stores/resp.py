@@ -108,7 +108,9 @@ class RawPipeline:
             answers = [replies.read() for _ in commands]
         except BaseException as error:
             self._drop()
-            if isinstance(error, OSError):  # socket errors and timeouts, as redis-py says them
+            if isinstance(error, TimeoutError):  # as redis-py says them
+                raise redis.TimeoutError(f"Redis did not answer in time: {error}") from error
+            if isinstance(error, OSError):
                 raise redis.ConnectionError(f"Redis: {error}") from error
             raise
         self.used = now
