@@ -6,6 +6,7 @@ import pytest
 from statboard.auth.models import ApiToken, User
 from statboard.extensions import db
 from statboard.models_base import utcnow
+from statboard.security import security_headers
 
 from tests.conftest import gen_user
 
@@ -305,3 +306,51 @@ def test_anonymous_increments_can_be_switched_off_per_prefix(private_settings, a
     assert client.post("/counters/public/x").status_code == 200
     assert client.post("/counters/private/x", headers=bearer(issue_token(app))).data == b"1"
     assert json.loads(client.get("/counters/").data) == {"private/x": 1, "public/x": 1}
+
+
+def wsgi_answer(app, method: str, path: str, **environ) -> tuple[str, list, bytes]:
+    """The outermost WSGI app's own answer: status, header list (in order) and body."""
+    started = []
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "REMOTE_ADDR": "127.0.0.1",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+        **environ,
+    }
+
+    def start_response(status, headers, exc_info=None):
+        started.append((status, headers))
+
+    body = b"".join(app.wsgi_app(environ, start_response))
+    return started[0][0], started[0][1], body
+
+
+def test_a_known_key_answers_exactly_as_a_new_one(app):
+    """The second request of a key takes the hot path; its answer is the first's, byte
+    for byte: the same headers in the same order, the security headers last."""
+    secure = security_headers(app.config)
+
+    def text(body: bytes) -> tuple:
+        plain = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+        return "200 OK", [*plain, *secure], body
+
+    assert wsgi_answer(app, "GET", "/counters/hot/1") == text(b"0")  # a new key
+    assert wsgi_answer(app, "GET", "/counters/hot/1") == text(b"0")  # known now
+    assert wsgi_answer(app, "POST", "/counters/hot/2") == text(b"1")
+    for n in range(2, 12):
+        assert wsgi_answer(app, "POST", "/counters/hot/2") == text(b"%d" % n)
+    assert wsgi_answer(app, "GET", "/counters/hot/2") == text(b"11")
+    assert wsgi_answer(app, "HEAD", "/counters/hot/2") == (*text(b"11")[:2], b"")
+    # What leaves the hot path answers as before: JSON, ?by=, a bad key.
+    status, headers, body = wsgi_answer(
+        app, "GET", "/counters/hot/2", HTTP_ACCEPT="application/json"
+    )
+    assert json.loads(body) == {"key": "hot/2", "value": 11}
+    assert headers[0] == ("Content-Type", "application/json") and headers[2:] == secure
+    assert wsgi_answer(app, "POST", "/counters/hot/2", QUERY_STRING="by=4") == text(b"15")
+    status, headers, body = wsgi_answer(app, "POST", "/counters/hot//2")
+    assert status == "400 Bad Request" and headers[2:] == secure and b"not allowed" in body

@@ -6,13 +6,17 @@ import time
 import uuid
 
 import pytest
+import redis
 from sqlalchemy import create_engine, event
 from statboard.counters.models import Counter, CounterHistory
 from statboard.counters.stores import ValueTooLarge
 from statboard.counters.stores.batching import GroupCommit
 from statboard.counters.stores.memory import MemoryStore
 from statboard.counters.stores.redis import RedisStore
+from statboard.counters.stores.resp import IDLE_CHECK_SECONDS
 from statboard.extensions import db
+
+from tests.fixtures.servers import start_redis, stop
 
 FLUSH = 0.05
 
@@ -160,3 +164,65 @@ def test_a_failed_round_trip_fails_only_its_own_batch():
     with pytest.raises(ConnectionError):
         group("INCRBY", "a", 1)
     assert group("INCRBY", "a", 1) == "ok"
+
+
+# --- the raw RESP round trip (stores/resp.py) ----------------------------------------
+
+
+def test_two_stores_on_one_redis_answer_every_value_once(redis_url, engine):
+    """Two stores (as two processes would have) each batching 40 concurrent increments
+    on their own connection: every value from 1 to 80 is answered exactly once."""
+    namespace = f"t{uuid.uuid4().hex[:8]}:"
+    stores = [RedisStore(redis_url, engine, namespace, interval=FLUSH) for _ in range(2)]
+    try:
+        answers = together(80, lambda n: stores[n % 2].incr("song/1", 1))
+        assert sorted(answers) == list(range(1, 81))
+        assert stores[0].get("song/1") == stores[1].get("song/1") == 80
+        assert stores[0].incr("song/1", 5) == 85  # ?by= goes through too
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_a_batch_answers_each_command_its_own_reply(redis_store):
+    """Integers, a value, nil and an error reply in one round trip, each in its place."""
+    redis_store.set("big", 2**63 - 1)
+    answers = together(
+        4,
+        lambda n: [
+            lambda: redis_store.incr("a", 3),
+            lambda: redis_store.get("a"),
+            lambda: redis_store.get("never"),
+            lambda: pytest.raises(ValueTooLarge, redis_store.incr, "big", 1) and "refused",
+        ][n](),
+    )
+    assert answers[0] == 3 and answers[1] in (0, 3) and answers[2] == 0
+    assert answers[3] == "refused"
+    assert redis_store.get("big") == 2**63 - 1 and redis_store.get("a") == 3
+
+
+def test_increments_go_on_after_redis_restarts(engine):
+    """The kept connection dies with the server: the store connects again, and no
+    increment is counted twice (a batch that broke under way fails instead)."""
+    proc, port = start_redis()
+    store = RedisStore(f"redis://127.0.0.1:{port}/0", engine, "t:", interval=FLUSH)
+    try:
+        assert [store.incr("song/1", 1) for _ in range(3)] == [1, 2, 3]
+        stop(proc)
+        proc, _ = start_redis(port)  # empty: nothing was saved
+        acknowledged = 0
+        for _ in range(2):  # at most the first, on the dead connection, fails
+            try:
+                assert store.incr("song/1", 1) == acknowledged + 1
+                acknowledged += 1
+            except redis.ConnectionError:
+                assert acknowledged == 0
+        assert acknowledged >= 1
+        time.sleep(IDLE_CHECK_SECONDS + 0.1)  # idle: looked at before use
+        stop(proc)
+        proc, _ = start_redis(port)
+        assert store.incr("song/1", 1) == 1  # no failed request this time
+        assert store.get("song/1") == 1
+    finally:
+        store.close()
+        stop(proc)

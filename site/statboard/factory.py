@@ -55,7 +55,7 @@ def create_app(test_config=None):
     for chatty in ("httpx", "alembic.runtime.plugins"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
-    from statboard import assets, checks, health, security
+    from statboard import assets, checks, counters, health, security
     from statboard.extensions import Commands, init_extensions, pool_options
     from statboard.features import FEATURES
 
@@ -65,8 +65,9 @@ def create_app(test_config=None):
     assets.init_app(app)  # fingerprinted static files, compression
     for feature in FEATURES:
         feature.init_app(app)
-    security.init_app(app)  # around the counter API that counters mounted in front
-    health.init_app(app)  # last: the probes answer before anything else
+    security.init_app(app)
+    health.init_app(app)  # the probes answer before the rest of the site
+    counters.in_front(app)  # last: counter requests pass no other middleware
     checks.init_app(app)
     return app
 

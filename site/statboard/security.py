@@ -3,10 +3,11 @@
 The site's pages load scripts and styles from the site alone and run no inline
 script, so the Content-Security-Policy is one fixed string: no nonces, nothing per
 request. It is a WSGI middleware rather than a Flask hook (or flask-talisman, which
-is one) because the pure-WSGI counter API answers in front of Flask and must carry
-the headers too; a header a response sets itself is left alone, and one it sets to ""
-is left out (an embedded block drops X-Frame-Options, which cannot name origins, and
-says who may frame it in its own frame-ancestors).
+is one) so that it covers whatever in the site's WSGI stack answers; the pure-WSGI
+counter API, mounted in front of that stack, adds the same list itself
+(security_headers). A header a response sets itself is left alone, and one it sets
+to "" is left out (an embedded block drops X-Frame-Options, which cannot name
+origins, and says who may frame it in its own frame-ancestors).
 
 Forwarded-for headers are trusted the same way, around the outermost app, and only
 behind PROXY_HOPS configured proxies (werkzeug's ProxyFix): by default the client

@@ -1,8 +1,9 @@
 """Counters: a pure-WSGI counter API beside the site, its stores, and the counter block.
 
-init_app mounts the counter API in front of Flask: /counters and /counters/... (and
-the play-counter protocol's /song/...) go to CounterApp, every other path to the
-Flask site, in the same process.
+in_front mounts the counter API in front of the site, after every other middleware
+(create_app calls it last): /counters and /counters/... (and the play-counter
+protocol's /song/...) go to CounterApp, every other path to the site's stack (health
+probes, security headers, request metrics, Flask), in the same process.
 """
 
 from flask import Blueprint, current_app
@@ -13,8 +14,8 @@ bp = Blueprint("counters", __name__)
 STORE_CONNECTIONS = 2  # the store's own pool (as many again on a burst): short reads, a flush
 
 
-def build_counter_app(app, fallback=None):
-    """The counter API for `app`'s settings and database, with `fallback` for other paths."""
+def build_counter_app(app):
+    """The counter API for `app`'s settings and database."""
     from statboard.counters import stores
     from statboard.counters.access import WriteAccess
     from statboard.counters.api import CounterApp
@@ -41,7 +42,6 @@ def build_counter_app(app, fallback=None):
         max_by=int(config["COUNTER_MAX_BY"]),
         limit=IncrementLimit(limit, url) if limit else None,
         private_prefixes=config["COUNTER_PRIVATE_PREFIXES"],
-        fallback=fallback,
         play_namespace=config["COUNTER_PLAY_NAMESPACE"],
     )
 
@@ -68,12 +68,18 @@ def store():
     return current_app.extensions["counters"].store
 
 
+def in_front(app) -> None:
+    """Mount the counter API in front of the app's outermost WSGI callable: call it after
+    every other middleware, so that a counter request passes none of it (the API adds
+    the security headers itself, and its own middleware, the metrics, is wrapped on
+    it with CounterApp.wrap)."""
+    app.wsgi_app = app.extensions["counters"].in_front(app.wsgi_app, app.config)
+
+
 def init_app(app):
     from statboard.counters import blocks, models  # noqa: F401
 
     check_play_namespace(app)  # counters come last in FEATURES: every route is known
-    counter_app = build_counter_app(app, fallback=app.wsgi_app)
-    app.extensions["counters"] = counter_app
-    app.wsgi_app = counter_app
+    app.extensions["counters"] = build_counter_app(app)
     blocks.register_kind()
     app.register_blueprint(bp)

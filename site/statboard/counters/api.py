@@ -9,6 +9,11 @@ DELETE /counters/?prefix=   delete all, or those under the prefix     admin or t
 
 The original play-counter protocol (/song/<id>, and / on a dedicated counter server)
 is served by play.py, on the same store.
+
+The app is mounted in front of the site's middleware (in_front), so it adds the
+security headers itself. A plain-text GET, or a POST that needs no look at the client
+(no private prefix, no rate limit), of a key already seen takes a hot path: no key
+pattern, no negotiation, the headers made once per body length.
 """
 
 import json
@@ -26,12 +31,19 @@ from statboard.counters.keys import (
 from statboard.counters.models import KEY_LENGTH
 from statboard.counters.stores import MAX_VALUE, ValueTooLarge
 from statboard.negotiation import wants_json
+from statboard.security import behind_proxies, security_headers
 
 BASE = "/counters"
 TEXT = ("Content-Type", "text/plain; charset=utf-8")
 JSON = ("Content-Type", "application/json")
 KEY_ALLOWS = "GET, HEAD, POST, PUT, DELETE"
 LIST_ALLOWS = "GET, HEAD, DELETE"
+MOST_KEYS_KNOWN = 10_000  # valid keys remembered, so that the hot path skips KEY_MATCH
+
+
+def _text_headers(after) -> list[tuple]:
+    """The headers of a 200 plain-text answer, by the length of its body (a number)."""
+    return [(TEXT, ("Content-Length", str(length)), *after) for length in range(21)]
 
 
 def _json(environ, default: bool) -> bool:
@@ -47,7 +59,6 @@ class CounterApp:
         max_by,
         limit=None,
         private_prefixes=(),
-        fallback=None,
         play_namespace="",
     ):
         from statboard.counters.play import PlayProtocol  # play imports this module: no cycle
@@ -55,26 +66,78 @@ class CounterApp:
         self.store, self.access = store, access
         self.max_by, self.limit = max_by, limit
         self.private = tuple(private_prefixes)
-        self.fallback = fallback  # the WSGI app for other paths; None: 404
+        self.fallback = self.not_found  # the WSGI app for other paths (in_front)
         self.play = PlayProtocol(self, play_namespace) if play_namespace else None
+        # Increments that need a look at the client (private prefixes, the rate limit)
+        # leave the hot path.
+        self._checked = bool(self.private) or limit is not None
+        self._valid_keys: set[str] = set()  # keys that passed KEY_MATCH, up to MOST_KEYS_KNOWN
+        self.after: list[tuple[str, str]] = []  # headers every answer ends with (in_front)
+        self._text_headers = _text_headers(self.after)
+        self._proxied = self.handle = self._serve
+        self._wrappers: list = []
 
-    def serve_alone(self) -> None:
-        """A dedicated counter server: no site behind, the play protocol at the root."""
-        self.fallback = None
+    def wrap(self, middleware) -> None:
+        """Put `middleware` around the API's own answers (the request metrics): the API
+        answers in front of the site's middleware (see in_front), so those that should
+        see its requests too come here."""
+        self._wrappers.append(middleware)
+        self.handle = middleware(self.handle)
+
+    def in_front(self, rest, config):
+        """The counter API answering before `rest` (the site's outermost WSGI app, with
+        its middleware), which gets every other path: a counter request passes none of
+        that middleware, so the API adds what it would add: the security headers, the
+        client address behind PROXY_HOPS proxies (and the wrapped metrics)."""
+        self.after = security_headers(config)
+        self._proxied = behind_proxies(self._serve, config)
+        self.handle = self._proxied
+        for middleware in self._wrappers:
+            self.handle = middleware(self.handle)
+        self._text_headers = _text_headers(self.after)
+        self.fallback = rest
+        return self
+
+    def serve_alone(self, rest=None):
+        """A dedicated counter server: no site behind (every other path goes to `rest`,
+        else answers 404), the play protocol at the root, no request metrics."""
+        self.fallback = rest if rest is not None else self.not_found
+        self.handle = self._proxied
         if self.play is not None:
             self.play.at_root = True
+        return self
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
-        if not path.startswith(BASE) or len(path) > 9 and path[9] != "/":
-            return self._elsewhere(environ, start_response)
+        if path.startswith(BASE) and (len(path) == 9 or path[9] == "/"):
+            return self.handle(environ, start_response)
+        if self.play is not None and self.play.serves(path):
+            return self.handle(environ, start_response)
+        return self.fallback(environ, start_response)
+
+    def _serve(self, environ, start_response):
+        """The counter API and the play protocol (what __call__ sends here)."""
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(BASE):
+            return self._play(environ, start_response)
         key = path[10:]
         method = environ["REQUEST_METHOD"]
+        accept = environ.get("HTTP_ACCEPT")
         try:
+            # The hot path: a valid key, a plain-text answer (most clients name no JSON).
+            if key in self._valid_keys and not (accept and "json" in accept):
+                if method == "GET":
+                    return self._text(start_response, b"%d" % self.store.get(key))
+                if method == "POST" and not self._checked and not environ.get("QUERY_STRING"):
+                    return self._text(start_response, b"%d" % self._add(key, 1))
             if not key:
                 return self._collection(environ, start_response, method)
-            if len(key) > KEY_LENGTH or not KEY_MATCH(key):
-                raise bad_request(key_problem(key))
+            if key not in self._valid_keys:
+                if len(key) > KEY_LENGTH or not KEY_MATCH(key):
+                    raise bad_request(key_problem(key))
+                if len(self._valid_keys) >= MOST_KEYS_KNOWN:
+                    self._valid_keys.clear()
+                self._valid_keys.add(key)
             if method == "POST":
                 return self._increment(environ, start_response, key)
             if method == "GET" or method == "HEAD":
@@ -84,11 +147,16 @@ class CounterApp:
             if method == "DELETE":
                 self.access.check(environ)
                 self.store.delete(key)
-                start_response("204 No Content", [])
+                start_response("204 No Content", [*self.after])
                 return []
             raise ApiError("405 Method Not Allowed", f"Use {KEY_ALLOWS}.", [("Allow", KEY_ALLOWS)])
         except ApiError as error:
             return self._error(environ, start_response, error)
+
+    def _text(self, start_response, body: bytes):
+        """200 with a plain-text body: its headers made once per length."""
+        start_response("200 OK", list(self._text_headers[len(body)]))
+        return [body]
 
     def _increment(self, environ, start_response, key):
         query = environ.get("QUERY_STRING")
@@ -103,8 +171,11 @@ class CounterApp:
             self.access.check(environ)
         elif self.limit is not None and not self.access.unlimited(environ):
             extra = self.limit.hit(environ.get("REMOTE_ADDR", ""))
+        return self._add(key, by), extra
+
+    def _add(self, key: str, by: int) -> int:
         try:
-            return self.store.incr(key, by), extra
+            return self.store.incr(key, by)
         except ValueTooLarge:
             raise bad_request(f"{key} would pass {MAX_VALUE}; reset it first.") from None
 
@@ -116,7 +187,7 @@ class CounterApp:
         headers = [kind, ("Content-Length", str(len(body)))]
         if extra:
             headers += extra
-        start_response("200 OK", headers)
+        start_response("200 OK", [*headers, *self.after])
         return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
 
     def _set(self, environ, start_response, key):
@@ -138,7 +209,7 @@ class CounterApp:
         if method == "DELETE":
             self.access.check(environ)
             self.store.clear(prefix)
-            start_response("204 No Content", [])
+            start_response("204 No Content", [*self.after])
             return []
         if method not in ("GET", "HEAD"):
             raise ApiError(
@@ -149,17 +220,17 @@ class CounterApp:
             body, kind = json.dumps(values).encode(), JSON
         else:
             body, kind = ",".join(f"{k}={v}" for k, v in values.items()).encode(), TEXT
-        start_response("200 OK", [kind, ("Content-Length", str(len(body)))])
+        start_response("200 OK", [kind, ("Content-Length", str(len(body))), *self.after])
         return [] if method == "HEAD" else [body]
 
-    def _elsewhere(self, environ, start_response):
-        if self.play is not None and self.play.serves(environ.get("PATH_INFO", "")):
-            try:
-                return self.play(environ, start_response)
-            except ApiError as error:
-                return self._error(environ, start_response, error)
-        if self.fallback is not None:
-            return self.fallback(environ, start_response)
+    def _play(self, environ, start_response):
+        try:
+            return self.play(environ, start_response)
+        except ApiError as error:
+            return self._error(environ, start_response, error)
+
+    def not_found(self, environ, start_response):
+        """The answer to a path that is neither the counter API nor the play protocol."""
         where = f" or {self.play.prefix}<id>" if self.play is not None else ""
         error = ApiError(
             "404 Not Found", f"Only the counter API is served here: use /counters/<key>{where}."
@@ -171,5 +242,6 @@ class CounterApp:
             body, kind = json.dumps({"message": error.message}).encode(), JSON
         else:
             body, kind = (error.message + "\n").encode(), TEXT
-        start_response(error.status, [kind, ("Content-Length", str(len(body))), *error.headers])
+        headers = [kind, ("Content-Length", str(len(body))), *error.headers, *self.after]
+        start_response(error.status, headers)
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]

@@ -92,5 +92,5 @@ class PlayProtocol:
         headers = [TEXT, ("Content-Length", str(len(body)))]
         if extra:
             headers += extra
-        start_response("200 OK", headers)
+        start_response("200 OK", [*headers, *self.api.after])
         return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]

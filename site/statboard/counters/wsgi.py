@@ -8,11 +8,10 @@ and DELETE /) are served, and /healthz and /readyz; every other path answers 404
 from statboard import create_app
 from statboard.counters.flusher import flush_on_signals
 from statboard.health import Health
-from statboard.security import outermost
 
 flask_app = create_app()
-counter_app = flask_app.extensions["counters"]  # the CounterApp init_app mounted
-counter_app.serve_alone()
+counter_app = flask_app.extensions["counters"]  # the CounterApp create_app mounted
 flush_on_signals(counter_app.store.close)
-# /healthz and /readyz answer here too (the counter server keeps no uploads).
-app = Health(outermost(counter_app, flask_app.config), flask_app, storage=False)
+# /healthz and /readyz answer here too (the counter server keeps no uploads); any
+# other path, the counter API's 404 (with its security headers).
+app = counter_app.serve_alone(Health(counter_app.not_found, flask_app, storage=False))

@@ -15,7 +15,8 @@ bp = Blueprint("metrics", __name__)
 
 
 def init_app(app):
-    """Call after counters: the middleware goes around the counter API too."""
+    """Call after counters: the middleware goes around the counter API too (which
+    answers in front of the site's middleware, so it is wrapped there as well)."""
     from statboard.metrics import routes  # noqa: F401
     from statboard.metrics.requests import RequestMetrics, name_route
 
@@ -24,4 +25,5 @@ def init_app(app):
     )
     app.after_request(name_route)
     app.wsgi_app = RequestMetrics(app.wsgi_app)
+    app.extensions["counters"].wrap(RequestMetrics)
     app.register_blueprint(bp)

@@ -46,23 +46,35 @@ class RequestMetrics:
 
     def __init__(self, app):
         self.app = app
+        # (route, method, status) -> its count and timing: labels() costs more than the
+        # count itself, so each label set is looked up once (methods are a known few).
+        self._series: dict[tuple[str, str, str], tuple] = {}
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
-        status = ["500"]
+        status = "500"
 
         def start(line, headers, exc_info=None):
-            status[0] = line[:3]
+            nonlocal status
+            status = line[:3]
             return start_response(line, headers, exc_info)
 
         try:
             return self.app(environ, start)
         finally:
             route = environ.get(ROUTE_KEY) or route_of_path(environ.get("PATH_INFO", ""))
-            method = environ.get("REQUEST_METHOD", "")
-            method = method if method in METHODS else "other"
-            REQUESTS.labels(route, method, status[0]).inc()
-            LATENCY.labels(route).observe(time.perf_counter() - started)
+            labels = (route, environ.get("REQUEST_METHOD", ""), status)
+            series = self._series.get(labels) or self._look_up(labels)
+            series[0].inc()
+            series[1].observe(time.perf_counter() - started)
+
+    def _look_up(self, labels: tuple[str, str, str]) -> tuple:
+        route, method, status = labels
+        known = method in METHODS
+        series = REQUESTS.labels(route, method if known else "other", status), LATENCY.labels(route)
+        if known:  # any other method a client makes up is counted as "other", uncached
+            self._series[labels] = series
+        return series
 
 
 def name_route(response):

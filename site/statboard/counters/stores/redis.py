@@ -2,7 +2,7 @@
 
 Increments and reads of concurrent requests go to Redis together (batching.py): one
 round trip per batch instead of one per request, each request still answered with
-its own exact value.
+its own exact value; the batch goes as raw RESP on one kept connection (resp.py).
 """
 
 import redis
@@ -10,6 +10,7 @@ import redis
 from statboard.counters import sql
 from statboard.counters.stores import MAX_VALUE, ValueTooLarge
 from statboard.counters.stores.batching import GroupCommit
+from statboard.counters.stores.resp import RawPipeline
 from statboard.counters.stores.writebehind import WriteBehind
 
 
@@ -20,20 +21,17 @@ class RedisStore(WriteBehind):
         super().__init__(engine, interval)
         self.redis = redis.Redis.from_url(url)
         self.ns = namespace
-        self._command = GroupCommit(self._pipeline)
-
-    def _pipeline(self, commands: list[tuple]) -> list:
-        with self.redis.pipeline(transaction=False) as pipe:
-            for command in commands:
-                pipe.execute_command(*command)
-            return pipe.execute(raise_on_error=False)
+        self._pipeline = RawPipeline(self.redis)
+        self._command = GroupCommit(self._pipeline.send)
 
     def _after_fork(self) -> None:
         super()._after_fork()
+        self._pipeline.forget()
         self._command.after_fork()
 
     def incr(self, key: str, by: int) -> int:
-        self._start_flusher()
+        if not self.flusher.running:
+            self._start_flusher()
         try:
             total = self._command("INCRBY", self.ns + key, by)
         except redis.ResponseError as error:
