@@ -107,3 +107,20 @@ def test_a_new_leader_runs_at_start_jobs_at_once_and_others_on_their_schedule(ap
         assert runs == ["sweep"]
     finally:
         scheduler.stop()
+
+
+def test_each_periodic_job_of_the_site_has_a_name_of_its_own(app):
+    """A name keys a job's schedule and claims: the purge of deleted blocks and that of
+    deleted pages each run on their own setting."""
+    names = [job.name for job in schedule._jobs]
+    assert len(names) == len(set(names)), names
+    settings = {job.name: job.every_setting for job in schedule._jobs}
+    assert settings["blocks.purge"] == "BLOCK_PURGE_SECONDS"
+    assert settings["pages.purge"] == "PAGE_PURGE_SECONDS"
+
+
+def test_a_second_job_of_the_same_name_is_refused(monkeypatch):
+    monkeypatch.setattr(schedule, "_jobs", [])
+    schedule.every("TICK_SECONDS", name="test.twice")(lambda: None)
+    with pytest.raises(ValueError, match="'test.twice' exists already"):
+        schedule.daily("TICK_TIME", name="test.twice")(lambda: None)

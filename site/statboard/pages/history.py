@@ -10,7 +10,7 @@ Each block keeps its last BLOCK_HISTORY versions (block_versions, one row a vers
 its data, its kind, who saved it and when). A block deleted is only marked
 (Block.deleted_at) until its undo time is over; then it is purged with what belongs
 to it (its kind's on_delete: its files, its hosts), by the next delete anywhere or by
-the periodic job `pages.purge`.
+the periodic job `blocks.purge`.
 """
 
 import logging
@@ -143,7 +143,7 @@ def purge(now: datetime | None = None) -> int:
     return gone
 
 
-@every("BLOCK_PURGE_SECONDS", name="pages.purge", at_start=True)
+@every("BLOCK_PURGE_SECONDS", name="blocks.purge", at_start=True)
 def purge_job() -> None:
     gone = purge()
     db.session.commit()

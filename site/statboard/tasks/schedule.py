@@ -67,12 +67,20 @@ class Job:
 _jobs: list[Job] = []
 
 
+def _register(job: Job) -> None:
+    """A job's name keys its schedule and its claims (scheduled_runs): two jobs of one
+    name would share them, and one would run on the other's schedule."""
+    if any(known.name == job.name for known in _jobs):
+        raise ValueError(f"A periodic job named {job.name!r} exists already: name it apart.")
+    _jobs.append(job)
+
+
 def every(setting: str, name: str, at_start: bool = False):
     """Run every `setting` seconds in the cluster; with at_start, also as soon as a
     process takes the lead (the embedded engines: as each start of the site)."""
 
     def register(func):
-        _jobs.append(Job(name, func, every_setting=setting, at_start=at_start))
+        _register(Job(name, func, every_setting=setting, at_start=at_start))
         return func
 
     return register
@@ -80,7 +88,7 @@ def every(setting: str, name: str, at_start: bool = False):
 
 def daily(setting: str, name: str):
     def register(func):
-        _jobs.append(Job(name, func, daily_setting=setting))
+        _register(Job(name, func, daily_setting=setting))
         return func
 
     return register
