@@ -14,9 +14,10 @@ after PAGE_CACHE_SECONDS, for what changes with neither. A page shown from memor
 a page rendered at most that long ago; its live stream replays the events since its
 render, as it does for a page the browser kept, so an open page still ends current.
 
-Visitors who ask for a page while it is being rendered wait for that render rather
-than render it too, so a page renewed under load is rendered once. Each kept page keeps
-its body compressed per encoding, once, the first time a visitor asks for it.
+A page is rendered once however many visitors ask for it at once: while it is rendered
+anew, they get the page kept before (as if they had asked a moment earlier), unless
+this process committed since, when they wait for the render. Each kept page keeps its
+body compressed per encoding, once, the first time a visitor asks for it.
 """
 
 import gzip
@@ -60,12 +61,13 @@ class _Kept:
 
 
 class VisitorPages:
-    """A bounded, thread-safe LRU of visitors' pages."""
+    """A bounded, thread-safe LRU of visitors' pages, the latest of each address."""
 
     def __init__(self, size: int, seconds: float):
         self.size, self.seconds = max(0, int(size)), float(seconds)
         self.commits = 0  # of this process; any change will do, so no lock
-        self._items: OrderedDict[tuple, _Kept] = OrderedDict()
+        # address (path and query, host, scheme) -> (the key it was rendered for, page)
+        self._items: OrderedDict[tuple, tuple[tuple, _Kept]] = OrderedDict()
         self._rendering: dict[tuple, threading.Event] = {}  # the keys being rendered now
         self._lock = threading.Lock()
 
@@ -81,16 +83,18 @@ class VisitorPages:
         return (request.full_path, request.host, request.scheme, last_id(), self.commits)
 
     def serve(self, render: Callable[[tuple | None], Response]) -> Response:
-        """The kept page, or `render(key)`, which keeps what it renders (keep()). The
-        visitors who ask for a page while it is being rendered wait for that render
-        (RENDER_WAIT seconds at most) instead of rendering it each."""
+        """The kept page, or `render(key)`, which keeps what it renders (keep()).
+
+        While a page is rendered anew, the visitors who ask for it get the page kept
+        before, if nothing committed in this process since (a live event or the age
+        moved the key); after a commit they wait for the render (RENDER_WAIT seconds
+        at most). So a page is rendered once, and visitors do not queue behind it."""
         key = self.key()
         if key is None:
             return render(None)
         for _ in range(2):  # a render that kept nothing (a 404) is not waited for twice
             with self._lock:
-                kept = self._fresh(key)
-                rendering = self._rendering.get(key) if kept is None else None
+                kept, rendering = self._lookup(key)
                 leading = kept is None and rendering is None
                 if leading:
                     rendering = self._rendering[key] = threading.Event()
@@ -106,14 +110,18 @@ class VisitorPages:
             rendering.wait(RENDER_WAIT)
         return render(key)
 
-    def _fresh(self, key: tuple) -> "_Kept | None":
-        kept = self._items.get(key)
-        if kept is not None and kept.until < time.monotonic():
-            del self._items[key]
-            return None
-        if kept is not None:
-            self._items.move_to_end(key)
-        return kept
+    def _lookup(self, key: tuple) -> tuple[_Kept | None, threading.Event | None]:
+        """The page to answer `key` with, else the render of `key` on its way, if any."""
+        held_key, kept = self._items.get(key[:3], (None, None))
+        rendering = self._rendering.get(key)
+        if kept is None:
+            return None, rendering
+        self._items.move_to_end(key[:3])
+        if held_key == key and kept.until >= time.monotonic():
+            return kept, None
+        if rendering is not None and held_key[4] == key[4]:  # no commit here since
+            return kept, None
+        return None, rendering
 
     def _answer(self, kept: _Kept) -> Response:
         encoding = request.accept_encodings.best_match(ENCODINGS)
@@ -129,8 +137,8 @@ class VisitorPages:
             return
         kept = _Kept(response, tag, time.monotonic() + self.seconds)
         with self._lock:
-            self._items[key] = kept
-            self._items.move_to_end(key)
+            self._items[key[:3]] = (key, kept)
+            self._items.move_to_end(key[:3])
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
