@@ -31,7 +31,7 @@ from statboard.pages import registry  # noqa: E402
 from statboard.pages.demo import seed_demo  # noqa: E402
 from statboard.pages.models import Block, Page  # noqa: E402
 
-CSRF = re.compile(r'"X-CSRFToken": "([^"]+)"')
+CSRF = re.compile(r'(?:name="csrf_token" type="hidden" value="|"X-CSRFToken": ")([^"]+)"')
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
 

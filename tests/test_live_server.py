@@ -244,6 +244,8 @@ def stream_holders(site) -> dict[int, int]:
     port = int(site.env["STATBOARD_LIVE_PORT"])
     held = {}
     for worker in psutil.Process(site.proc.pid).children(recursive=True):
+        if "run.py" not in " ".join(worker.cmdline()):  # the SITE_URL check, say
+            continue
         connections = worker.net_connections("tcp")
         held[worker.pid] = sum(
             1 for c in connections if c.laddr.port == port and c.status == psutil.CONN_ESTABLISHED

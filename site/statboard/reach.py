@@ -1,11 +1,12 @@
 """Whether SITE_URL reaches this site, with the standard library only: `flask check`
 asks it through checks.py, and the server (serve.py) once the site answers:
 
-    python -m statboard.reach SITE_URL SITE_ID HOST PORT WAIT_SECONDS
+    python -m statboard.reach SITE_URL SITE_ID HOST PORT WAIT_SECONDS SERVER_PID
 
-waits (WAIT_SECONDS at most, and no longer than its parent lives) until HOST:PORT
-accepts a connection, then prints a warning to standard error when SITE_URL does
-not reach the site SITE_ID.
+goes on in a child of its own and returns at once (the server waits for it and leaves
+no zombie behind), then waits (WAIT_SECONDS at most, and no longer than the process
+SERVER_PID lives) until HOST:PORT accepts a connection, and prints a warning to
+standard error when SITE_URL does not reach the site SITE_ID.
 """
 
 import hashlib
@@ -55,11 +56,10 @@ def site_url_problem(site_url: str, site: str) -> str | None:
 
 
 def main(argv: list[str]) -> None:
-    site_url, site, host, port, wait = argv
-    parent = os.getppid()
+    site_url, site, host, port, wait, server = argv
     deadline = time.monotonic() + float(wait)
     while time.monotonic() < deadline:
-        if os.getppid() != parent:
+        if not _alive(int(server)):
             return  # the server is gone: nobody to warn
         try:
             with socket.create_connection((host, int(port)), 1):
@@ -70,5 +70,17 @@ def main(argv: list[str]) -> None:
         print(f"Warning: {problem}", file=sys.stderr, flush=True)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 if __name__ == "__main__":
+    if os.fork():  # this process ends now; its child goes on, and nobody need reap it
+        os._exit(0)
     main(sys.argv[1:])

@@ -162,7 +162,8 @@ def check_site_url_when_served(settings: dict, args) -> None:
     that held a lock as it forked (an import's, stderr's) would hang the worker."""
     host, port = _address(served_url(args.host, args.port))
     check = [sys.executable, "-m", "statboard.reach", settings["site_url"], settings["site"]]
-    subprocess.Popen([*check, host, str(port), str(SITE_URL_WAIT)], stdin=subprocess.DEVNULL)
+    check += [host, str(port), str(SITE_URL_WAIT), str(os.getpid())]
+    subprocess.run(check, stdin=subprocess.DEVNULL, check=False)  # returns once it is on
 
 
 def _address(url: str) -> tuple[str, int]:
@@ -190,7 +191,10 @@ def load_in_worker(server_pid: int, target: str):
     """Granian calls this in each new worker to load the WSGI app `module:name`."""
     die_with(server_pid)
     module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)
+    app = getattr(importlib.import_module(module), name)
+    if os.getppid() != server_pid:  # the server died while this worker loaded the site:
+        os._exit(0)  # it served nothing and holds nothing to flush
+    return app
 
 
 def die_with(server_pid: int) -> None:
