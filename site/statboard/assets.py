@@ -95,12 +95,23 @@ def version(filename: str) -> str | None:
     return entry.version if entry else None
 
 
+# Static files are compressed once per version: the smallest. Pages once per render
+# (pages/visitor_pages.py): fast.
+SMALLEST = {"br": 11, "gzip": 9}
+FAST = {"br": 5, "gzip": 6}
+
+
+def encode(data: bytes, encoding: str, levels: dict[str, int]) -> bytes:
+    """`data` compressed in `encoding` ("br" or "gzip", as ENCODINGS) at its level in
+    `levels`."""
+    if encoding == "br":
+        return brotli.compress(data, quality=levels["br"])
+    return gzip.compress(data, compresslevel=levels["gzip"], mtime=0)
+
+
 def _encoded(entry: _File, encoding: str) -> bytes:
     if encoding not in entry.encoded:
-        if encoding == "br":
-            entry.encoded[encoding] = brotli.compress(entry.data, quality=11)
-        else:
-            entry.encoded[encoding] = gzip.compress(entry.data, compresslevel=9, mtime=0)
+        entry.encoded[encoding] = encode(entry.data, encoding, SMALLEST)
     return entry.encoded[encoding]
 
 

@@ -20,21 +20,19 @@ this process committed since, when they wait for the render. Each kept page keep
 body compressed per encoding, once, the first time a visitor asks for it.
 """
 
-import gzip
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-import brotli
 from flask import Response, current_app, request, session
 from flask_login import current_user
 from sqlalchemy import event
 
+from statboard.assets import ENCODINGS, FAST, encode
 from statboard.extensions import db
 from statboard.live import last_id
 
-ENCODINGS = ("br", "gzip")  # as assets.py serves static files
 KEPT_HEADERS = ("Content-Type", "Cache-Control")
 RENDER_WAIT = 10.0  # seconds a visitor waits for another's render of the same page
 
@@ -53,10 +51,7 @@ class _Kept:
         if encoding is None:
             return self.body
         if encoding not in self.encoded:
-            if encoding == "br":
-                self.encoded[encoding] = brotli.compress(self.body, quality=5)
-            else:
-                self.encoded[encoding] = gzip.compress(self.body, compresslevel=6, mtime=0)
+            self.encoded[encoding] = encode(self.body, encoding, FAST)
         return self.encoded[encoding]
 
 
