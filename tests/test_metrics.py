@@ -169,6 +169,25 @@ def test_a_mail_job_that_fails_after_its_retries_is_counted(make_app):
     assert value(text, "statboard_mail_retrying_jobs") == 0
 
 
+def an_admin_saved_text(make_app, port: int, session_seconds: float, html: str, choice=None):
+    """A site mailing to `port` (no server there until the test starts one) whose admin,
+    with `choice` of notifications if given, saved its home page's text block once, and
+    whose mail task has stored the edit session: (app, the admin's client, a metrics
+    token)."""
+    app = make_app(MAIL_URL=f"smtp://127.0.0.1:{port}", NOTIFY_SESSION_SECONDS=session_seconds)
+    gen_user(app, "admin", "admin-pw", admin=True, email="admin@example.test")
+    if choice is not None:
+        choose(app, "admin", **choice)
+    token = gen_token(app, "admin", scopes="metrics")
+    gen_page(app, "home", "Home", blocks=[TEXT])
+    client = app.test_client()
+    auth = AuthActions(app, client)
+    auth.login("admin", "admin-pw")
+    save_text(client, block_ids(app)[0], html, 1, {**HX, **auth.csrf()})
+    tasks_done(app)
+    return app, client, token
+
+
 def send_job_with_the_mail_server_up(app, port: int) -> list:
     """Run notify.send once the mail server is up on `port`: the one mail it sends."""
     from aiosmtpd.controller import Controller  # as tests/fixtures/servers.py starts it
@@ -187,15 +206,7 @@ def send_job_with_the_mail_server_up(app, port: int) -> list:
 def test_an_edit_sessions_mail_that_cannot_be_sent_is_counted_until_it_is(make_app):
     """The mail of an edit session goes from the periodic job notify.send, not a task."""
     port = free_port()  # the mail server is down, then comes up on this port
-    app = make_app(MAIL_URL=f"smtp://127.0.0.1:{port}", NOTIFY_SESSION_SECONDS=0.5)
-    gen_user(app, "admin", "admin-pw", admin=True, email="admin@example.test")
-    token = gen_token(app, "admin", scopes="metrics")
-    gen_page(app, "home", "Home", blocks=[TEXT])
-    client = app.test_client()
-    auth = AuthActions(app, client)
-    auth.login("admin", "admin-pw")
-    save_text(client, block_ids(app)[0], "<p>Hello again</p>", 1, {**HX, **auth.csrf()})
-    tasks_done(app)  # the save's mail task has stored the session's batch
+    app, client, token = an_admin_saved_text(make_app, port, 0.5, "<p>Hello again</p>")
 
     def due() -> float:
         return value(scrape(client, token).get_data(as_text=True), "statboard_mail_due_changes")
@@ -213,16 +224,8 @@ def test_an_edit_sessions_mail_that_cannot_be_sent_is_counted_until_it_is(make_a
 
 def test_a_digest_that_cannot_be_sent_is_counted_until_it_is(make_app):
     port = free_port()  # the mail server is down, then comes up on this port
-    app = make_app(MAIL_URL=f"smtp://127.0.0.1:{port}", NOTIFY_SESSION_SECONDS=0.2)
-    gen_user(app, "admin", "admin-pw", admin=True, email="admin@example.test")
-    choose(app, "admin", mode=HOURLY, digest_until=utcnow() - timedelta(hours=2))
-    token = gen_token(app, "admin", scopes="metrics")
-    gen_page(app, "home", "Home", blocks=[TEXT])
-    client = app.test_client()
-    auth = AuthActions(app, client)
-    auth.login("admin", "admin-pw")
-    save_text(client, block_ids(app)[0], "<p>For the digest</p>", 1, {**HX, **auth.csrf()})
-    tasks_done(app)
+    hourly = {"mode": HOURLY, "digest_until": utcnow() - timedelta(hours=2)}
+    app, client, token = an_admin_saved_text(make_app, port, 0.2, "<p>For the digest</p>", hourly)
     time.sleep(0.3)  # the edit session is quiet
     with app.app_context():
         delivery.send_due()  # closes it; its admin wants it in the hourly digest only
