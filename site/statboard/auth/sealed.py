@@ -35,7 +35,7 @@ def unseal(stored: str, secret_key: str) -> str | None:
     A value stored before sealing existed is returned as it is."""
     from cryptography.fernet import InvalidToken
 
-    if not stored.startswith(PREFIX):
+    if not is_sealed(stored):
         return stored
     try:
         return _fernet(secret_key).decrypt(stored[len(PREFIX) :].encode()).decode()

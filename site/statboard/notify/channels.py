@@ -181,9 +181,10 @@ def dispatch(notes: list[tuple[dict, str, str]]) -> int:
 def _url_of(channel: int | None, site: str | None) -> str | None:
     if channel is not None:
         found = db.session.get(NotifyChannel, channel)
-        if found is not None and found.url is None:
+        url = found.url if found is not None else None  # unsealed once
+        if found is not None and url is None:
             log.warning("Channel %s of user %s: %s", found.id, found.user_id, UNREADABLE)
-        return found.url if found is not None else None
+        return url
     return next((url for url in site_urls() if _site_key(url) == site), None)
 
 
