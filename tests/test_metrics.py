@@ -9,8 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client import generate_latest
 from statboard import create_app, serve, tasks
 from statboard.extensions import db
+from statboard.metrics.requests import REGISTRY, TALLY
 from statboard.models_base import utcnow
 from statboard.notify import delivery, mail_admins
 from statboard.notify.models import HOURLY, ChangeBatch
@@ -267,3 +269,21 @@ def test_each_run_gets_a_prometheus_folder_and_a_killed_runs_folder_is_removed(
     assert not killed.exists() and alive.exists()
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "/srv/metrics")
     assert serve.prometheus_folder() is None  # the operator's own is left alone
+
+
+def test_tallied_requests_fold_into_the_buckets_each_one_would_have_been_observed_in():
+    route, durations = "tests.tally", [0.001, 0.005, 0.0051, 0.3, 11.0]
+    for seconds in durations:
+        TALLY.add((route, "GET", "200"), seconds)
+    TALLY.add((route, "BREW", "405"), 0.002)  # a made-up method is counted as "other"
+    TALLY.fold()
+    text = generate_latest(REGISTRY).decode()
+    bucket = "statboard_http_request_duration_seconds_bucket"
+    cumulative = {"0.005": 3, "0.01": 4, "0.25": 4, "0.5": 5, "10.0": 5, "+Inf": 6}
+    for le, count in cumulative.items():
+        assert value(text, bucket, route=route, le=le) == count, le
+    total_seconds = value(text, "statboard_http_request_duration_seconds_sum", route=route)
+    assert total_seconds == pytest.approx(sum(durations) + 0.002)
+    requests = "statboard_http_requests_total"
+    assert value(text, requests, route=route, method="GET", status="200") == 5
+    assert value(text, requests, route=route, method="other", status="405") == 1

@@ -43,12 +43,18 @@ def scrape(site, token: str | None = "site") -> httpx.Response:
     return httpx.get(f"{site.url}/metrics", headers=headers, timeout=10)
 
 
-def worker_files(site) -> set[int]:
-    """The pids of the processes that counted requests in the run's folder."""
-    return {
-        int(path.stem.removeprefix("counter_"))
-        for path in (site.tmp / "tmp").glob("statboard-prometheus-*/counter_*.db")
-    }
+def worker_files(site, wait: float = 0.0) -> set[int]:
+    """The pids of the processes that counted requests in the run's folder, once there
+    are two of them or `wait` seconds have passed."""
+    deadline = time.monotonic() + wait
+    while True:
+        pids = {
+            int(path.stem.removeprefix("counter_"))
+            for path in (site.tmp / "tmp").glob("statboard-prometheus-*/counter_*.db")
+        }
+        if len(pids) >= WORKERS or time.monotonic() >= deadline:
+            return pids
+        time.sleep(0.1)
 
 
 def post_from_fresh_connections(url: str, count: int) -> int:
@@ -71,17 +77,19 @@ def test_requests_answered_by_both_workers_add_up_in_one_scrape(site):
     url, sent = f"{site.url}/counters/live/hits", 0
     for _ in range(10):  # bounded: until both workers have answered some
         sent += post_from_fresh_connections(url, 20)
-        if workers <= worker_files(site):
+        if workers <= worker_files(site, wait=1.5):  # each worker folds once a second
             break
     assert workers <= worker_files(site), "one worker answered every request"
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:  # the counter store writes behind every 0.2 s
+    # The counter store writes behind every 0.2 s, and each worker folds its request
+    # counts into its file every second.
+    while time.monotonic() < deadline:
         text = scrape(site).text
-        if value(text, "statboard_counter_value", key="live/hits") == sent:
+        posts = total(text, "statboard_http_requests_total", route="counters.api", method="POST")
+        if value(text, "statboard_counter_value", key="live/hits") == sent and posts == sent:
             break
         time.sleep(0.1)
     assert value(text, "statboard_counter_value", key="live/hits") == sent
-    posts = total(text, "statboard_http_requests_total", route="counters.api", method="POST")
     assert posts == sent
     assert total(text, "statboard_http_requests_total", route="metrics.scrape") >= 1
 

@@ -22,9 +22,9 @@ log = logging.getLogger(__name__)
 
 
 class Flusher:
-    def __init__(self, flush, interval: float):
+    def __init__(self, flush, interval: float, name: str = "counter-flusher"):
         self._flush = flush
-        self.interval = interval
+        self.interval, self.name = interval, name
         self.running = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -35,7 +35,7 @@ class Flusher:
             if self.running:
                 return
             self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="counter-flusher", daemon=True)
+            self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
             self._thread.start()
             self.running = True
             _register_exit(self)
@@ -45,7 +45,7 @@ class Flusher:
             try:
                 self._flush()
             except Exception:  # a broken database must not end the thread
-                log.exception("Counter flush failed; the increments are kept for the next try.")
+                log.exception("%s failed; what it holds is kept for the next try.", self.name)
 
     def close(self) -> None:
         """Stop the thread and flush what is left. Safe to call more than once."""

@@ -10,7 +10,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from statboard.auth.credentials import CredentialError, bearer_token, token_owner
 from statboard.metrics import bp
 from statboard.metrics.collector import SiteCollector
-from statboard.metrics.requests import REGISTRY
+from statboard.metrics.requests import REGISTRY, TALLY
 
 SCOPE = "metrics"
 
@@ -28,6 +28,7 @@ def refused(error: CredentialError) -> Response:
 def registry() -> CollectorRegistry:
     """This scrape's registry: the requests of every worker (or of this process alone),
     and what the collector reads now."""
+    TALLY.fold()  # this process's requests up to now; other workers' fold each second
     scrape = CollectorRegistry(auto_describe=False)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         MultiProcessCollector(scrape)
