@@ -7,7 +7,9 @@ run, over several rounds: what `make bench` prints first.
 Each round starts, measures and stops, one after the other, on 127.0.0.1:
 - the original pure-WSGI dict counter (bench/minimal_counter.py) and a minimal Flask
   view (bench/minimal_flask.py), under the site's granian settings (1 worker,
-  SERVER_THREADS threads);
+  SERVER_THREADS threads); the dict counter runs through the round, and each counter
+  row measures it just before and just after its own server (the mean is the row's
+  reference), so that a machine that slows down during the round slows both;
 - `python run.py counters` (memory store), then the same on the Redis store against a
   redis-server of its own, with `redis-benchmark -t incr -c 16` beside it;
 - `python run.py`, the full site with its demo home page (as its first run makes it):
@@ -220,12 +222,25 @@ def warm_and_wrk(url: str, args, connections=16, post=False, headers=()) -> dict
     return result
 
 
-def counter_rates(base: str, args) -> tuple[float, float]:
-    """POST then GET req/s on /counters/song/1 (the POSTs make the key)."""
+def beside_reference(url: str, ref: dict, args, post: bool) -> tuple[float, float]:
+    """Statboard's req/s at `url`, and the reference counter's, measured just before and
+    just after it (their mean): a change of the machine's speed during the round (other
+    work on it) weighs on both alike."""
+    if "counter" not in ref:
+        raise RuntimeError("the reference counter did not start this round")
+    ref_url = f"{ref['counter']}/counters/{KEY}"
+    before = warm_and_wrk(ref_url, args, post=post)["rps"]
+    ours = warm_and_wrk(url, args, post=post)["rps"]
+    after = warm_and_wrk(ref_url, args, post=post)["rps"]
+    return ours, (before + after) / 2
+
+
+def counter_rows(table, base: str, ref: dict, args, post_key: str, get_key: str) -> None:
+    """POST then GET on /counters/song/1 (the POSTs make the key), each beside the
+    reference."""
     url = f"{base}/counters/{KEY}"
-    post = warm_and_wrk(url, args, post=True)["rps"]
-    get = warm_and_wrk(url, args)["rps"]
-    return post, get
+    record(table, post_key, *beside_reference(url, ref, args, post=True))
+    record(table, get_key, *beside_reference(url, ref, args, post=False))
 
 
 def redis_benchmark(port: int, requests: int) -> float:
@@ -296,13 +311,11 @@ def wants(table: dict, *groups: str) -> bool:
     return any(key in table for group in groups for key in GROUPS[group])
 
 
-def reference_servers(table, args, procs, ref: dict) -> None:
-    """The dict counter's POST and GET rates, the minimal Flask view's p50."""
+def reference_servers(table, args, procs, kept, ref: dict) -> None:
+    """The dict counter, left running in `kept` for the round (each counter row measures
+    it beside its own server), and the minimal Flask view's p50."""
     if wants(table, "counters", "redis"):
-        proc, base = serve_reference(procs, "minimal_counter:app", args.threads)
-        with running(procs, proc):
-            ref["post"], ref["get"] = counter_rates(base, args)
-        print(f"  reference counter: POST {ref['post']:,.0f} req/s, GET {ref['get']:,.0f} req/s")
+        ref["counter"] = serve_reference(kept, "minimal_counter:app", args.threads)[1]
     if wants(table, "home"):
         proc, base = serve_reference(procs, "minimal_flask:app", args.threads)
         with running(procs, proc):
@@ -314,18 +327,17 @@ def dedicated_server(table, args, procs, ref: dict, tmp: Path) -> None:
     if wants(table, "counters"):
         site = serve_statboard(procs, tmp / "dedicated", "counters")
         with running(procs, site.proc):
-            post, get = counter_rates(site.url, args)
-        record(table, "post_dedicated", post, ref.get("post"))
-        record(table, "get_dedicated", get, ref.get("get"))
+            counter_rows(table, site.url, ref, args, "post_dedicated", "get_dedicated")
     if wants(table, "redis"):
         proc, port = serve_redis(procs)
         with running(procs, proc):
             redis = {"STATBOARD_COUNTERS_URL": f"redis://127.0.0.1:{port}/0"}
             site = serve_statboard(procs, tmp / "redis", "counters", redis)
             with running(procs, site.proc):
-                post = warm_and_wrk(f"{site.url}/counters/{KEY}", args, post=True)["rps"]
+                url = f"{site.url}/counters/{KEY}"
+                post, reference = beside_reference(url, ref, args, post=True)
             incr = redis_benchmark(port, args.redis_requests)
-        record(table, "post_redis", post, ref.get("post"))
+        record(table, "post_redis", post, reference)
         print(f"    redis-benchmark -t incr -c 16, same machine: {incr:,.0f} req/s")
         table["post_redis"].beside.append(incr)
 
@@ -349,9 +361,7 @@ def full_site(table, args, procs, ref: dict, tmp: Path) -> None:
         time.sleep(SETTLE_SECONDS)
         record(table, "rss_start", tree_rss(site.proc.pid)[0], ref.get("glances_rss"))
         if wants(table, "counters"):
-            post, get = counter_rates(site.url, args)
-            record(table, "post_site", post, ref.get("post"))
-            record(table, "get_site", get, ref.get("get"))
+            counter_rows(table, site.url, ref, args, "post_site", "get_site")
         if "uptime" in table:
             uptime = warm_and_wrk(f"{site.url}/v1/uptime/", args)["rps"]
             record(table, "uptime", uptime, ref.get("uptime"))
@@ -383,9 +393,9 @@ def chart_renders(table, args) -> None:
 def one_round(table: dict, args, tmp: Path) -> None:
     """Each part in turn; one that fails is reported and leaves its rows short of this
     round, and the others still run. Every process is stopped at the end."""
-    procs, ref = Processes(), {}
+    procs, kept, ref = Processes(), Processes(), {}
     parts = [
-        ("reference servers", lambda: reference_servers(table, args, procs, ref)),
+        ("reference servers", lambda: reference_servers(table, args, procs, kept, ref)),
         ("counter servers", lambda: dedicated_server(table, args, procs, ref, tmp)),
         ("Glances", lambda: glances(table, args, procs, ref)),
         ("full site", lambda: full_site(table, args, procs, ref, tmp)),
@@ -402,6 +412,7 @@ def one_round(table: dict, args, tmp: Path) -> None:
                 procs.stop_all()
     finally:
         procs.stop_all()
+        kept.stop_all()
 
 
 def run_soak(table: dict, args, tmp: Path) -> None:
