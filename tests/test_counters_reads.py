@@ -1,6 +1,7 @@
 """Counter reads without a query each (memory store), and concurrent requests sharing
-Redis round trips without losing exactness (redis store, group commit)."""
+one pipelined Redis connection without losing exactness (redis store)."""
 
+import signal
 import threading
 import time
 import uuid
@@ -10,10 +11,9 @@ import redis
 from sqlalchemy import create_engine, event
 from statboard.counters.models import Counter, CounterHistory
 from statboard.counters.stores import ValueTooLarge
-from statboard.counters.stores.batching import GroupCommit
 from statboard.counters.stores.memory import MemoryStore
 from statboard.counters.stores.redis import RedisStore
-from statboard.counters.stores.resp import IDLE_CHECK_SECONDS
+from statboard.counters.stores.resp import Pipeline
 from statboard.extensions import db
 
 from tests.fixtures.servers import start_redis, stop
@@ -137,33 +137,70 @@ def test_redis_refuses_to_pass_the_largest_value(redis_store):
     assert redis_store.incr("small", 1) == 1  # the batch it shared is not poisoned
 
 
-def test_concurrent_commands_share_round_trips():
-    batches = []
-
-    def send(commands):
-        batches.append(len(commands))
-        time.sleep(0.01)  # the round trip
-        return [command[1] * 2 for command in commands]
-
-    group = GroupCommit(send)
-    answers = together(60, lambda n: group("DOUBLE", n))
-    assert answers == [n * 2 for n in range(60)]
-    assert sum(batches) == 60 and len(batches) < 30, batches
+def replies_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "redis-replies"]
 
 
-def test_a_failed_round_trip_fails_only_its_own_batch():
-    calls = []
+def test_concurrent_commands_share_one_kept_connection(redis_url):
+    """60 threads at once: one connection of the pipeline, each command its own exact
+    reply, in order on that connection."""
+    client = redis.Redis.from_url(redis_url)
+    key = f"t{uuid.uuid4().hex[:8]}"
+    pipeline = Pipeline(client)
+    try:
+        before = len(client.client_list())
+        answers = together(60, lambda n: pipeline("INCRBY", key, 1))
+        assert sorted(answers) == list(range(1, 61))
+        assert pipeline("GET", key) == b"60" and pipeline("GET", key + "none") is None
+        assert len(client.client_list()) == before + 1  # the pipeline's one connection
+    finally:
+        pipeline.close()
+        client.close()
 
-    def send(commands):
-        calls.append(commands)
-        if len(calls) == 1:
-            raise ConnectionError("Redis went away")
-        return ["ok" for _ in commands]
 
-    group = GroupCommit(send)
-    with pytest.raises(ConnectionError):
-        group("INCRBY", "a", 1)
-    assert group("INCRBY", "a", 1) == "ok"
+def failure(pipeline, key: str) -> str:
+    try:
+        pipeline("INCRBY", key, 1)
+    except redis.RedisError as error:
+        return type(error).__name__
+    return "answered"
+
+
+def test_a_redis_that_stops_answering_fails_the_waiting_commands():
+    """Redis frozen past the socket timeout: the commands waiting on it fail with a
+    timeout instead of hanging, and the next command gets a new connection."""
+    proc, port = start_redis()
+    client = redis.Redis.from_url(f"redis://127.0.0.1:{port}/0?socket_timeout=0.3")
+    pipeline = Pipeline(client)
+    try:
+        assert pipeline("PING") == b"PONG"
+        proc.send_signal(signal.SIGSTOP)
+        outcome = []
+        waiting = threading.Thread(target=lambda: outcome.append(failure(pipeline, "frozen")))
+        try:
+            waiting.start()
+            waiting.join(2)  # two timeouts at most
+        finally:
+            proc.send_signal(signal.SIGCONT)
+        waiting.join(5)
+        assert not waiting.is_alive() and outcome == ["TimeoutError"], outcome
+        assert pipeline("PING") == b"PONG"
+    finally:
+        pipeline.close()
+        client.close()
+        stop(proc)
+
+
+def test_close_ends_the_reader(redis_url, engine):
+    store = RedisStore(redis_url, engine, f"t{uuid.uuid4().hex[:8]}:", interval=FLUSH)
+    before = len(replies_threads())
+    assert store.incr("song/1", 1) == 1
+    assert len(replies_threads()) == before + 1
+    store.close()
+    deadline = time.monotonic() + 5
+    while len(replies_threads()) > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(replies_threads()) == before
 
 
 # --- the raw RESP round trip (stores/resp.py) ----------------------------------------
@@ -218,8 +255,7 @@ def test_increments_go_on_after_redis_restarts(engine):
             except redis.ConnectionError:
                 assert acknowledged == 0
         assert acknowledged >= 1
-        time.sleep(IDLE_CHECK_SECONDS + 0.1)  # idle: looked at before use
-        stop(proc)
+        stop(proc)  # the reader sees the connection close at once
         proc, _ = start_redis(port)
         assert store.incr("song/1", 1) == 1  # no failed request this time
         assert store.get("song/1") == 1

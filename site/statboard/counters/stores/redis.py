@@ -1,16 +1,15 @@
 """redis://: every value in Redis (atomic INCRBY), the history written behind to SQL.
 
-Increments and reads of concurrent requests go to Redis together (batching.py): one
-round trip per batch instead of one per request, each request still answered with
-its own exact value; the batch goes as raw RESP on one kept connection (resp.py).
+Increments and reads of concurrent requests share one kept connection, pipelined
+(resp.py): they are written together, a write does not wait for the replies of the
+one before, and each request is answered with its own exact value.
 """
 
 import redis
 
 from statboard.counters import sql
 from statboard.counters.stores import MAX_VALUE, ValueTooLarge
-from statboard.counters.stores.batching import GroupCommit
-from statboard.counters.stores.resp import RawPipeline
+from statboard.counters.stores.resp import Pipeline
 from statboard.counters.stores.writebehind import WriteBehind
 
 
@@ -21,13 +20,15 @@ class RedisStore(WriteBehind):
         super().__init__(engine, interval)
         self.redis = redis.Redis.from_url(url)
         self.ns = namespace
-        self._pipeline = RawPipeline(self.redis)
-        self._command = GroupCommit(self._pipeline.send)
+        self._command = Pipeline(self.redis)
 
     def _after_fork(self) -> None:
         super()._after_fork()
-        self._pipeline.forget()
         self._command.after_fork()
+
+    def close(self) -> None:
+        super().close()
+        self._command.close()
 
     def incr(self, key: str, by: int) -> int:
         if not self.flusher.running:

@@ -1,26 +1,35 @@
-"""One pipelined round trip to Redis in the protocol's own bytes (RESP), for the group
-commit of the redis store (batching.py).
+"""The redis store's commands on one kept connection, pipelined, in the protocol's own
+bytes (RESP).
 
-redis-py's pipeline object costs more Python per batch than the round trip itself
-(packing through its encoder, a parser call per reply, the pool taken and given back);
-a batch of counter commands needs none of it. So redis-py opens the connection (the
-URL's address, TLS, password, database, protocol version) and this module keeps it,
-packs the batch into one buffer and reads the replies straight off the socket.
-Replies are what the store's commands answer: integers, bulk strings and nil; an
-error reply becomes redis.ResponseError in its command's place, as in redis-py.
-A connection idle for IDLE_CHECK_SECONDS is looked at before use, and one that
-Redis closed meanwhile (a restart, its idle timeout) is replaced before anything is
-sent. A connection that breaks under a batch fails the batch (its commands may or
-may not have run: nothing is sent twice) and the next batch connects again.
+Concurrent requests share the connection: a request queues its command and, unless
+another thread is writing, writes everything queued in one send; commands queued
+during a write go in the writer's next one. Nobody waits for an earlier batch's
+replies before writing: a reader thread of the connection reads the replies as they
+come (Redis answers in order) and wakes each request with its own exact answer.
+
+redis-py's pipeline object costs more Python per batch than the round trip itself, so
+redis-py only opens the connection (the URL's address, TLS, password, database,
+protocol version); this module keeps it, packs commands into one buffer and reads
+replies straight off the socket. Replies are what the store's commands answer:
+integers, bulk strings and nil; an error reply becomes redis.ResponseError in its
+command's place, as in redis-py. The reader sees Redis close the connection (a
+restart, its idle timeout) at once: the commands still waiting fail (they may or may
+not have run: nothing is sent twice) and the next command connects again. Commands
+that wait past the URL's socket timeout (redis-py's, 5 s) fail the same way.
 """
 
-import time
+import contextlib
+import socket
+import struct
+import threading
+from collections import deque
 
 import redis
 
 CRLF = b"\r\n"
 READ_SIZE = 65536
-IDLE_CHECK_SECONDS = 1.0
+# A socket timeout: Python's own, or the kernel's (SO_RCVTIMEO, SO_SNDTIMEO: EAGAIN)
+WAITED_TOO_LONG = (TimeoutError, BlockingIOError)
 
 
 def pack(commands: list[tuple]) -> bytes:
@@ -42,19 +51,22 @@ class ProtocolError(redis.ConnectionError):
 
 
 class Replies:
-    """Reads `count` replies from a socket, recv by recv."""
+    """Reads replies from a socket, recv by recv. A timeout leaves the reply it was
+    reading unread, to be read again from its start."""
 
     def __init__(self, sock):
         self.sock = sock
         self.data = b""
         self.at = 0
+        self.start = 0  # where the reply being read starts
 
     def _more(self) -> None:
         chunk = self.sock.recv(READ_SIZE)
         if not chunk:
             raise redis.ConnectionError("Redis closed the connection.")
-        self.data = self.data[self.at :] + chunk
-        self.at = 0
+        self.data = self.data[self.start :] + chunk
+        self.at -= self.start
+        self.start = 0
 
     def _line(self) -> bytes:
         while True:
@@ -66,6 +78,14 @@ class Replies:
             self._more()
 
     def read(self):
+        self.start = self.at
+        try:
+            return self._reply()
+        except WAITED_TOO_LONG:
+            self.at = self.start
+            raise
+
+    def _reply(self):
         line = self._line()
         kind, rest = line[:1], line[1:]
         if kind == b":":
@@ -88,55 +108,177 @@ class Replies:
         raise ProtocolError(f"Unexpected reply from Redis: {line[:40]!r}")
 
 
-class RawPipeline:
-    """`send(commands)`: one round trip on one kept connection (for one caller at a
-    time: the group commit sends one batch at a time)."""
+class _Slot:
+    """One request's command and, once its reply is read, its answer."""
+
+    __slots__ = ("command", "answer", "done")
+
+    def __init__(self, command: tuple):
+        self.command = command
+        self.answer = None
+        self.done = threading.Lock()
+        self.done.acquire()  # released when the answer is there
+
+    def result(self):
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+class _Link:
+    """One connection and the requests sent on it, oldest first, whose replies a reader
+    thread of its own reads as they come."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.sock = sock = connection._sock
+        timeout = sock.gettimeout()
+        if type(sock) is socket.socket and timeout:
+            # The URL's timeout kept by the kernel instead of by Python, which polls
+            # before every send and recv of a socket with a timeout: a recv or send
+            # that waits that long fails with EAGAIN (BlockingIOError).
+            limit = struct.pack("ll", int(timeout), int(timeout % 1 * 1_000_000))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, limit)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, limit)
+            sock.settimeout(None)
+        self.sent: deque[_Slot] = deque()  # sent, not yet answered: Redis answers in order
+        self.lock = threading.Lock()  # a batch joins `sent`, or the link breaks: not both
+        self.broken = False
+
+    def read_forever(self, on_broken) -> None:
+        replies, sent = Replies(self.sock), self.sent
+        owed = None  # the oldest request at the last timeout of the socket
+        try:
+            while True:
+                try:
+                    answer = replies.read()
+                except WAITED_TOO_LONG:
+                    # Idle, or a request sent just now: wait again. A request that
+                    # was already waiting at the last timeout has waited too long.
+                    if sent and sent[0] is owed:
+                        raise
+                    owed = sent[0] if sent else None
+                    continue
+                slot = sent.popleft()
+                slot.answer = answer
+                slot.done.release()
+        except BaseException as error:
+            self.fail(error)
+            on_broken(self)
+
+    def fail(self, error: BaseException) -> None:
+        """Answer every request still waiting with the error, and let no other join."""
+        if isinstance(error, WAITED_TOO_LONG):  # as redis-py says them
+            error = redis.TimeoutError(f"Redis did not answer in time: {error}")
+        elif isinstance(error, OSError):
+            error = redis.ConnectionError(f"Redis: {error}")
+        elif not isinstance(error, Exception):
+            error = redis.ConnectionError("The connection to Redis was interrupted.")
+        with self.lock:
+            self.broken = True
+            while self.sent:
+                slot = self.sent.popleft()
+                slot.answer = error
+                slot.done.release()
+
+
+class Pipeline:
+    """`pipeline(*command)`: the command's reply, on one kept connection shared by every
+    thread. Commands queued while another thread writes go in its next write."""
 
     def __init__(self, client: redis.Redis):
         self.pool = client.connection_pool
-        self.connection = None
-        self.used = 0.0  # when the connection last answered (monotonic)
+        self.after_fork()
 
-    def send(self, commands: list[tuple]) -> list:
-        now = time.monotonic()
-        if self.connection is not None and now - self.used > IDLE_CHECK_SECONDS:
-            self._check()
-        connection = self.connection or self._connect()
+    def __call__(self, *command):
+        slot = _Slot(command)
+        self._queue.append(slot)  # deque.append and popleft are atomic
+        self._write_queued()
+        slot.done.acquire()
+        return slot.result()
+
+    def _write_queued(self) -> None:
+        """Write what is queued, unless another thread is writing: a request queued
+        meanwhile is seen by that writer after it lets go of _writing, or takes it."""
+        queue = self._queue
+        while queue and self._writing.acquire(blocking=False):
+            batch, taken = [], False
+            try:
+                while queue:
+                    batch.append(queue.popleft())
+                taken = True
+                if batch:
+                    self._write(batch)
+            except BaseException:  # an interrupt: nobody is left waiting for it
+                interrupted = InterruptedError("The write to Redis was interrupted.")
+                self._answer((batch if not taken else []) + list(queue), interrupted)
+                raise
+            finally:
+                self._writing.release()
+
+    def _write(self, batch: list) -> None:
+        """Send the batch on the kept connection (connecting first if it broke). Its
+        commands wait in order for their replies; if the write fails, the reader
+        answers them all with the error (they may or may not have run: none is sent
+        twice)."""
         try:
-            connection._sock.sendall(pack(commands))
-            replies = Replies(connection._sock)
-            answers = [replies.read() for _ in commands]
+            link = self._joined(batch)
+        except BaseException as error:  # no connection: nothing was sent
+            failed = error if isinstance(error, Exception) else InterruptedError(str(error))
+            self._answer(batch, failed)
+            if failed is not error:
+                raise
+            return
+        try:
+            link.sock.sendall(pack([slot.command for slot in batch]))
         except BaseException as error:
-            self._drop()
-            if isinstance(error, TimeoutError):  # as redis-py says them
-                raise redis.TimeoutError(f"Redis did not answer in time: {error}") from error
-            if isinstance(error, OSError):
-                raise redis.ConnectionError(f"Redis: {error}") from error
-            raise
-        self.used = now
-        return answers
+            self._drop(link)  # its reader answers the whole batch with the error
+            if not isinstance(error, Exception):
+                raise
 
-    def _check(self) -> None:
-        """Drop the kept connection if Redis closed it (or it holds bytes nobody asked
-        for): redis-py's own look, as its pool takes before handing one out."""
-        try:
-            if not self.connection.can_read(timeout=0):
-                return
-        except (redis.ConnectionError, OSError):
-            pass
-        self._drop()
+    @staticmethod
+    def _answer(slots: list, error: Exception) -> None:
+        for slot in slots:
+            slot.answer = error
+            slot.done.release()
 
-    def _connect(self):
-        """A connection of redis-py's pool, connected and handshaken, kept for good."""
-        self.connection = self.pool.get_connection()
-        return self.connection
+    def _joined(self, batch: list) -> _Link:
+        """The kept connection, with the batch among the requests it answers."""
+        for _ in range(2):  # a reader may find its link broken just now: connect again
+            link = self._link
+            if link is None or link.broken:
+                link = self._connect()
+            with link.lock:
+                if not link.broken:
+                    link.sent.extend(batch)
+                    return link
+        raise redis.ConnectionError("Redis closed the connection at once, twice.")
 
-    def _drop(self) -> None:
-        connection, self.connection = self.connection, None
-        if connection is not None:
-            connection.disconnect()
-            self.pool.release(connection)
+    def _connect(self) -> _Link:
+        connection = self.pool.get_connection()
+        link = self._link = _Link(connection)
+        threading.Thread(
+            target=link.read_forever, args=(self._broken,), name="redis-replies", daemon=True
+        ).start()
+        return link
 
-    def forget(self) -> None:
-        """After a fork: the connection is the parent's; the child makes its own."""
-        self.connection = None
+    def _broken(self, link) -> None:
+        if self._link is link:
+            self._link = None
+        link.connection.disconnect()
+        self.pool.release(link.connection)
+
+    def _drop(self, link) -> None:
+        with contextlib.suppress(OSError):
+            link.sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        link = self._link
+        if link is not None:
+            self._drop(link)
+
+    def after_fork(self) -> None:
+        """After a fork: the connection and its reader are the parent's."""
+        self._queue: deque[_Slot] = deque()
+        self._writing = threading.Lock()
+        self._link = None
