@@ -11,8 +11,8 @@ from statboard.tasks.schedule import start_scheduler
 # times (Python 3.11's sqlite3 lets it go for each row it reads and for each column of
 # it), and under load each time it waited up to this long for its turn again behind the
 # threads answering kept pages: a render of 8 ms took 0.5 to 4 s, and the visitors who
-# waited for it waited as long. At 1 ms the 8-client p99 of the home page fell from
-# 0.4 to 1 s to under 20 ms, for about a fifth of its req/s (see README, Performance).
+# waited for it waited as long. At 1 ms the longest of those answers fell from 0.4 to
+# 4 s to under 0.1 s, for 8 to 30% fewer req/s (see README, Performance).
 GIL_SWITCH_SECONDS = 0.001
 
 sys.setswitchinterval(GIL_SWITCH_SECONDS)
