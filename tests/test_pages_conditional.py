@@ -4,14 +4,17 @@ carries per request (its CSRF token, its live stream's token, the event id it is
 rendered as of) is signed or taken to the minute, and the tokens' age is still checked."""
 
 import re
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from flask import before_render_template
 from statboard.extensions import db
 from statboard.live import tokens
+from statboard.pages import visitor_pages
 from statboard.pages.models import Block, Page
 
 from tests.conftest import CSRF_RE
@@ -187,3 +190,27 @@ def test_a_live_token_is_signed_to_the_minute_and_its_age_still_checked():
     short = tokens.sign("secret", ["page:1"], lifetime=20)
     _, signed_at = tokens.channels_of("secret", short, max_age=20)
     assert signed_at % 2 == 0 and time.time() - signed_at < 2.5
+
+
+def test_while_a_visitors_page_is_rendered_the_gil_changes_hands_sooner(app, client, auth):
+    """A render gives the GIL up at each row it reads; while it runs, a thread waiting
+    for the GIL gets it after 0.2 ms (not 5), and after it the interval is as before.
+    Logged-in users' pages, which are not kept, leave it alone."""
+    with app.app_context():
+        db.session.add(Page(slug="notes", title="Notes", is_public=True, nav_position=None))
+        db.session.commit()
+    seen = []
+    before = sys.getswitchinterval()
+
+    def rendering(sender, template, context, **extra):
+        if template.name == "pages/page.html":
+            seen.append(sys.getswitchinterval())
+
+    with before_render_template.connected_to(rendering, app):
+        assert client.get("/notes", headers=HTML).status_code == 200  # rendered
+        assert client.get("/notes", headers=HTML).status_code == 200  # kept: no render
+        assert seen == [pytest.approx(visitor_pages.RENDER_SWITCH_SECONDS)]
+        assert sys.getswitchinterval() == before
+        assert auth.login_user().status_code == 303
+        assert client.get("/notes", headers=HTML).status_code == 200
+    assert seen == [pytest.approx(visitor_pages.RENDER_SWITCH_SECONDS), before]
