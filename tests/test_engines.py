@@ -80,7 +80,8 @@ def test_mailer_from_url(tmp_path):
         mailer.from_url("http://mail.example.test", outbox=Path(tmp_path))
 
 
-OPTIONAL = ("boto3", "botocore", "celery", "kombu", "redis", "psycopg", "apprise")
+# httpx is no engine, but only outgoing requests (collections, host checks) need it.
+OPTIONAL = ("boto3", "botocore", "celery", "kombu", "redis", "psycopg", "apprise", "httpx")
 
 
 def test_a_default_site_imports_no_optional_engine(tmp_path):

@@ -25,9 +25,6 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from granian.constants import Interfaces
-from granian.server import Server
-
 from statboard.settings import served_url
 
 TARGETS = {
@@ -38,6 +35,9 @@ SITE = Path(__file__).resolve().parents[1]  # where the statboard package is
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 M_ARENA_MAX = -8  # malloc.h
 MALLOC_ARENAS = 2  # per process; glibc's default is 8 per core
+# granian's own allocator (jemalloc, configured by this variable when granian is
+# imported): one arena, no per-thread caches, freed pages back to the system at once
+RUST_ALLOCATOR = ("_RJEM_MALLOC_CONF", "narenas:1,tcache:false,dirty_decay_ms:0,muzzy_decay_ms:0")
 PROMETHEUS_PREFIX = "statboard-prometheus-"  # then the server's pid
 PARENT_POLL_SECONDS = 1.0
 STOP_SECONDS = 10.0  # how long an orphaned worker's graceful stop may take
@@ -61,6 +61,7 @@ def parse_args(argv=None):
 
 def main() -> None:
     fewer_malloc_arenas()
+    os.environ.setdefault(*RUST_ALLOCATOR)  # an operator's setting is left as is
     metrics_dir = prometheus_folder()
     try:
         serve()
@@ -125,6 +126,9 @@ def serve() -> None:
         print(f"Live events on http://{args.host}:{live_port}/events", flush=True)
     if args.what == "site":
         check_site_url_when_served(settings, args)
+    from granian.constants import Interfaces  # after main() set its allocator's settings
+    from granian.server import Server
+
     Server(
         TARGETS[args.what],
         address=args.host,

@@ -10,7 +10,12 @@ or S3), in one transaction, and writes the files only once the rows are in.
 
 
 def init_app(app):
-    from statboard.backup.cli import backup_command, restore_command
+    # Loaded when asked for: a serving worker never backs up or restores.
+    app.cli.later("backup", lambda: _command("backup_command"))
+    app.cli.later("restore", lambda: _command("restore_command"))
 
-    app.cli.add_command(backup_command)
-    app.cli.add_command(restore_command)
+
+def _command(name: str):
+    from statboard.backup import cli
+
+    return getattr(cli, name)

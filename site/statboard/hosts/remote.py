@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from functools import cache
 from urllib.parse import urlsplit
 
-import httpx
 from flask import current_app
 
 from statboard import live, notify
@@ -136,11 +135,15 @@ def _tls_context():
     """One TLS context (its certificate authorities loaded once) for every probe of this
     process: httpx makes a new one per request otherwise, 2 MB each while checks run at
     once."""
+    import httpx  # see probe()
+
     return httpx.create_ssl_context()
 
 
 def probe(url: str, timeout: float) -> Probe:
     """One GET: up on a 2xx or 3xx answer within the timeout."""
+    import httpx  # 2.5 MB with what it imports: loaded by a worker that checks a host
+
     started = time.perf_counter()
     try:
         response = httpx.get(url, timeout=timeout, follow_redirects=False, verify=_tls_context())
@@ -153,6 +156,8 @@ def probe(url: str, timeout: float) -> Probe:
 
 
 def _error_text(exc: Exception) -> str:
+    import httpx  # see probe()
+
     if isinstance(exc, httpx.TimeoutException):
         return "no answer within the timeout"
     if isinstance(exc, httpx.ConnectError):

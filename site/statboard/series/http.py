@@ -7,11 +7,10 @@ allowance (remaining 0) makes the next request to that host wait or skip.
 """
 
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
-
-import httpx
 
 
 class CollectError(Exception):
@@ -34,7 +33,7 @@ class Unavailable(CollectError):
     pass
 
 
-def rate_limit_wait(headers: httpx.Headers, now: float) -> float | None:
+def rate_limit_wait(headers: Mapping[str, str], now: float) -> float | None:
     """Seconds until a rate limit resets, from whichever header the platform sends."""
     retry_after = headers.get("retry-after")
     if retry_after:
@@ -56,7 +55,7 @@ def rate_limit_wait(headers: httpx.Headers, now: float) -> float | None:
     return None
 
 
-def _exhausted(headers: httpx.Headers) -> bool:
+def _exhausted(headers: Mapping[str, str]) -> bool:
     return headers.get("x-ratelimit-remaining", headers.get("ratelimit-remaining")) == "0"
 
 
@@ -65,14 +64,12 @@ def _at(moment: float) -> str:
 
 
 class PlatformHttp:
-    """One httpx client shared by the collectors of a collection run."""
+    """One httpx client shared by the collectors of a collection run, made by its first
+    request: httpx (2.5 MB with what it imports) is loaded by a worker that collects."""
 
     def __init__(self, timeout=10.0, retries=3, backoff=1.0, max_wait=60.0, sleep=time.sleep):
-        self.client = httpx.Client(
-            timeout=httpx.Timeout(timeout),
-            headers={"User-Agent": "Statboard follower graphs", "Accept": "application/json"},
-            follow_redirects=True,
-        )
+        self.timeout = timeout
+        self._client = None
         self.retries, self.backoff, self.max_wait, self.sleep = retries, backoff, max_wait, sleep
         self.blocked_until: dict[str, float] = {}  # host -> epoch when its allowance resets
 
@@ -85,8 +82,21 @@ class PlatformHttp:
             max_wait=float(config["SERIES_RATE_LIMIT_MAX_WAIT"]),
         )
 
+    @property
+    def client(self):
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.Client(
+                timeout=httpx.Timeout(self.timeout),
+                headers={"User-Agent": "Statboard follower graphs", "Accept": "application/json"},
+                follow_redirects=True,
+            )
+        return self._client
+
     def close(self) -> None:
-        self.client.close()
+        if self._client is not None:
+            self._client.close()
 
     def _wait(self, host: str, seconds: float, platform: str) -> None:
         """Sleep for a rate limit, or give up when it resets too late."""
@@ -98,6 +108,8 @@ class PlatformHttp:
         self.sleep(seconds)
 
     def get_json(self, url: str, platform: str, params=None, headers=None) -> dict:
+        import httpx  # see the class
+
         host = urlsplit(url).netloc
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
@@ -137,7 +149,8 @@ class PlatformHttp:
         raise AssertionError("unreachable")
 
     @staticmethod
-    def _json(response: httpx.Response, platform: str) -> dict:
+    def _json(response, platform: str) -> dict:
+        """The JSON object an httpx response carries; else the CollectError that says why not."""
         if response.status_code == 404:
             raise NotFound(f"{platform} has no such account; check the handle and rename it.")
         if response.status_code in (401, 403):
