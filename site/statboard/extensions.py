@@ -2,6 +2,7 @@
 
 import sqlite3
 from collections.abc import Callable, Hashable
+from functools import partial
 from typing import Any
 
 import click
@@ -13,6 +14,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
+from werkzeug.utils import import_string
 
 from statboard import ROOT, forms, sqlite_writers
 
@@ -64,14 +66,15 @@ def migration_commands(app) -> click.Group:
 
 class Commands(AppGroup):
     """The app's `flask` commands (`app.cli`), some of them loaded only when one is asked
-    for: `app.cli.later(name, load)`, where `load()` returns the command."""
+    for: `app.cli.later(name, load)`, where `load` says where the command is
+    ("module:attribute") or is a function that returns it."""
 
     def __init__(self, name: str):
         super().__init__(name)
         self.loaders: dict[str, Callable[[], click.Command]] = {}
 
-    def later(self, name: str, load: Callable[[], click.Command]) -> None:
-        self.loaders[name] = load
+    def later(self, name: str, load: str | Callable[[], click.Command]) -> None:
+        self.loaders[name] = partial(import_string, load) if isinstance(load, str) else load
 
     def list_commands(self, ctx) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.loaders})

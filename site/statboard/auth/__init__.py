@@ -12,20 +12,7 @@ def init_app(app):
 
     init_login(app)
     app.extensions["statboard.login_throttle"] = LoginThrottle(app)
-    app.cli.later("users", users_commands)
-    app.cli.later("tokens", tokens_commands)
+    # Loaded when asked for: the command line's, not every worker's.
+    app.cli.later("users", "statboard.auth.cli:users_cli")
+    app.cli.later("tokens", "statboard.auth.cli:tokens_cli")
     app.register_blueprint(bp)
-
-
-def users_commands():
-    """`flask users ...`, loaded when asked for: the command line's, not every worker's."""
-    from statboard.auth.cli import users_cli
-
-    return users_cli
-
-
-def tokens_commands():
-    """`flask tokens ...`, loaded when asked for."""
-    from statboard.auth.cli import tokens_cli
-
-    return tokens_cli

@@ -11,11 +11,5 @@ or S3), in one transaction, and writes the files only once the rows are in.
 
 def init_app(app):
     # Loaded when asked for: a serving worker never backs up or restores.
-    app.cli.later("backup", lambda: _command("backup_command"))
-    app.cli.later("restore", lambda: _command("restore_command"))
-
-
-def _command(name: str):
-    from statboard.backup import cli
-
-    return getattr(cli, name)
+    app.cli.later("backup", "statboard.backup.cli:backup_command")
+    app.cli.later("restore", "statboard.backup.cli:restore_command")

@@ -15,12 +15,6 @@ def init_app(app):
     csrf.exempt(api_bp)
     app.register_blueprint(bp)
     app.register_blueprint(api_bp)
-    app.cli.later("series", series_commands)
-
-
-def series_commands():
-    """`flask series ...`, loaded when asked for: its progress bars (tqdm) are for the
-    command line, not for every worker."""
-    from statboard.series.cli import series_cli
-
-    return series_cli
+    # Loaded when asked for: its progress bars (tqdm) are for the command line, not for
+    # every worker.
+    app.cli.later("series", "statboard.series.cli:series_cli")
