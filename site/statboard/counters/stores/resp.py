@@ -125,6 +125,13 @@ class _Slot:
         return self.answer
 
 
+def answer_all(slots: list[_Slot], error: Exception) -> None:
+    """Wake each waiting request with the error as its answer."""
+    for slot in slots:
+        slot.answer = error
+        slot.done.release()
+
+
 class _Link:
     """One connection and the requests sent on it, oldest first, whose replies a reader
     thread of its own reads as they come."""
@@ -176,10 +183,9 @@ class _Link:
             error = redis.ConnectionError("The connection to Redis was interrupted.")
         with self.lock:
             self.broken = True
-            while self.sent:
-                slot = self.sent.popleft()
-                slot.answer = error
-                slot.done.release()
+            waiting = list(self.sent)
+            self.sent.clear()
+        answer_all(waiting, error)
 
 
 class Pipeline:
@@ -211,7 +217,7 @@ class Pipeline:
                     self._write(batch)
             except BaseException:  # an interrupt: nobody is left waiting for it
                 interrupted = InterruptedError("The write to Redis was interrupted.")
-                self._answer((batch if not taken else []) + list(queue), interrupted)
+                answer_all((batch if not taken else []) + list(queue), interrupted)
                 raise
             finally:
                 self._writing.release()
@@ -225,7 +231,7 @@ class Pipeline:
             link = self._joined(batch)
         except BaseException as error:  # no connection: nothing was sent
             failed = error if isinstance(error, Exception) else InterruptedError(str(error))
-            self._answer(batch, failed)
+            answer_all(batch, failed)
             if failed is not error:
                 raise
             return
@@ -235,12 +241,6 @@ class Pipeline:
             self._drop(link)  # its reader answers the whole batch with the error
             if not isinstance(error, Exception):
                 raise
-
-    @staticmethod
-    def _answer(slots: list, error: Exception) -> None:
-        for slot in slots:
-            slot.answer = error
-            slot.done.release()
 
     def _joined(self, batch: list) -> _Link:
         """The kept connection, with the batch among the requests it answers."""
