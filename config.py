@@ -21,9 +21,7 @@ class Config:
     PORT = 5000
     WORKERS = 1
     # WSGI threads per worker of the site and of a dedicated counter server (run.py
-    # counters). 0: 2 × CPU cores + 1, as many as the server takes without a warning;
-    # requests are short (live pages stream from their own async server), and more
-    # threads did not serve the home page faster (see the README's Performance).
+    # counters). 0: 16 (see the README's Threads and database connections).
     SERVER_THREADS = 0
     COUNTER_SERVER_THREADS = 0
     # The address people use to reach the site, for links in emails. None: the host and

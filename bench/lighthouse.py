@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 sys.path[:0] = [str(ROOT / "site"), str(ROOT), str(BENCH)]
 
-from statboard import default_threads  # noqa: E402
+from statboard import DEFAULT_THREADS  # noqa: E402
 from table import Processes, running, serve_reference, serve_statboard  # noqa: E402
 
 LIGHTHOUSE = "lighthouse@12.8.2"  # pinned: scores move between versions
@@ -185,7 +185,7 @@ def one_round(procs: Processes, tmp: Path) -> tuple[dict, dict]:
     with running(procs, site.proc):
         warm(site.url)
         home = lighthouse(f"{site.url}/")
-    proc, url = serve_reference(procs, "minimal_flask:app", default_threads())
+    proc, url = serve_reference(procs, "minimal_flask:app", DEFAULT_THREADS)
     with running(procs, proc):
         warm(url)
         reference = lighthouse(f"{url}/")

@@ -47,7 +47,7 @@ sys.path[:0] = [str(ROOT / "site"), str(ROOT), str(BENCH)]
 from counters import run_wrk  # noqa: E402
 from load_mix import Results, autosave, log_in  # noqa: E402
 from soak import SITE_ENV, soak, tree_rss  # noqa: E402
-from statboard import default_threads  # noqa: E402
+from statboard import DEFAULT_THREADS  # noqa: E402
 
 from config import Config  # noqa: E402
 from tests.fixtures.desk import seed_desk  # noqa: E402
@@ -489,7 +489,7 @@ def main(argv=None) -> int:
         keep = {key for group in args.only for key in GROUPS[group]}
         table = {key: row for key, row in table.items() if key in keep}
     # The site's threads as it serves them (0 in the settings: its default for this machine).
-    threads = args.threads = int(Config.SERVER_THREADS) or default_threads()
+    threads = args.threads = int(Config.SERVER_THREADS) or DEFAULT_THREADS
     print(
         f"granian: 1 worker, {threads} threads for every server; wrk -t1, {args.duration} s "
         f"after 1 s of warm-up; {args.rounds} round(s)"

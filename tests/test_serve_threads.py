@@ -1,10 +1,9 @@
-"""The served site and counter server start quietly: their request threads are settings
-whose default the WSGI server takes without a warning."""
-
-import multiprocessing
+"""The served site and counter server start quietly: their request threads are settings,
+whose default the WSGI server's start does not warn about."""
 
 import httpx
 import pytest
+from statboard import DEFAULT_THREADS
 
 from tests.fixtures.servers import start_site, stop
 
@@ -23,10 +22,9 @@ def test_a_server_starts_without_a_threads_warning(tmp_path, what):
     assert WARNING not in output, output
 
 
-def test_thread_counts_are_settings_with_a_default_from_the_cores(make_app):
-    cores = multiprocessing.cpu_count()
+def test_thread_counts_are_settings_with_a_default(make_app):
     default = make_app()
-    assert default.config["SERVER_THREADS"] == cores * 2 + 1
-    assert default.config["COUNTER_SERVER_THREADS"] == cores * 2 + 1
+    assert default.config["SERVER_THREADS"] == DEFAULT_THREADS == 16
+    assert default.config["COUNTER_SERVER_THREADS"] == DEFAULT_THREADS
     chosen = make_app(SERVER_THREADS=3, COUNTER_SERVER_THREADS=7)
     assert (chosen.config["SERVER_THREADS"], chosen.config["COUNTER_SERVER_THREADS"]) == (3, 7)

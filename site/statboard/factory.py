@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from statboard import ROOT, default_threads, settings
+from statboard import DEFAULT_THREADS, ROOT, settings
 
 
 class DatabaseId(IntegerConverter):
@@ -87,7 +87,7 @@ def _derive_settings(app):
         app.config["SECRET_KEY"] = _instance_secret(app.extensions["statboard.secret_key_file"])
     for name in ("SERVER_THREADS", "COUNTER_SERVER_THREADS"):
         if not int(app.config.get(name) or 0):
-            app.config[name] = default_threads()
+            app.config[name] = DEFAULT_THREADS
     if app.config.get("LIVE_PORT") is None:
         app.config["LIVE_PORT"] = int(app.config["PORT"]) + 1
     url = app.config.get("DATABASE_URL") or f"sqlite:///{Path(app.instance_path) / 'statboard.db'}"
