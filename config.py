@@ -21,7 +21,8 @@ class Config:
     PORT = 5000
     WORKERS = 1
     # WSGI threads per worker of the site and of a dedicated counter server (run.py
-    # counters). 0: 16 (see the README's Threads and database connections).
+    # counters). 0: 16 for the site, 2 × CPU cores + 1 for a counter server (see the
+    # README's Threads and database connections).
     SERVER_THREADS = 0
     COUNTER_SERVER_THREADS = 0
     # The address people use to reach the site, for links in emails. None: the host and

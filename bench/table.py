@@ -6,10 +6,12 @@ run, over several rounds: what `make bench` prints first.
 
 Each round starts, measures and stops, one after the other, on 127.0.0.1:
 - the original pure-WSGI dict counter (bench/minimal_counter.py) and a minimal Flask
-  view (bench/minimal_flask.py), under the site's granian settings (1 worker,
-  SERVER_THREADS threads); the dict counter runs through the round, and each counter
-  row measures it just before and just after its own server (the mean is the row's
-  reference), so that a machine that slows down during the round slows both;
+  view (bench/minimal_flask.py), under the granian settings of the server they are
+  compared with (1 worker; SERVER_THREADS threads for the site's rows,
+  COUNTER_SERVER_THREADS for the counter server's); the dict counter runs through the
+  round, and each counter row measures it just before and just after its own server
+  (the mean is the row's reference), so that a machine that slows down during the
+  round slows both;
 - `python run.py counters` (memory store), then the same on the Redis store against a
   redis-server of its own, with `redis-benchmark -t incr -c 16` beside it;
 - `python run.py`, the full site with its demo home page (as its first run makes it):
@@ -47,7 +49,7 @@ sys.path[:0] = [str(ROOT / "site"), str(ROOT), str(BENCH)]
 from counters import run_wrk  # noqa: E402
 from load_mix import Results, autosave, log_in  # noqa: E402
 from soak import SITE_ENV, soak, tree_rss  # noqa: E402
-from statboard import DEFAULT_THREADS  # noqa: E402
+from statboard import DEFAULT_THREADS, default_counter_threads  # noqa: E402
 
 from config import Config  # noqa: E402
 from tests.fixtures.desk import seed_desk  # noqa: E402
@@ -222,25 +224,23 @@ def warm_and_wrk(url: str, args, connections=16, post=False, headers=()) -> dict
     return result
 
 
-def beside_reference(url: str, ref: dict, args, post: bool) -> tuple[float, float]:
-    """Statboard's req/s at `url`, and the reference counter's, measured just before and
-    just after it (their mean): a change of the machine's speed during the round (other
-    work on it) weighs on both alike."""
-    if "counter" not in ref:
-        raise RuntimeError("the reference counter did not start this round")
-    ref_url = f"{ref['counter']}/counters/{KEY}"
+def beside_reference(url: str, reference: str, args, post: bool) -> tuple[float, float]:
+    """Statboard's req/s at `url`, and the reference counter's at `reference` (its base
+    URL), measured just before and just after it (their mean): a change of the
+    machine's speed during the round (other work on it) weighs on both alike."""
+    ref_url = f"{reference}/counters/{KEY}"
     before = warm_and_wrk(ref_url, args, post=post)["rps"]
     ours = warm_and_wrk(url, args, post=post)["rps"]
     after = warm_and_wrk(ref_url, args, post=post)["rps"]
     return ours, (before + after) / 2
 
 
-def counter_rows(table, base: str, ref: dict, args, post_key: str, get_key: str) -> None:
+def counter_rows(table, base: str, reference: str, args, post_key: str, get_key: str) -> None:
     """POST then GET on /counters/song/1 (the POSTs make the key), each beside the
-    reference."""
+    reference counter at `reference`."""
     url = f"{base}/counters/{KEY}"
-    record(table, post_key, *beside_reference(url, ref, args, post=True))
-    record(table, get_key, *beside_reference(url, ref, args, post=False))
+    record(table, post_key, *beside_reference(url, reference, args, post=True))
+    record(table, get_key, *beside_reference(url, reference, args, post=False))
 
 
 def redis_benchmark(port: int, requests: int) -> float:
@@ -312,10 +312,14 @@ def wants(table: dict, *groups: str) -> bool:
 
 
 def reference_servers(table, args, procs, kept, ref: dict) -> None:
-    """The dict counter, left running in `kept` for the round (each counter row measures
-    it beside its own server), and the minimal Flask view's p50."""
+    """The dict counter under the site's threads and under the counter server's (one
+    server when they are the same), left running in `kept` for the round (each counter
+    row measures its own beside it), and the minimal Flask view's p50."""
     if wants(table, "counters", "redis"):
-        ref["counter"] = serve_reference(kept, "minimal_counter:app", args.threads)[1]
+        for name, threads in (("site", args.threads), ("counters", args.counter_threads)):
+            same = next((url for t, url in ref.get("counter", {}).values() if t == threads), None)
+            url = same or serve_reference(kept, "minimal_counter:app", threads)[1]
+            ref.setdefault("counter", {})[name] = (threads, url)
     if wants(table, "home"):
         proc, base = serve_reference(procs, "minimal_flask:app", args.threads)
         with running(procs, proc):
@@ -327,7 +331,8 @@ def dedicated_server(table, args, procs, ref: dict, tmp: Path) -> None:
     if wants(table, "counters"):
         site = serve_statboard(procs, tmp / "dedicated", "counters")
         with running(procs, site.proc):
-            counter_rows(table, site.url, ref, args, "post_dedicated", "get_dedicated")
+            reference = ref["counter"]["counters"][1]
+            counter_rows(table, site.url, reference, args, "post_dedicated", "get_dedicated")
     if wants(table, "redis"):
         proc, port = serve_redis(procs)
         with running(procs, proc):
@@ -335,7 +340,7 @@ def dedicated_server(table, args, procs, ref: dict, tmp: Path) -> None:
             site = serve_statboard(procs, tmp / "redis", "counters", redis)
             with running(procs, site.proc):
                 url = f"{site.url}/counters/{KEY}"
-                post, reference = beside_reference(url, ref, args, post=True)
+                post, reference = beside_reference(url, ref["counter"]["counters"][1], args, True)
             incr = redis_benchmark(port, args.redis_requests)
         record(table, "post_redis", post, reference)
         print(f"    redis-benchmark -t incr -c 16, same machine: {incr:,.0f} req/s")
@@ -361,7 +366,7 @@ def full_site(table, args, procs, ref: dict, tmp: Path) -> None:
         time.sleep(SETTLE_SECONDS)
         record(table, "rss_start", tree_rss(site.proc.pid)[0], ref.get("glances_rss"))
         if wants(table, "counters"):
-            counter_rows(table, site.url, ref, args, "post_site", "get_site")
+            counter_rows(table, site.url, ref["counter"]["site"][1], args, "post_site", "get_site")
         if "uptime" in table:
             uptime = warm_and_wrk(f"{site.url}/v1/uptime/", args)["rps"]
             record(table, "uptime", uptime, ref.get("uptime"))
@@ -488,11 +493,13 @@ def main(argv=None) -> int:
     if args.only:
         keep = {key for group in args.only for key in GROUPS[group]}
         table = {key: row for key, row in table.items() if key in keep}
-    # The site's threads as it serves them (0 in the settings: its default for this machine).
-    threads = args.threads = int(Config.SERVER_THREADS) or DEFAULT_THREADS
+    # The servers' threads as they serve them (0 in the settings: their defaults).
+    args.threads = int(Config.SERVER_THREADS) or DEFAULT_THREADS
+    args.counter_threads = int(Config.COUNTER_SERVER_THREADS) or default_counter_threads()
     print(
-        f"granian: 1 worker, {threads} threads for every server; wrk -t1, {args.duration} s "
-        f"after 1 s of warm-up; {args.rounds} round(s)"
+        f"granian: 1 worker; {args.threads} threads for the site, {args.counter_threads} for"
+        f" the counter server, each reference under the threads of the server beside it;"
+        f" wrk -t1, {args.duration} s after 1 s of warm-up; {args.rounds} round(s)"
     )
     with tempfile.TemporaryDirectory(prefix="statboard-bench-") as tmp:
         for n in range(1, args.rounds + 1):

@@ -1,6 +1,8 @@
 """The served site and counter server start quietly: their request threads are settings,
 whose default the WSGI server's start does not warn about."""
 
+import multiprocessing
+
 import httpx
 import pytest
 from statboard import DEFAULT_THREADS
@@ -25,6 +27,6 @@ def test_a_server_starts_without_a_threads_warning(tmp_path, what):
 def test_thread_counts_are_settings_with_a_default(make_app):
     default = make_app()
     assert default.config["SERVER_THREADS"] == DEFAULT_THREADS == 16
-    assert default.config["COUNTER_SERVER_THREADS"] == DEFAULT_THREADS
+    assert default.config["COUNTER_SERVER_THREADS"] == multiprocessing.cpu_count() * 2 + 1
     chosen = make_app(SERVER_THREADS=3, COUNTER_SERVER_THREADS=7)
     assert (chosen.config["SERVER_THREADS"], chosen.config["COUNTER_SERVER_THREADS"]) == (3, 7)

@@ -5,6 +5,7 @@ site when it is called, so that the server's main process (statboard/serve.py) r
 without the site, which only its workers load.
 """
 
+import multiprocessing
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,3 +22,10 @@ def create_app(test_config=None):
 # with fewer threads than the requests under way, some of those requests waited up to a
 # second for the GIL while one thread served the others; more did not serve faster.
 DEFAULT_THREADS = 16
+
+
+def default_counter_threads() -> int:
+    """A dedicated counter server's request threads when the settings leave it to us:
+    2 × CPU cores + 1. Its requests are a few microseconds of Python; with the Redis
+    store each waits for its reply, and more threads served fewer (README, Threads)."""
+    return multiprocessing.cpu_count() * 2 + 1

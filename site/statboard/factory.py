@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from statboard import DEFAULT_THREADS, ROOT, settings
+from statboard import DEFAULT_THREADS, ROOT, default_counter_threads, settings
 
 
 class DatabaseId(IntegerConverter):
@@ -85,9 +85,10 @@ def _derive_settings(app):
         # Kept per machine: `flask check` asks for one key when machines share a database.
         app.extensions["statboard.secret_key_file"] = Path(app.instance_path) / "secret_key"
         app.config["SECRET_KEY"] = _instance_secret(app.extensions["statboard.secret_key_file"])
-    for name in ("SERVER_THREADS", "COUNTER_SERVER_THREADS"):
-        if not int(app.config.get(name) or 0):
-            app.config[name] = DEFAULT_THREADS
+    if not int(app.config.get("SERVER_THREADS") or 0):
+        app.config["SERVER_THREADS"] = DEFAULT_THREADS
+    if not int(app.config.get("COUNTER_SERVER_THREADS") or 0):
+        app.config["COUNTER_SERVER_THREADS"] = default_counter_threads()
     if app.config.get("LIVE_PORT") is None:
         app.config["LIVE_PORT"] = int(app.config["PORT"]) + 1
     url = app.config.get("DATABASE_URL") or f"sqlite:///{Path(app.instance_path) / 'statboard.db'}"

@@ -37,14 +37,16 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 M_ARENA_MAX = -8  # malloc.h
 MALLOC_ARENAS = 2  # per process; glibc's default is 8 per core
 # granian's own allocator (jemalloc, configured by this variable when granian is
-# imported): freed pages go back to the system after a second, by a thread of its own.
-# At once (dirty_decay_ms:0) cost the counter API a third of its req/s, a system call for
-# nearly every free; one arena without per-thread caches (narenas:1,tcache:false) a
-# fifth, for some 4 MB less after a load (README, Memory).
-RUST_ALLOCATOR = (
-    "_RJEM_MALLOC_CONF",
-    "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0",
-)
+# imported), per what is served: freed pages go back to the system after a second, by a
+# thread of its own (at once, dirty_decay_ms:0, cost the counter API a third of its
+# req/s: a system call for nearly every free). The site keeps one arena without
+# per-thread caches, some 4 MB less after a load; the counter server, made for speed,
+# keeps them: a fifth more req/s (README, Memory).
+RUST_ALLOCATOR = "_RJEM_MALLOC_CONF"
+RUST_ALLOCATOR_SETTINGS = {
+    "site": "narenas:1,tcache:false,background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0",
+    "counters": "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0",
+}
 PROMETHEUS_PREFIX = "statboard-prometheus-"  # then the server's pid
 PARENT_POLL_SECONDS = 1.0
 STOP_SECONDS = 10.0  # how long an orphaned worker's graceful stop may take
@@ -67,11 +69,13 @@ def parse_args(argv=None):
 
 
 def main() -> None:
+    args = parse_args()
     fewer_malloc_arenas()
-    os.environ.setdefault(*RUST_ALLOCATOR)  # an operator's setting is left as is
+    # An operator's setting is left as is.
+    os.environ.setdefault(RUST_ALLOCATOR, RUST_ALLOCATOR_SETTINGS[args.what])
     metrics_dir = prometheus_folder()
     try:
-        serve()
+        serve(args)
     finally:
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)
@@ -117,8 +121,7 @@ def running(pid: int) -> bool:
     return True
 
 
-def serve() -> None:
-    args = parse_args()
+def serve(args) -> None:
     # What is served is what every worker's settings say (SITE_URL is derived from it).
     for name, value in (("HOST", args.host), ("PORT", args.port)):
         if value is not None:
