@@ -1,0 +1,50 @@
+"""run.py's main process on the real server: it holds no granian (its workers do), stops
+them with itself, and stops the server when one of them dies."""
+
+import os
+import signal
+from pathlib import Path
+
+import httpx
+
+from tests.fixtures.counters import serve
+from tests.fixtures.processes import wait_until_gone
+from tests.fixtures.servers import listening, start_site, stop, workers_of
+
+
+def maps(pid: int) -> str:
+    return (Path("/proc") / str(pid) / "maps").read_text()
+
+
+def rss_kb(pid: int) -> int:
+    status = (Path("/proc") / str(pid) / "status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1])
+
+
+def test_the_main_process_loads_no_granian_and_stops_its_workers(tmp_path):
+    site = start_site(tmp_path, env={"STATBOARD_WORKERS": "1"})
+    try:
+        assert httpx.get(site.url + "/healthz", timeout=10).status_code == 200
+        (worker,) = workers_of(site.proc.pid, 1)
+        assert "_granian" in maps(worker)  # what is looked for is there to be found
+        assert "_granian" not in maps(site.proc.pid)
+        assert rss_kb(site.proc.pid) < rss_kb(worker)
+    finally:
+        stop(site.proc)
+    assert site.proc.returncode == 0
+    assert wait_until_gone([worker], timeout=5) == []
+
+
+def test_a_worker_that_dies_stops_the_server_and_its_other_workers(tmp_path):
+    site = serve(tmp_path, "counters", 2)
+    try:
+        assert httpx.post(site.url + "/counters/song/1", timeout=10).status_code == 200
+        first, second = workers_of(site.proc.pid, 2)
+        os.kill(first, signal.SIGKILL)
+        site.proc.wait(20)
+        assert site.proc.returncode == 1
+        assert wait_until_gone([second], timeout=5) == [], "a worker outlived its server"
+        assert not listening(site.url)
+        assert "Unexpected exit from worker-" in site.proc.stdout.read()
+    finally:
+        stop(site.proc)
