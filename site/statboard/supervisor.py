@@ -1,8 +1,8 @@
 """Serve a WSGI app on granian's workers from a main process that never imports granian.
 
-Importing granian (its Rust extension) costs a process some 15 MB of RSS: `run.py`'s main
-process, which only starts and stops the workers, held 28.5 MB with it and holds some
-13 MB without (README, Memory). So this module does what granian 2.8.7's main process
+Importing granian (its Rust extension) costs a process some 12 MB of RSS: `run.py`'s main
+process, which only starts and stops the workers, held 28.5 MB with it and holds 16.6 MB
+without (README, Memory). So this module does what granian 2.8.7's main process
 does on Linux (granian/server/mp.py and common.py; the version is pinned in
 pyproject.toml, and a new one must be read again against this module), with the standard
 library only, and each worker runs granian's own worker entry:
@@ -20,8 +20,9 @@ library only, and each worker runs granian's own worker entry:
   STOP_SECONDS) and the server leaves with 0; a worker that ends on its own stops the
   others and the server leaves with 1, as granian's does without its respawn options.
 
-granian logs "Configuration allows spawning up to N Python threads" from its main
-process's `serve()`, which does not run here: that warning is not printed.
+granian logs "Configuration allows spawning up to N Python threads" (and advises its
+`backpressure`) from its main process's `serve()`, which does not run here: our threads
+are measured (README, Threads), and that advice is not printed.
 """
 
 import ipaddress
@@ -43,7 +44,7 @@ def serve(target: str, address: str, port: int, workers: int, target_loader, **s
     `Server(target, address, port, workers=workers, **settings)`, until SIGTERM or
     SIGINT. Returns the exit status: 0 after a stop, 1 once a worker ended on its own."""
     reserved = reserve(address, port)
-    signal.signal(signal.SIGCHLD, _ignore)  # a handler, so that it waits as pending
+    on_child = signal.signal(signal.SIGCHLD, _ignore)  # a handler: it waits as pending
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, WAKE_SIGNALS)
     procs = []
     try:
@@ -59,7 +60,7 @@ def serve(target: str, address: str, port: int, workers: int, target_loader, **s
     finally:
         _stop(procs)
         reserved.close()
-        _restore(mask)
+        _restore(mask, on_child)
     return status
 
 
@@ -114,12 +115,12 @@ def _stop(procs) -> None:
         _log("INFO", f"Stopped worker-{number}")
 
 
-def _restore(mask) -> None:
-    """Drop the stop signals that came during the stop, then unblock as before."""
+def _restore(mask, on_child) -> None:
+    """Drop the signals that came during the stop, then take them as before."""
     for sig in signal.sigpending() & WAKE_SIGNALS:
         signal.sigwait({sig})
     signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGCHLD, on_child)
 
 
 def _worker(mask, reserved: socket.socket, worker) -> None:
@@ -130,6 +131,7 @@ def _worker(mask, reserved: socket.socket, worker) -> None:
     reserved.close()
     number, target, address, port, workers, target_loader, settings = worker
 
+    # granian in the worker only: the main process stays without its 12 MB.
     from granian.constants import Interfaces, RuntimeModes
     from granian.net import SocketSpec
     from granian.server.mp import MPServer
