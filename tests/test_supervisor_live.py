@@ -3,13 +3,16 @@ them with itself, and stops the server when one of them dies."""
 
 import os
 import signal
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
 
 from tests.fixtures.counters import serve
 from tests.fixtures.processes import wait_until_gone
-from tests.fixtures.servers import listening, start_site, stop, workers_of
+from tests.fixtures.servers import ROOT, listening, local_env, start_site, stop, workers_of
 
 
 def maps(pid: int) -> str:
@@ -48,3 +51,18 @@ def test_a_worker_that_dies_stops_the_server_and_its_other_workers(tmp_path):
         assert "Unexpected exit from worker-" in site.proc.stdout.read()
     finally:
         stop(site.proc)
+
+
+def test_an_address_in_use_stops_the_start_with_a_sentence(tmp_path):
+    env = local_env(tmp_path, SECRET_KEY="in-use-secret")
+    run = {"env": env, "cwd": ROOT, "capture_output": True, "text": True, "timeout": 60}
+    migrate = [sys.executable, "-m", "flask", "--app", "statboard", "db", "upgrade"]
+    subprocess.run(migrate, check=True, **run)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "run.py", "counters", "--port", str(port)], **run)
+    assert done.returncode == 1
+    assert f"Cannot serve on 127.0.0.1 port {port} (Address already in use)" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -132,6 +132,7 @@ def serve(args) -> None:
     settings = prepared(args)
     args.host, args.port = settings["host"], settings["port"]
     args.workers = args.workers or settings["workers"]
+    address = supervisor.reserve(args.host, args.port)  # one in use stops the start here
     if args.what == "site":
         live_port = announce_live(settings, args)
     print(f"Statboard ({args.what}) on http://{args.host}:{args.port}/", flush=True)
@@ -140,9 +141,8 @@ def serve(args) -> None:
     if args.what == "site":
         check_site_url_when_served(settings, args)
     status = supervisor.serve(
+        address,
         TARGETS[args.what],
-        args.host,
-        args.port,
         args.workers,
         partial(load_in_worker, os.getpid()),
         blocking_threads=settings["threads"],

@@ -38,12 +38,13 @@ STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 WAKE_SIGNALS = STOP_SIGNALS | {signal.SIGCHLD}
 
 
-def serve(target: str, address: str, port: int, workers: int, target_loader, **settings) -> int:
+def serve(reserved: socket.socket, target: str, workers: int, target_loader, **settings) -> int:
     """Serve the WSGI app `target` ("module:name", which `target_loader(target)` loads in
-    each worker) on address:port with `workers` processes, each made by granian's
-    `Server(target, address, port, workers=workers, **settings)`, until SIGTERM or
-    SIGINT. Returns the exit status: 0 after a stop, 1 once a worker ended on its own."""
-    reserved = reserve(address, port)
+    each worker) on the address `reserved` (of `reserve`, closed here) with `workers`
+    processes, each made by granian's `Server(target, address, port, workers=workers,
+    **settings)`, until SIGTERM or SIGINT. Returns the exit status: 0 after a stop, 1
+    once a worker ended on its own."""
+    address, port = reserved.getsockname()[:2]
     on_child = signal.signal(signal.SIGCHLD, _ignore)  # a handler: it waits as pending
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, WAKE_SIGNALS)
     procs = []
@@ -66,7 +67,8 @@ def serve(target: str, address: str, port: int, workers: int, target_loader, **s
 
 def reserve(address: str, port: int) -> socket.socket:
     """The address bound as granian's main process binds it (its ListenerSpec), so that
-    the workers' sockets may join it and nothing else's can."""
+    the workers' sockets may join it and nothing else's can; one in use, or a host that
+    is not an IP address, ends the process with a sentence that says what to do."""
     try:
         version = ipaddress.ip_address(address).version
     except ValueError:
