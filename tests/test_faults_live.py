@@ -14,7 +14,7 @@ import time
 import httpx
 from PIL import Image
 
-from tests.fixtures.counters import hammer, serve
+from tests.fixtures.counters import hammer, persisted, serve
 from tests.fixtures.processes import wait_until_gone
 from tests.fixtures.servers import (
     MAKE_ADMIN,
@@ -25,12 +25,6 @@ from tests.fixtures.servers import (
     stop,
     workers_of,
 )
-
-
-def persisted(tmp, key: str) -> int:
-    with sqlite3.connect(tmp / "statboard.db") as conn:
-        row = conn.execute("SELECT value FROM counters WHERE key = ?", (key,)).fetchone()
-    return row[0] if row else 0
 
 
 def test_workers_die_with_a_killed_main_process(tmp_path):

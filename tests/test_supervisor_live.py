@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 import httpx
+from statboard.supervisor import STOP_SECONDS
 
-from tests.fixtures.counters import serve
+from tests.fixtures.counters import hammer, persisted, serve
 from tests.fixtures.processes import wait_until_gone
 from tests.fixtures.servers import ROOT, listening, local_env, start_site, stop, workers_of
 
@@ -51,6 +52,20 @@ def test_a_worker_that_dies_stops_the_server_and_its_other_workers(tmp_path):
         assert "Unexpected exit from worker-" in site.proc.stdout.read()
     finally:
         stop(site.proc)
+
+
+def test_a_ctrl_c_stops_every_worker_gracefully(tmp_path):
+    # A flush interval far longer than the test: only the workers' stop writes.
+    site = serve(tmp_path, "counters", 2, COUNTER_FLUSH_SECONDS=120)
+    try:
+        acked = hammer(site.url, "song/4", 4, 25)
+        os.killpg(site.proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C does
+        site.proc.wait(STOP_SECONDS - 2)  # no worker was left to be killed
+    finally:
+        stop(site.proc)
+    assert site.proc.returncode == 0
+    assert "refused to gracefully stop" not in site.proc.stdout.read()
+    assert persisted(tmp_path, "song/4") == acked == 100
 
 
 def test_an_address_in_use_stops_the_start_with_a_sentence(tmp_path):

@@ -16,7 +16,7 @@ library only, and each worker runs granian's own worker entry:
   entry granian would run, `MPServer._spawn_wsgi_worker` with the arguments its
   `_spawn_worker` builds, runs in this process: granian's logging, the app loader,
   its WSGI wrapper, its SIGTERM/SIGINT handling and its Rust worker;
-- SIGTERM or SIGINT stops every worker (SIGTERM, a graceful stop; SIGKILL after
+- SIGTERM or SIGINT stops every worker (the same signal, a graceful stop; SIGKILL after
   STOP_SECONDS) and the server leaves with 0; a worker that ends on its own stops the
   others and the server leaves with 1, as granian's does without its respawn options.
 
@@ -27,6 +27,7 @@ are measured (README, Threads), and that advice is not printed.
 
 import ipaddress
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -47,7 +48,7 @@ def serve(reserved: socket.socket, target: str, workers: int, target_loader, **s
     address, port = reserved.getsockname()[:2]
     on_child = signal.signal(signal.SIGCHLD, _ignore)  # a handler: it waits as pending
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, WAKE_SIGNALS)
-    procs = []
+    procs, stop = [], signal.SIGTERM
     try:
         for number in range(1, workers + 1):
             worker = (number, target, address, port, workers, target_loader, settings)
@@ -57,9 +58,9 @@ def serve(reserved: socket.socket, target: str, workers: int, target_loader, **s
             proc.start()
             procs.append(proc)
             _log("INFO", f"Spawning worker-{number} with PID: {proc.pid}")
-        status = _wait(procs)
+        status, stop = _wait(procs)
     finally:
-        _stop(procs)
+        _stop(procs, stop)
         reserved.close()
         _restore(mask, on_child)
     return status
@@ -90,23 +91,30 @@ def reserve(address: str, port: int) -> socket.socket:
     return sock
 
 
-def _wait(procs) -> int:
-    """Wait for a stop signal (0) or for a worker that ended on its own (1)."""
+def _wait(procs) -> tuple[int, int]:
+    """Wait for a stop signal or for a worker that ended on its own: the exit status (0,
+    1) and the signal that stops the workers (the one received, else SIGTERM)."""
     while True:
-        if signal.sigwait(WAKE_SIGNALS) in STOP_SIGNALS:
-            return 0
+        if (received := signal.sigwait(WAKE_SIGNALS)) in STOP_SIGNALS:
+            return 0, received
         ended = [number for number, proc in enumerate(procs, 1) if proc.exitcode is not None]
         for number in ended:
             _log("ERROR", f"Unexpected exit from worker-{number}")
         if ended:
-            return 1
+            return 1, signal.SIGTERM
 
 
-def _stop(procs) -> None:
-    """SIGTERM every worker, SIGKILL those still there after STOP_SECONDS."""
+def _stop(procs, stop: int) -> None:
+    """Send `stop` to every worker, SIGKILL those still there after STOP_SECONDS.
+
+    granian's worker stops gracefully on SIGTERM and on SIGINT alike. A Ctrl-C signals
+    the whole process group: passing the same SIGINT on merges with the one a worker has
+    pending, whereas a SIGTERM right behind it sometimes went unhandled, and the worker
+    served on until it was killed.
+    """
     for proc in procs:
         if proc.exitcode is None:
-            proc.terminate()
+            os.kill(proc.pid, stop)
     deadline = time.monotonic() + STOP_SECONDS
     for number, proc in enumerate(procs, 1):
         proc.join(max(0.0, deadline - time.monotonic()))
