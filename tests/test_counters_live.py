@@ -1,22 +1,15 @@
 """The counter API over real HTTP on the real server: exact under load, durable on stop."""
 
 import signal
-import sqlite3
 import time
 
 import httpx
 import pytest
 
-from tests.fixtures.counters import Driver, hammer, serve
+from tests.fixtures.counters import Driver, hammer, persisted, serve
 from tests.fixtures.servers import kill_group, stop
 
 THREADS, PER_THREAD = 8, 150
-
-
-def persisted(tmp, key: str) -> int:
-    with sqlite3.connect(tmp / "statboard.db") as conn:
-        row = conn.execute("SELECT value FROM counters WHERE key = ?", (key,)).fetchone()
-    return row[0] if row else 0
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ import contextlib
 import io
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,34 +14,17 @@ import time
 import httpx
 from PIL import Image
 
-from tests.fixtures.counters import hammer, serve
-from tests.fixtures.processes import children, wait_until_gone
-from tests.fixtures.servers import MAKE_ADMIN, ROOT, kill_group, start_site, stop
-
-
-def listening(url: str) -> bool:
-    host, port = url.removeprefix("http://").split(":")
-    try:
-        with socket.create_connection((host, int(port)), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-def workers_of(pid: int, count: int, timeout: float = 20.0) -> list[int]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = [proc.pid for proc in children(pid) if "run.py" in proc.command]
-        if len(found) >= count:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"the server did not start {count} workers")
-
-
-def persisted(tmp, key: str) -> int:
-    with sqlite3.connect(tmp / "statboard.db") as conn:
-        row = conn.execute("SELECT value FROM counters WHERE key = ?", (key,)).fetchone()
-    return row[0] if row else 0
+from tests.fixtures.counters import hammer, persisted, serve
+from tests.fixtures.processes import wait_until_gone
+from tests.fixtures.servers import (
+    MAKE_ADMIN,
+    ROOT,
+    kill_group,
+    listening,
+    start_site,
+    stop,
+    workers_of,
+)
 
 
 def test_workers_die_with_a_killed_main_process(tmp_path):

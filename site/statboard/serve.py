@@ -1,19 +1,21 @@
 """`python run.py`: serve the site (or only the counters) on the granian WSGI server.
 
-The server's main process loads no site: what has to happen before serving (migrations,
-the start checks, the first admin) runs in a process of its own (statboard/prepare.py),
-which hands over the few settings the server needs; each worker then loads the site.
+The server's main process loads no site, nor granian: what has to happen before serving
+(migrations, the start checks, the first admin) runs in a process of its own
+(statboard/prepare.py), which hands over the few settings the server needs; the main
+process then forks the workers (statboard/supervisor.py), and each worker loads granian
+and the site and serves as granian's own workers do.
 
-Each granian worker dies with the server's main process, however that ends: granian
-stops its workers on SIGTERM/SIGINT, and after a SIGKILL (or a crash) of the main
-process the workers see it gone and stop too, instead of serving on as orphans.
+Each worker dies with the server's main process, however that ends: the main process
+stops its workers on SIGTERM/SIGINT (and all of them, and itself, when one dies), and
+after a SIGKILL (or a crash) of the main process the workers see it gone and stop too,
+instead of serving on as orphans.
 """
 
 import argparse
 import ctypes
 import importlib
 import json
-import logging
 import os
 import shutil
 import signal
@@ -26,6 +28,7 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from statboard import supervisor
 from statboard.settings import served_url
 
 TARGETS = {
@@ -36,8 +39,8 @@ SITE = Path(__file__).resolve().parents[1]  # where the statboard package is
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 M_ARENA_MAX = -8  # malloc.h
 MALLOC_ARENAS = 2  # per process; glibc's default is 8 per core
-# granian's own allocator (jemalloc, configured by this variable when granian is
-# imported), per what is served: freed pages go back to the system after a second, by a
+# granian's own allocator (jemalloc, configured by this variable when a worker imports
+# granian), per what is served: freed pages go back to the system after a second, by a
 # thread of its own (at once, dirty_decay_ms:0, cost the counter API a third of its
 # req/s: a system call for nearly every free). The site keeps one arena without
 # per-thread caches, some 4 MB less after a load; the counter server, made for speed,
@@ -49,7 +52,7 @@ RUST_ALLOCATOR_SETTINGS = {
 }
 PROMETHEUS_PREFIX = "statboard-prometheus-"  # then the server's pid
 PARENT_POLL_SECONDS = 1.0
-STOP_SECONDS = 10.0  # how long an orphaned worker's graceful stop may take
+STOP_SECONDS = supervisor.STOP_SECONDS  # how long a worker's graceful stop may take
 SITE_URL_WAIT = 60.0  # how long the SITE_URL check waits for the site to answer
 
 
@@ -129,6 +132,7 @@ def serve(args) -> None:
     settings = prepared(args)
     args.host, args.port = settings["host"], settings["port"]
     args.workers = args.workers or settings["workers"]
+    address = supervisor.reserve(args.host, args.port)  # one in use stops the start here
     if args.what == "site":
         live_port = announce_live(settings, args)
     print(f"Statboard ({args.what}) on http://{args.host}:{args.port}/", flush=True)
@@ -136,28 +140,16 @@ def serve(args) -> None:
         print(f"Live events on http://{args.host}:{live_port}/events", flush=True)
     if args.what == "site":
         check_site_url_when_served(settings, args)
-    from granian.constants import Interfaces  # after main() set its allocator's settings
-    from granian.server import Server
-
-    server = Server(
+    status = supervisor.serve(
+        address,
         TARGETS[args.what],
-        address=args.host,
-        port=args.port,
-        interface=Interfaces.WSGI,
-        workers=args.workers,
+        args.workers,
+        partial(load_in_worker, os.getpid()),
         blocking_threads=settings["threads"],
         log_access=False,  # no access log: nor a line per probe (/healthz, /readyz)
     )
-    logging.getLogger("_granian").addFilter(_without_threads_advice)
-    server.serve(target_loader=partial(load_in_worker, os.getpid()))
-
-
-def _without_threads_advice(record: logging.LogRecord) -> bool:
-    """granian warns at each start of more threads than 2 × cores + 1, and advises its
-    `backpressure`, which bounds the connections served at once: with keep-alive
-    clients holding them, a new visitor would wait for one to close. Our threads are
-    measured (README, Threads), so that advice is not printed."""
-    return not record.getMessage().startswith("Configuration allows spawning up to")
+    if status:
+        raise SystemExit(status)
 
 
 def prepared(args) -> dict:
@@ -182,8 +174,8 @@ def prepared(args) -> dict:
 
 def check_site_url_when_served(settings: dict, args) -> None:
     """Once the site answers, warn when SITE_URL does not reach it. In a process of its
-    own (statboard.reach): granian forks its workers from this one, and a thread here
-    that held a lock as it forked (an import's, stderr's) would hang the worker."""
+    own (statboard.reach): the workers are forked from this one, and a thread here that
+    held a lock as it forked (an import's, stderr's) would hang the worker."""
     host, port = _address(served_url(args.host, args.port))
     check = [sys.executable, "-m", "statboard.reach", settings["site_url"], settings["site"]]
     check += [host, str(port), str(SITE_URL_WAIT), str(os.getpid())]
@@ -212,7 +204,8 @@ def announce_live(settings: dict, args) -> int:
 
 
 def load_in_worker(server_pid: int, target: str):
-    """Granian calls this in each new worker to load the WSGI app `module:name`."""
+    """granian's worker entry calls this in each new worker to load the WSGI app
+    `module:name`."""
     die_with(server_pid)
     module, _, name = target.partition(":")
     app = getattr(importlib.import_module(module), name)
@@ -224,7 +217,7 @@ def load_in_worker(server_pid: int, target: str):
 def die_with(server_pid: int) -> None:
     """Stop this worker once the process `server_pid` that started it is gone.
 
-    SIGTERM, as granian itself stops a worker: the stop is graceful and flushes what
+    SIGTERM, as the main process stops a worker: the stop is graceful and flushes what
     the worker holds (counter increments). On Linux the kernel sends it the moment the
     parent dies; a thread also watches the parent, for other systems and for a graceful
     stop that hangs.
