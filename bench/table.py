@@ -316,10 +316,14 @@ def reference_servers(table, args, procs, kept, ref: dict) -> None:
     server when they are the same), left running in `kept` for the round (each counter
     row measures its own beside it), and the minimal Flask view's p50."""
     if wants(table, "counters", "redis"):
-        for name, threads in (("site", args.threads), ("counters", args.counter_threads)):
-            same = next((url for t, url in ref.get("counter", {}).values() if t == threads), None)
-            url = same or serve_reference(kept, "minimal_counter:app", threads)[1]
-            ref.setdefault("counter", {})[name] = (threads, url)
+        by_threads = {
+            threads: serve_reference(kept, "minimal_counter:app", threads)[1]
+            for threads in {args.threads, args.counter_threads}
+        }
+        ref["counter"] = {
+            "site": by_threads[args.threads],
+            "counters": by_threads[args.counter_threads],
+        }
     if wants(table, "home"):
         proc, base = serve_reference(procs, "minimal_flask:app", args.threads)
         with running(procs, proc):
@@ -331,7 +335,7 @@ def dedicated_server(table, args, procs, ref: dict, tmp: Path) -> None:
     if wants(table, "counters"):
         site = serve_statboard(procs, tmp / "dedicated", "counters")
         with running(procs, site.proc):
-            reference = ref["counter"]["counters"][1]
+            reference = ref["counter"]["counters"]
             counter_rows(table, site.url, reference, args, "post_dedicated", "get_dedicated")
     if wants(table, "redis"):
         proc, port = serve_redis(procs)
@@ -340,7 +344,7 @@ def dedicated_server(table, args, procs, ref: dict, tmp: Path) -> None:
             site = serve_statboard(procs, tmp / "redis", "counters", redis)
             with running(procs, site.proc):
                 url = f"{site.url}/counters/{KEY}"
-                post, reference = beside_reference(url, ref["counter"]["counters"][1], args, True)
+                post, reference = beside_reference(url, ref["counter"]["counters"], args, True)
             incr = redis_benchmark(port, args.redis_requests)
         record(table, "post_redis", post, reference)
         print(f"    redis-benchmark -t incr -c 16, same machine: {incr:,.0f} req/s")
@@ -366,7 +370,7 @@ def full_site(table, args, procs, ref: dict, tmp: Path) -> None:
         time.sleep(SETTLE_SECONDS)
         record(table, "rss_start", tree_rss(site.proc.pid)[0], ref.get("glances_rss"))
         if wants(table, "counters"):
-            counter_rows(table, site.url, ref["counter"]["site"][1], args, "post_site", "get_site")
+            counter_rows(table, site.url, ref["counter"]["site"], args, "post_site", "get_site")
         if "uptime" in table:
             uptime = warm_and_wrk(f"{site.url}/v1/uptime/", args)["rps"]
             record(table, "uptime", uptime, ref.get("uptime"))

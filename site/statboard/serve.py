@@ -46,9 +46,10 @@ MALLOC_ARENAS = 2  # per process; glibc's default is 8 per core
 # per-thread caches, some 4 MB less after a load; the counter server, made for speed,
 # keeps them: a fifth more req/s (README, Memory).
 RUST_ALLOCATOR = "_RJEM_MALLOC_CONF"
+_FREED_AFTER_A_SECOND = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0"
 RUST_ALLOCATOR_SETTINGS = {
-    "site": "narenas:1,tcache:false,background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0",
-    "counters": "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0",
+    "site": f"narenas:1,tcache:false,{_FREED_AFTER_A_SECOND}",
+    "counters": _FREED_AFTER_A_SECOND,
 }
 PROMETHEUS_PREFIX = "statboard-prometheus-"  # then the server's pid
 PARENT_POLL_SECONDS = 1.0
