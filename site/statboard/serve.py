@@ -1,4 +1,4 @@
-"""`python run.py`: serve the site (or only the counters) on the granian WSGI server.
+"""`python run.py`: serve the site (or only the counters) on the granian server.
 
 The server's main process loads no site, nor granian: what has to happen before serving
 (migrations, the start checks, the first admin) runs in a process of its own
@@ -31,9 +31,11 @@ from urllib.parse import urlsplit
 from statboard import supervisor
 from statboard.settings import served_url
 
+# What each serves, and on which of granian's interfaces: the counter server answers
+# its hot path on an event loop (counters/server.py).
 TARGETS = {
-    "site": "statboard.wsgi:app",
-    "counters": "statboard.counters.wsgi:app",
+    "site": ("statboard.wsgi:app", "wsgi"),
+    "counters": ("statboard.counters.server:app", "rsgi"),
 }
 SITE = Path(__file__).resolve().parents[1]  # where the statboard package is
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -141,12 +143,16 @@ def serve(args) -> None:
         print(f"Live events on http://{args.host}:{live_port}/events", flush=True)
     if args.what == "site":
         check_site_url_when_served(settings, args)
+    target, interface = TARGETS[args.what]
+    # The RSGI app runs its own threads (COUNTER_SERVER_THREADS); granian's must be 1.
+    threads = settings["threads"] if interface == "wsgi" else None
     status = supervisor.serve(
         address,
-        TARGETS[args.what],
+        target,
         args.workers,
         partial(load_in_worker, os.getpid()),
-        blocking_threads=settings["threads"],
+        interface=interface,
+        blocking_threads=threads,
         log_access=False,  # no access log: nor a line per probe (/healthz, /readyz)
     )
     if status:
@@ -205,7 +211,7 @@ def announce_live(settings: dict, args) -> int:
 
 
 def load_in_worker(server_pid: int, target: str):
-    """granian's worker entry calls this in each new worker to load the WSGI app
+    """granian's worker entry calls this in each new worker to load the app
     `module:name`."""
     die_with(server_pid)
     module, _, name = target.partition(":")

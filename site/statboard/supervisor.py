@@ -1,4 +1,4 @@
-"""Serve a WSGI app on granian's workers from a main process that never imports granian.
+"""Serve a WSGI or RSGI app on granian's workers from a main process that never imports granian.
 
 Importing granian (its Rust extension) costs a process some 12 MB of RSS: `run.py`'s main
 process, which only starts and stops the workers, held 28.5 MB with it and holds 16.6 MB
@@ -13,9 +13,9 @@ library only, and each worker runs granian's own worker entry:
   context), and each binds a listening socket of its own on the same address
   (SO_REUSEPORT: the kernel shares the connections out), as granian's Linux workers do;
 - in a worker, granian's `MPServer` is made with the caller's settings, and the worker
-  entry granian would run, `MPServer._spawn_wsgi_worker` with the arguments its
-  `_spawn_worker` builds, runs in this process: granian's logging, the app loader,
-  its WSGI wrapper, its SIGTERM/SIGINT handling and its Rust worker;
+  entry granian would run, `MPServer._spawn_wsgi_worker` (or `_spawn_rsgi_worker`) with
+  the arguments its `_spawn_worker` builds, runs in this process: granian's logging, the app loader,
+  its WSGI wrapper or RSGI loop, its SIGTERM/SIGINT handling and its Rust worker;
 - SIGTERM or SIGINT stops every worker (the same signal, a graceful stop; SIGKILL after
   STOP_SECONDS) and the server leaves with 0; a worker that ends on its own stops the
   others and the server leaves with 1, as granian's does without its respawn options.
@@ -39,19 +39,26 @@ STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 WAKE_SIGNALS = STOP_SIGNALS | {signal.SIGCHLD}
 
 
-def serve(reserved: socket.socket, target: str, workers: int, target_loader, **settings) -> int:
-    """Serve the WSGI app `target` ("module:name", which `target_loader(target)` loads in
-    each worker) on the address `reserved` (of `reserve`, closed here) with `workers`
-    processes, each made by granian's `Server(target, address, port, workers=workers,
-    **settings)`, until SIGTERM or SIGINT. Returns the exit status: 0 after a stop, 1
-    once a worker ended on its own."""
+def serve(
+    reserved: socket.socket,
+    target: str,
+    workers: int,
+    target_loader,
+    interface: str = "wsgi",
+    **settings,
+) -> int:
+    """Serve the app `target` ("module:name", which `target_loader(target)` loads in
+    each worker; `interface` "wsgi" or "rsgi") on the address `reserved` (of `reserve`,
+    closed here) with `workers` processes, each made by granian's `Server(target, address,
+    port, interface=interface, workers=workers, **settings)`, until SIGTERM or SIGINT.
+    Returns the exit status: 0 after a stop, 1 once a worker ended on its own."""
     address, port = reserved.getsockname()[:2]
     on_child = signal.signal(signal.SIGCHLD, _ignore)  # a handler: it waits as pending
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, WAKE_SIGNALS)
     procs, stop = [], signal.SIGTERM
     try:
         for number in range(1, workers + 1):
-            worker = (number, target, address, port, workers, target_loader, settings)
+            worker = (number, target, interface, address, port, workers, target_loader, settings)
             proc = multiprocessing.get_context("fork").Process(
                 name="granian-worker", target=_worker, args=(mask, reserved, worker)
             )
@@ -139,23 +146,31 @@ def _worker(mask, reserved: socket.socket, worker) -> None:
         signal.signal(sig, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     reserved.close()
-    number, target, address, port, workers, target_loader, settings = worker
+    number, target, interface, address, port, workers, target_loader, settings = worker
 
     # granian in the worker only: the main process stays without its 12 MB.
     from granian.constants import Interfaces, RuntimeModes
     from granian.net import SocketSpec
     from granian.server.mp import MPServer
 
+    rsgi = interface == "rsgi"
     server = MPServer(
-        target, address=address, port=port, interface=Interfaces.WSGI, workers=workers, **settings
+        target,
+        address=address,
+        port=port,
+        interface=Interfaces.RSGI if rsgi else Interfaces.WSGI,
+        workers=workers,
+        websockets=False,
+        **settings,
     )
-    # What MPServer.serve() settles before it forks the workers, for WSGI on Linux.
-    server.websockets = False
+    # What MPServer.serve() settles before it forks the workers, on Linux.
     if server.runtime_mode == RuntimeModes.auto:
-        server.runtime_mode = RuntimeModes.mt  # 'st' is only for RSGI
+        # As granian's serve() chooses: 'st' for RSGI on one runtime thread, else 'mt'.
+        server.runtime_mode = RuntimeModes.st if rsgi else RuntimeModes.mt
     server._ssp, server._shd, server._sso = SocketSpec(address, port, server.backlog), None, None
     loader = partial(target_loader, target)
-    granian_worker = server._spawn_worker(number - 1, MPServer._spawn_wsgi_worker, loader)
+    entry = MPServer._spawn_rsgi_worker if rsgi else MPServer._spawn_wsgi_worker
+    granian_worker = server._spawn_worker(number - 1, entry, loader)
     granian_worker.inner.run()  # its multiprocessing.Process, run here rather than started
 
 

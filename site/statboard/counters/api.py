@@ -38,6 +38,7 @@ TEXT = ("Content-Type", "text/plain; charset=utf-8")
 JSON = ("Content-Type", "application/json")
 KEY_ALLOWS = "GET, HEAD, POST, PUT, DELETE"
 LIST_ALLOWS = "GET, HEAD, DELETE"
+GET, INCREMENT = "get", "increment"  # the requests of the hot path
 MOST_KEYS_KNOWN = 10_000  # valid keys remembered, so that the hot path skips KEY_MATCH
 
 
@@ -73,7 +74,8 @@ class CounterApp:
         self._checked = bool(self.private) or limit is not None
         self._valid_keys: set[str] = set()  # keys that passed KEY_MATCH, up to MOST_KEYS_KNOWN
         self.after: list[tuple[str, str]] = []  # headers every answer ends with (in_front)
-        self._text_headers = _text_headers(self.after)
+        # The headers of a 200 plain-text answer, by the length of its body.
+        self.text_headers = _text_headers(self.after)
         self._proxied = self.handle = self._serve
         self._wrappers: list = []
 
@@ -94,7 +96,7 @@ class CounterApp:
         self.handle = self._proxied
         for middleware in self._wrappers:
             self.handle = middleware(self.handle)
-        self._text_headers = _text_headers(self.after)
+        self.text_headers = _text_headers(self.after)
         self.fallback = rest
         return self
 
@@ -124,12 +126,11 @@ class CounterApp:
         method = environ["REQUEST_METHOD"]
         accept = environ.get("HTTP_ACCEPT")
         try:
-            # The hot path: a valid key, a plain-text answer (most clients name no JSON).
-            if key in self._valid_keys and not (accept and "json" in accept):
-                if method == "GET":
-                    return self._text(start_response, b"%d" % self.store.get(key))
-                if method == "POST" and not self._checked and not environ.get("QUERY_STRING"):
-                    return self._text(start_response, b"%d" % self._add(key, 1))
+            hot = self._hot(method, key, environ.get("QUERY_STRING"), accept)
+            if hot == GET:
+                return self._text(start_response, b"%d" % self.store.get(key))
+            if hot == INCREMENT:
+                return self._text(start_response, b"%d" % self._add(key, 1))
             if not key:
                 return self._collection(environ, start_response, method)
             if key not in self._valid_keys:
@@ -153,9 +154,47 @@ class CounterApp:
         except ApiError as error:
             return self._error(environ, start_response, error)
 
+    def _hot(self, method: str, key: str, query: str | None, accept: str | None):
+        """GET or INCREMENT when the request takes the hot path: a valid key, a plain-text
+        answer (most clients name no JSON), an increment by one that needs no look at
+        the client; else None."""
+        if key not in self._valid_keys or (accept and "json" in accept):
+            return None
+        if method == "GET":
+            return GET
+        if method == "POST" and not self._checked and not query:
+            return INCREMENT
+        return None
+
+    def answer_at_once(self, method: str, key: str, query: str, accept) -> bytes | None:
+        """The body of a hot-path answer when the store can make it without waiting (no
+        database, no network: counters/server.py answers it on its event loop); None
+        when the request takes the full path."""
+        hot = self._hot(method, key, query, accept)
+        if hot == GET:
+            value = self.store.cached(key)
+        elif hot == INCREMENT:
+            value = self.store.incr_cached(key, 1)
+        else:
+            return None
+        return None if value is None else b"%d" % value
+
+    async def answer_awaited(self, method: str, key: str, query: str, accept) -> bytes | None:
+        """answer_at_once for a store that answers over the network (store.awaits): its
+        reply awaited on the loop. ApiError (400) past the largest value."""
+        hot = self._hot(method, key, query, accept)
+        if hot == GET:
+            return b"%d" % await self.store.get_awaited(key)
+        if hot == INCREMENT:
+            try:
+                return b"%d" % await self.store.incr_awaited(key, 1)
+            except ValueTooLarge:
+                raise _too_large(key) from None
+        return None
+
     def _text(self, start_response, body: bytes):
         """200 with a plain-text body: its headers made once per length."""
-        start_response("200 OK", list(self._text_headers[len(body)]))
+        start_response("200 OK", list(self.text_headers[len(body)]))
         return [body]
 
     def _increment(self, environ, start_response, key):
@@ -177,7 +216,7 @@ class CounterApp:
         try:
             return self.store.incr(key, by)
         except ValueTooLarge:
-            raise bad_request(f"{key} would pass {MAX_VALUE}; reset it first.") from None
+            raise _too_large(key) from None
 
     def _value(self, environ, start_response, key, value, extra=None):
         if _json(environ, default=False):
@@ -238,10 +277,19 @@ class CounterApp:
         return self._error(environ, start_response, error)
 
     def _error(self, environ, start_response, error: ApiError):
-        if _json(environ, default=False):
+        status, headers, body = self.error_answer(error, _json(environ, default=False))
+        start_response(status, headers)
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+
+    def error_answer(self, error: ApiError, as_json: bool) -> tuple[str, list, bytes]:
+        """The status, headers and body that answer `error`."""
+        if as_json:
             body, kind = json.dumps({"message": error.message}).encode(), JSON
         else:
             body, kind = (error.message + "\n").encode(), TEXT
         headers = [kind, ("Content-Length", str(len(body))), *error.headers, *self.after]
-        start_response(error.status, headers)
-        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+        return error.status, headers, body
+
+
+def _too_large(key: str) -> ApiError:
+    return bad_request(f"{key} would pass {MAX_VALUE}; reset it first.")

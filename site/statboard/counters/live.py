@@ -19,7 +19,9 @@ class PushedStore:
 
     def __init__(self, store, publish, interval: float):
         self.store, self.publish, self.interval = store, publish, interval
-        self.get = store.get  # reads change nothing: the store's own, one call less per read
+        # Reads change nothing: the store's own, one call less per read.
+        self.get, self.cached = store.get, store.cached
+        self.awaits = store.awaits
         self._changed = set()
         self._wake = threading.Event()
         self._thread = None
@@ -29,6 +31,20 @@ class PushedStore:
         value = self.store.incr(key, by)
         self._mark(key)
         return value
+
+    def incr_cached(self, key: str, by: int) -> int | None:
+        value = self.store.incr_cached(key, by)
+        if value is not None:
+            self._mark(key)
+        return value
+
+    async def incr_awaited(self, key: str, by: int) -> int:
+        value = await self.store.incr_awaited(key, by)
+        self._mark(key)
+        return value
+
+    async def get_awaited(self, key: str) -> int:
+        return await self.store.get_awaited(key)
 
     def set(self, key: str, value: int) -> None:
         self.store.set(key, value)
@@ -46,6 +62,9 @@ class PushedStore:
 
     def get(self, key: str) -> int:
         return self.store.get(key)  # replaced by the store's own in __init__
+
+    def cached(self, key: str) -> int | None:
+        return self.store.cached(key)  # replaced by the store's own in __init__
 
     def all(self, prefix: str = "") -> dict[str, int]:
         return self.store.all(prefix)

@@ -30,6 +30,19 @@ class Store(Protocol):
         """Add `by` and answer the new value; ValueTooLarge past MAX_VALUE."""
 
     def get(self, key: str) -> int: ...
+
+    def cached(self, key: str) -> int | None:
+        """The value when this process holds it (no database, no network), else None."""
+
+    def incr_cached(self, key: str, by: int) -> int | None:
+        """incr, when it needs no database nor network; else None, and nothing changed."""
+
+    # A store that answers over the network may answer an event loop without a thread:
+    awaits: bool  # whether it has the two below
+
+    async def incr_awaited(self, key: str, by: int) -> int: ...
+    async def get_awaited(self, key: str) -> int: ...
+
     def all(self, prefix: str = "") -> dict[str, int]: ...
     def set(self, key: str, value: int) -> None: ...
     def delete(self, key: str) -> None: ...

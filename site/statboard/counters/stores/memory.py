@@ -11,6 +11,8 @@ MOST_CACHED = 10_000  # keys read but never incremented are cached up to this ma
 
 
 class MemoryStore(WriteBehind):
+    awaits = False  # it answers from memory, or from the database in a thread
+
     def __init__(self, engine, interval: float = 1.0):
         super().__init__(engine, interval)
         # _lock guards _values and _pending together: an increment updates both at once.
@@ -23,6 +25,10 @@ class MemoryStore(WriteBehind):
         self._values = {}
 
     def incr(self, key: str, by: int) -> int:
+        total = self.incr_cached(key, by)
+        return self._incr_cold(key, by) if total is None else total
+
+    def incr_cached(self, key: str, by: int) -> int | None:
         if not self.flusher.running:
             self._start_flusher()
         with self._lock:
@@ -32,7 +38,7 @@ class MemoryStore(WriteBehind):
                 self._values[key] = total
                 self._gather(key, by)
                 return total
-        return self._incr_cold(key, by)
+        return None
 
     def _incr_cold(self, key: str, by: int) -> int:
         while True:
@@ -54,11 +60,14 @@ class MemoryStore(WriteBehind):
     def get(self, key: str) -> int:
         """From memory: exact for this process, and other processes' flushes show from
         the next refresh (one flush interval); a key not cached is read once."""
+        value = self.cached(key)
+        return self._get_cold(key) if value is None else value
+
+    def cached(self, key: str) -> int | None:
         # No lock: one dict read is atomic, and every change of a value is one store.
         value = self._values.get(key)
-        if value is None:
-            return self._get_cold(key)
-        self._recent.add(key)
+        if value is not None:
+            self._recent.add(key)
         return value
 
     def _get_cold(self, key: str) -> int:

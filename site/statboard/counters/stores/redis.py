@@ -10,6 +10,7 @@ import redis
 from statboard.counters import sql
 from statboard.counters.stores import MAX_VALUE, ValueTooLarge
 from statboard.counters.stores.resp import Pipeline
+from statboard.counters.stores.resp_loop import LoopPipeline
 from statboard.counters.stores.writebehind import WriteBehind
 
 
@@ -21,30 +22,57 @@ class RedisStore(WriteBehind):
         self.redis = redis.Redis.from_url(url)
         self.ns = namespace
         self._command = Pipeline(self.redis)
+        # On the counter server's loop; TLS connections stay with the threads' pipeline.
+        self.awaits = not url.startswith("rediss:")
+        self._loop_command = LoopPipeline(self.redis)
 
     def _after_fork(self) -> None:
         super()._after_fork()
         self._command.after_fork()
+        self._loop_command = LoopPipeline(self.redis)
 
     def close(self) -> None:
         super().close()
         self._command.close()
+        self._loop_command.close()
 
     def incr(self, key: str, by: int) -> int:
-        if not self.flusher.running:
-            self._start_flusher()
         try:
             total = self._command("INCRBY", self.ns + key, by)
         except redis.ResponseError as error:
-            if "overflow" in str(error):  # Redis refuses to pass 2**63 - 1
-                raise ValueTooLarge(key) from None
-            raise
+            raise _refused(key, error) from None
         if total > MAX_VALUE:
-            self.redis.decrby(self.ns + key, by)
+            self._command("DECRBY", self.ns + key, by)
             raise ValueTooLarge(key)
+        return self._counted(key, by, total)
+
+    async def incr_awaited(self, key: str, by: int) -> int:
+        """incr, awaited on the event loop of the counter server (resp_loop.py)."""
+        try:
+            total = await self._loop_command("INCRBY", self.ns + key, by)
+        except redis.ResponseError as error:
+            raise _refused(key, error) from None
+        if total > MAX_VALUE:
+            await self._loop_command("DECRBY", self.ns + key, by)
+            raise ValueTooLarge(key)
+        return self._counted(key, by, total)
+
+    async def get_awaited(self, key: str) -> int:
+        return int(await self._loop_command("GET", self.ns + key) or 0)
+
+    def _counted(self, key: str, by: int, total: int) -> int:
+        """Note an increment Redis made for the history (written behind)."""
+        if not self.flusher.running:
+            self._start_flusher()
         with self._lock:
             self._gather(key, by)
         return total
+
+    def cached(self, key: str) -> None:
+        return None  # every value is Redis'
+
+    def incr_cached(self, key: str, by: int) -> None:
+        return None
 
     def get(self, key: str) -> int:
         return int(self._command("GET", self.ns + key) or 0)
@@ -79,3 +107,9 @@ class RedisStore(WriteBehind):
             pipe.execute()
         with self.engine.begin() as conn:
             sql.delete_keys(conn, prefix=prefix)
+
+
+def _refused(key: str, error: redis.ResponseError) -> Exception:
+    if "overflow" in str(error):  # Redis refuses to pass 2**63 - 1
+        return ValueTooLarge(key)
+    return error

@@ -1,0 +1,155 @@
+"""The redis store's commands awaited on an event loop: one kept connection, pipelined.
+
+What resp.py does for threads, for the counter server's event loop (counters/server.py),
+where a request awaits its reply instead of holding a thread: the commands of the
+requests that arrive in one turn of the loop are written together, nobody waits for an
+earlier batch's replies before writing, and each request gets its own reply (Redis
+answers in order). The connection is opened by redis-py in a thread (the URL's address,
+password, database, protocol version) and then handed to the loop; one with TLS stays
+with the threads (resp.py), as the loop cannot take redis-py's TLS socket over.
+
+As in resp.py, a connection that Redis closes fails the commands still waiting (they may
+or may not have run: nothing is sent twice), and the next command connects again; a
+command that waits past the URL's socket timeout (redis-py's, 5 s) drops the connection.
+"""
+
+import asyncio
+import ssl
+from collections import deque
+
+import redis
+
+from statboard.counters.stores.resp import Replies, pack
+
+TIMEOUT = 5.0  # redis-py's default socket timeout
+
+
+class Incomplete(Exception):
+    pass
+
+
+class FedReplies(Replies):
+    """Replies read from the bytes the loop hands over as they arrive."""
+
+    def __init__(self):
+        super().__init__(sock=None)
+
+    def feed(self, chunk: bytes):
+        """Each reply complete with `chunk`, in order."""
+        self.data = self.data[self.start :] + chunk
+        self.at -= self.start
+        self.start = 0
+        while self.at < len(self.data):
+            self.start = self.at
+            try:
+                yield self._reply()
+            except Incomplete:
+                self.at = self.start
+                return
+
+    def _more(self) -> None:
+        raise Incomplete
+
+
+class LoopPipeline(asyncio.Protocol):
+    """`await pipeline(*command)`: the command's reply; call it on one loop only."""
+
+    def __init__(self, client: redis.Redis):
+        self.pool = client.connection_pool
+        self.timeout = client.connection_pool.connection_kwargs.get("socket_timeout") or TIMEOUT
+        self._connection = self._transport = self._connecting = self._timer = None
+        self._queue: list[tuple] = []  # not yet written
+        self._sent: deque[asyncio.Future] = deque()  # written, oldest first
+        self._owed = None  # the oldest command when the timer last looked
+        self._replies = FedReplies()
+
+    async def __call__(self, *command):
+        loop = asyncio.get_running_loop()
+        if self._transport is None:
+            await self._connect(loop)
+        reply = loop.create_future()
+        if not self._queue:
+            loop.call_soon(self._write)
+        self._queue.append((command, reply))
+        answer = await reply
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    async def _connect(self, loop) -> None:
+        if self._connecting is None:
+            self._connecting = loop.create_task(self._open(loop))
+        try:
+            await asyncio.shield(self._connecting)
+        finally:
+            self._connecting = None
+
+    async def _open(self, loop) -> None:
+        connection = await loop.run_in_executor(None, self.pool.get_connection)
+        sock = connection._sock
+        if isinstance(sock, ssl.SSLSocket):
+            self.pool.release(connection)
+            raise redis.ConnectionError("TLS connections to Redis are served by threads.")
+        self._connection, self._replies = connection, FedReplies()
+        await loop.create_connection(lambda: self, sock=sock)
+
+    def _write(self) -> None:
+        batch, self._queue = self._queue, []
+        if self._transport is None:  # lost since these commands were queued
+            error = redis.ConnectionError("Redis closed the connection.")
+            for _, reply in batch:
+                _answer(reply, error)
+            return
+        self._transport.write(pack([command for command, _ in batch]))
+        self._sent.extend(reply for _, reply in batch)
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.timeout, self._look)
+
+    def _look(self) -> None:
+        """Every `timeout` while commands wait: one that already waited at the last look
+        has waited too long, and the connection is dropped."""
+        self._timer = None
+        sent = self._sent
+        if sent and sent[0] is self._owed:
+            self._fail(redis.TimeoutError("Redis did not answer in time."))
+            self._transport.abort()
+            return
+        self._owed = sent[0] if sent else None
+        if sent:
+            self._timer = asyncio.get_running_loop().call_later(self.timeout, self._look)
+
+    # --- asyncio.Protocol ---------------------------------------------------------
+
+    def connection_made(self, transport) -> None:
+        self._transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        sent = self._sent
+        for answer in self._replies.feed(data):
+            _answer(sent.popleft(), answer)
+
+    def connection_lost(self, exc) -> None:
+        self._fail(redis.ConnectionError(f"Redis closed the connection: {exc or 'end of stream'}"))
+        self._transport = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection._sock = None  # the loop closed it
+            connection.disconnect()
+            self.pool.release(connection)
+
+    def _fail(self, error: Exception) -> None:
+        sent, self._sent = self._sent, deque()
+        for reply in sent:
+            _answer(reply, error)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+
+def _answer(reply: asyncio.Future, answer) -> None:
+    if not reply.done():  # not cancelled (its client gone)
+        reply.set_result(answer)
