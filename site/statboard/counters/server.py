@@ -43,8 +43,8 @@ class CounterServer:
         if path.startswith(BASE):
             request = (scope.method, path[len(BASE) :], scope.query_string)
             accept = scope.headers.get("accept")
-            body = self.counters.answer_at_once(*request, accept)
-            if body is None and self.awaits:
+            body = None if self.awaits else self.counters.answer_at_once(*request, accept)
+            if self.awaits:
                 try:
                     body = await self.counters.answer_awaited(*request, accept)
                 except ApiError as error:
