@@ -5,11 +5,12 @@ every other request handed to threads (rsgi_bridge.py)."""
 import signal
 import threading
 import time
+from types import SimpleNamespace
 
 import httpx
 import pytest
 from statboard.counters.stores.resp_loop import FedReplies
-from statboard.rsgi_bridge import MAX_BODY
+from statboard.rsgi_bridge import MAX_BODY, environ_of
 
 from tests.fixtures.counters import serve
 from tests.fixtures.servers import start_redis, stop
@@ -155,3 +156,46 @@ def test_replies_split_anywhere_are_read_whole_and_in_order():
     assert read[:3] == [1, b"hello", None] and read[4] == 42
     assert str(read[3]) == "ERR wrong"
     assert list(FedReplies().feed(stream))[4] == 42  # all at once
+
+
+class Headers(list):
+    """What granian's RSGI scope gives: (name, value) pairs, names lowercased."""
+
+    def items(self):
+        return list(self)
+
+    def get(self, name, default=None):
+        return next((value for key, value in self if key == name), default)
+
+
+def test_the_environ_is_granians_without_lookalike_headers():
+    headers = Headers(
+        [
+            ("content-type", "text/plain"),
+            ("content-length", "1"),
+            ("cookie", "a=1"),
+            ("cookie", "b=2"),
+            ("x-forwarded-for", "203.0.113.9"),
+            ("x_forwarded_for", "198.51.100.1"),  # would pass for the one above
+            ("accept", "text/plain"),
+            ("accept", "application/json"),
+        ]
+    )
+    scope = SimpleNamespace(
+        method="PUT",
+        path="/counters/caf\u00e9",
+        query_string="value=1",
+        server="127.0.0.1:5000",
+        client="127.0.0.1:40000",
+        http_version="1.1",
+        scheme="http",
+        headers=headers,
+    )
+    environ = environ_of(scope, b"7")
+    assert environ["PATH_INFO"] == "/counters/caf\u00e9".encode().decode("latin-1")
+    assert environ["HTTP_COOKIE"] == "a=1; b=2"
+    assert environ["HTTP_X_FORWARDED_FOR"] == "203.0.113.9"
+    assert environ["HTTP_ACCEPT"] == "text/plain,application/json"
+    assert (environ["CONTENT_TYPE"], environ["CONTENT_LENGTH"]) == ("text/plain", "1")
+    assert (environ["REMOTE_ADDR"], environ["SERVER_PORT"]) == ("127.0.0.1", "5000")
+    assert environ["wsgi.input"].read() == b"7"

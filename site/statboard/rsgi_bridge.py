@@ -34,7 +34,7 @@ class WsgiInThreads:
         except BodyTooLarge:
             proto.response_bytes(413, [("content-type", "text/plain; charset=utf-8")], TOO_LARGE)
             return
-        environ = _environ(scope, body)
+        environ = environ_of(scope, body)
         loop = asyncio.get_running_loop()
         status, headers, content = await loop.run_in_executor(self.pool, self._run, environ)
         proto.response_bytes(status, headers, content)
@@ -74,7 +74,7 @@ async def _body(scope, proto) -> bytes:
     return bytes(body)
 
 
-def _environ(scope, body: bytes) -> dict:
+def environ_of(scope, body: bytes) -> dict:
     host, _, port = scope.server.rpartition(":")
     environ = {
         "REQUEST_METHOD": scope.method,
@@ -102,6 +102,7 @@ def _environ(scope, body: bytes) -> dict:
             environ["CONTENT_LENGTH"] = value
         elif "_" not in name:  # X_Forwarded_For would pass for X-Forwarded-For: dropped
             key = "HTTP_" + name.upper().replace("-", "_")
-            # A name given twice: its values joined, as granian's WSGI does.
-            environ[key] = f"{environ[key]},{value}" if key in environ else value
+            if key in environ:  # a name given twice: its values joined (RFC 9110, 6265)
+                value = environ[key] + ("; " if key == "HTTP_COOKIE" else ",") + value
+            environ[key] = value
     return environ
