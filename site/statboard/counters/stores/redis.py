@@ -2,7 +2,9 @@
 
 Increments and reads of concurrent requests share one kept connection, pipelined
 (resp.py): they are written together, a write does not wait for the replies of the
-one before, and each request is answered with its own exact value.
+one before, and each request is answered with its own exact value. On the counter
+server's event loop, increments and reads are awaited on a connection of the loop's
+own, pipelined the same way (resp_loop.py).
 """
 
 import redis
