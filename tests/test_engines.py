@@ -57,6 +57,9 @@ def test_counter_store_from_url(sql_engine, redis_url):
         store = stores.from_url(url, sql_engine, namespace="engines-test:", interval=60)
         try:
             assert_implements(store, stores.Store)
+            assert store.awaits == (url == redis_url)
+            if store.awaits:
+                assert_implements(store, stores.AwaitingStore)
         finally:
             store.close()
     with pytest.raises(ValueError, match="STATBOARD_COUNTERS_URL .* use memory://"):

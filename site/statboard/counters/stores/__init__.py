@@ -37,11 +37,7 @@ class Store(Protocol):
     def incr_cached(self, key: str, by: int) -> int | None:
         """incr, when it needs no database nor network; else None, and nothing changed."""
 
-    # A store that answers over the network may answer an event loop without a thread:
-    awaits: bool  # whether it has the two below
-
-    async def incr_awaited(self, key: str, by: int) -> int: ...
-    async def get_awaited(self, key: str) -> int: ...
+    awaits: bool  # whether it is an AwaitingStore too
 
     def all(self, prefix: str = "") -> dict[str, int]: ...
     def set(self, key: str, value: int) -> None: ...
@@ -53,6 +49,14 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Stop the write-behind thread and flush what is left."""
+
+
+class AwaitingStore(Store, Protocol):
+    """A store that answers over the network, awaited on an event loop without a thread
+    (the counter server's, counters/server.py)."""
+
+    async def incr_awaited(self, key: str, by: int) -> int: ...
+    async def get_awaited(self, key: str) -> int: ...
 
 
 def from_url(
