@@ -28,7 +28,7 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from statboard import supervisor
+from statboard import supervisor, trim
 from statboard.settings import served_url
 
 # What each serves, and on which of granian's interfaces: the counter server answers
@@ -218,6 +218,7 @@ def load_in_worker(server_pid: int, target: str):
     app = getattr(importlib.import_module(module), name)
     if os.getppid() != server_pid:  # the server died while this worker loaded the site:
         os._exit(0)  # it served nothing and holds nothing to flush
+    trim.trim_when_idle()
     return app
 
 

@@ -23,11 +23,15 @@ from flask import current_app, request
 class LoginThrottle:
     def __init__(self, app):
         self.config = app.config
+        # In memory, the failures are this process's own: until one, none can refuse a
+        # login, and the limits library (4 MB with what it imports) stays unloaded, as it
+        # does on a site whose admins type their passwords right.
+        self._none_failed = self.config["LOGIN_LIMITS_URL"].startswith("memory:")
 
     @cached_property
     def windows(self):
         """The limiter, then the limits per username and address and per address: the
-        limits library is loaded at the first login (3 MB with what it imports)."""
+        limits library is loaded at the first login (at the first failure, in memory)."""
         from limits import parse_many, storage, strategies
 
         url = self.config["LOGIN_LIMITS_URL"]
@@ -48,6 +52,8 @@ class LoginThrottle:
 
     def retry_after(self, username: str) -> int:
         """Seconds until this username may be tried from this address; 0 when it may now."""
+        if self._none_failed:
+            return 0
         waits = []
         for limiter, limit, keys in self._windows(username):
             if not limiter.test(limit, *keys):
@@ -56,6 +62,7 @@ class LoginThrottle:
         return max(waits, default=0)
 
     def failed(self, username: str) -> None:
+        self._none_failed = False
         for limiter, limit, keys in self._windows(username):
             limiter.hit(limit, *keys)
 
