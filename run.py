@@ -1,4 +1,4 @@
-"""Serve Statboard on a production WSGI server.
+"""Serve Statboard on a production server (granian).
 
 python run.py [--host H] [--port P] [--workers N] [--migrate]
 python run.py counters --port N     # only the counter API, for counter servers
