@@ -2,6 +2,7 @@
 on the loop, from memory or awaiting Redis' pipelined replies (stores/resp_loop.py), and
 every other request handed to threads (rsgi_bridge.py)."""
 
+import asyncio
 import signal
 import threading
 import time
@@ -9,7 +10,8 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
-from statboard.counters.stores.resp_loop import FedReplies
+import redis
+from statboard.counters.stores.resp_loop import FedReplies, LoopPipeline
 from statboard.rsgi_bridge import MAX_BODY, environ_of
 
 from tests.fixtures.counters import serve
@@ -199,3 +201,28 @@ def test_the_environ_is_granians_without_lookalike_headers():
     assert (environ["CONTENT_TYPE"], environ["CONTENT_LENGTH"]) == ("text/plain", "1")
     assert (environ["REMOTE_ADDR"], environ["SERVER_PORT"]) == ("127.0.0.1", "5000")
     assert environ["wsgi.input"].read() == b"7"
+
+
+def test_requests_that_wait_or_leave_share_one_connection(redis_url):
+    """A request whose client leaves while the loop connects does not stop the
+    connection the others wait for, nor make them open a second one."""
+    client = redis.Redis.from_url(redis_url)
+    pipeline = LoopPipeline(client)
+    key = f"t{time.time_ns()}:shared"
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        first = asyncio.ensure_future(pipeline("INCRBY", key, 1))
+        await asyncio.sleep(0)  # it has begun to connect
+        first.cancel()
+        values = await asyncio.gather(*[pipeline("INCRBY", key, 1) for _ in range(20)])
+        names = await loop.run_in_executor(None, client.client_list)  # a connection too
+        pipeline.close()
+        return values, len(names)
+
+    try:
+        values, connections = asyncio.run(main())
+    finally:
+        client.close()
+    assert sorted(values) == list(range(1, 21))
+    assert connections == 2  # the loop's and the one asking

@@ -77,21 +77,28 @@ class LoopPipeline(asyncio.Protocol):
         return answer
 
     async def _connect(self, loop) -> None:
+        """One connection at a time, whoever asks meanwhile waits for the same one (a
+        request that leaves, its client gone, does not stop it)."""
         if self._connecting is None:
             self._connecting = loop.create_task(self._open(loop))
-        try:
-            await asyncio.shield(self._connecting)
-        finally:
-            self._connecting = None
+        await asyncio.shield(self._connecting)
 
     async def _open(self, loop) -> None:
-        connection = await loop.run_in_executor(None, self.pool.get_connection)
-        sock = connection._sock
-        if isinstance(sock, ssl.SSLSocket):
-            self.pool.release(connection)
-            raise redis.ConnectionError("TLS connections to Redis are served by threads.")
-        self._connection, self._replies = connection, FedReplies()
-        await loop.create_connection(lambda: self, sock=sock)
+        try:
+            connection = await loop.run_in_executor(None, self.pool.get_connection)
+            if isinstance(connection._sock, ssl.SSLSocket):
+                self.pool.release(connection)
+                raise redis.ConnectionError("TLS connections to Redis are served by threads.")
+            self._connection, self._replies = connection, FedReplies()
+            try:
+                await loop.create_connection(lambda: self, sock=connection._sock)
+            except BaseException:
+                self._connection = None
+                connection.disconnect()
+                self.pool.release(connection)
+                raise
+        finally:
+            self._connecting = None
 
     def _write(self) -> None:
         batch, self._queue = self._queue, []
