@@ -204,10 +204,11 @@ def test_the_environ_is_granians_without_lookalike_headers():
     assert environ["wsgi.input"].read() == b"7"
 
 
-def test_requests_that_wait_or_leave_share_one_connection(redis_url):
+def test_requests_that_wait_or_leave_share_one_connection():
     """A request whose client leaves while the loop connects does not stop the
     connection the others wait for, nor make them open a second one."""
-    client = redis.Redis.from_url(redis_url)
+    proc, port = start_redis()  # its own: every connection to it is this test's
+    client = redis.Redis.from_url(f"redis://127.0.0.1:{port}/0")
     pipeline = LoopPipeline(client)
     key = f"t{time.time_ns()}:shared"
 
@@ -228,5 +229,6 @@ def test_requests_that_wait_or_leave_share_one_connection(redis_url):
             values, connections = thread.submit(asyncio.run, main()).result()
     finally:
         client.close()
+        stop(proc)
     assert sorted(values) == list(range(1, 21))
     assert connections == 2  # the loop's and the one asking
