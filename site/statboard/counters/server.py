@@ -16,6 +16,7 @@ checks) is answered by the WSGI counter app in COUNTER_SERVER_THREADS threads
 import logging
 
 from statboard import create_app
+from statboard.counters.api import TEXT
 from statboard.counters.flusher import flush_on_signals
 from statboard.counters.keys import ApiError
 from statboard.health import Health
@@ -35,16 +36,16 @@ class CounterServer:
         self.rest = WsgiInThreads(wsgi_app, threads)
         self.awaits = counter_app.store.awaits
         self.text_headers = [list(headers) for headers in counter_app.text_headers]
-        text, _ = counter_app.text_headers[0][:2]
-        self.unavailable = [text, ("Retry-After", "1"), *counter_app.after]
+        self.unavailable = [TEXT, ("Retry-After", "1"), *counter_app.after]
 
     async def __rsgi__(self, scope, proto) -> None:
         path = scope.path
         if path.startswith(BASE):
             request = (scope.method, path[len(BASE) :], scope.query_string)
             accept = scope.headers.get("accept")
-            body = None if self.awaits else self.counters.answer_at_once(*request, accept)
-            if self.awaits:
+            if not self.awaits:
+                body = self.counters.answer_at_once(*request, accept)
+            else:
                 try:
                     body = await self.counters.answer_awaited(*request, accept)
                 except ApiError as error:
