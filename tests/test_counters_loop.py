@@ -204,6 +204,13 @@ def test_the_environ_is_granians_without_lookalike_headers():
     assert environ["wsgi.input"].read() == b"7"
 
 
+def run_on_own_loop(main):
+    """asyncio.run(main) on a loop of its own, in a thread of its own: a browser test
+    before may have left this thread marked as running one (Playwright's sync API)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, main).result()
+
+
 def test_requests_that_wait_or_leave_share_one_connection():
     """A request whose client leaves while the loop connects does not stop the
     connection the others wait for, nor make them open a second one."""
@@ -223,12 +230,64 @@ def test_requests_that_wait_or_leave_share_one_connection():
         return values, len(names)
 
     try:
-        # A loop of its own, in a thread of its own: a browser test before may have left
-        # this thread marked as running one (Playwright's sync API).
-        with ThreadPoolExecutor(1) as thread:
-            values, connections = thread.submit(asyncio.run, main()).result()
+        values, connections = run_on_own_loop(main())
     finally:
         client.close()
         stop(proc)
     assert sorted(values) == list(range(1, 21))
     assert connections == 2  # the loop's and the one asking
+
+
+def test_increments_of_one_key_in_one_turn_go_as_one_command_each_with_its_own_value():
+    proc, port = start_redis()
+    client = redis.Redis.from_url(f"redis://127.0.0.1:{port}/0")
+    pipeline = LoopPipeline(client)
+    key, other = f"t{time.time_ns()}:song", f"t{time.time_ns()}:other"
+
+    async def main():
+        await pipeline("GET", key)  # connected
+        client.config_resetstat()
+        values = await asyncio.gather(
+            *[pipeline.incrby(key, by) for by in (1, 2, 1, 5)],
+            pipeline.incrby(other, 1),
+            pipeline("GET", key),
+        )
+        pipeline.close()
+        return values
+
+    try:
+        values = run_on_own_loop(main())
+        calls = client.info("commandstats")["cmdstat_incrby"]["calls"]
+        assert int(client.get(key)) == 9
+    finally:
+        client.close()
+        stop(proc)
+    assert values == [1, 3, 4, 9, 1, b"9"]  # each the total its own increment made
+    assert calls == 2  # one for each key
+
+
+def test_gathered_increments_past_the_largest_value_are_refused_one_by_one():
+    """Redis refuses an INCRBY past 2**63 - 1 as a whole: the increments that fit still
+    count, alone, and only those past it are refused."""
+    proc, port = start_redis()
+    client = redis.Redis.from_url(f"redis://127.0.0.1:{port}/0")
+    pipeline = LoopPipeline(client)
+    key = f"t{time.time_ns()}:full"
+    client.set(key, 2**63 - 3)
+
+    async def main():
+        answers = await asyncio.gather(
+            *[pipeline.incrby(key, 1) for _ in range(3)], return_exceptions=True
+        )
+        pipeline.close()
+        return answers
+
+    try:
+        answers = run_on_own_loop(main())
+        final = int(client.get(key))
+    finally:
+        client.close()
+        stop(proc)
+    assert answers[:2] == [2**63 - 2, 2**63 - 1]
+    assert isinstance(answers[2], redis.ResponseError) and "overflow" in str(answers[2])
+    assert final == 2**63 - 1

@@ -51,7 +51,7 @@ class RedisStore(WriteBehind):
     async def incr_awaited(self, key: str, by: int) -> int:
         """incr, awaited on the event loop of the counter server (resp_loop.py)."""
         try:
-            total = await self._loop_command("INCRBY", self.ns + key, by)
+            total = await self._loop_command.incrby(self.ns + key, by)
         except redis.ResponseError as error:
             raise _refused(key, error) from None
         if total > MAX_VALUE:

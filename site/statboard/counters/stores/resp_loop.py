@@ -4,9 +4,13 @@ What resp.py does for threads, for the counter server's event loop (counters/ser
 where a request awaits its reply instead of holding a thread: the commands of the
 requests that arrive in one turn of the loop are written together, nobody waits for an
 earlier batch's replies before writing, and each request gets its own reply (Redis
-answers in order). The connection is opened by redis-py in a thread (the URL's address,
-password, database, protocol version) and then handed to the loop; one with TLS stays
-with the threads (resp.py), as the loop cannot take redis-py's TLS socket over.
+answers in order). The increments of one key in one turn go as one INCRBY of their sum
+(incrby): Redis counts them in one step, and each request is answered the value its
+own increment made, as exact as one INCRBY each (group commit).
+
+The connection is opened by redis-py in a thread (the URL's address, password,
+database, protocol version) and then handed to the loop; one with TLS stays with the
+threads (resp.py), as the loop cannot take redis-py's TLS socket over.
 
 As in resp.py, a connection that Redis closes fails the commands still waiting (they may
 or may not have run: nothing is sent twice), and the next command connects again; a
@@ -58,8 +62,9 @@ class LoopPipeline(asyncio.Protocol):
         self.pool = client.connection_pool
         self.timeout = client.connection_pool.connection_kwargs.get("socket_timeout") or TIMEOUT
         self._connection = self._transport = self._connecting = self._timer = None
-        self._queue: list[tuple] = []  # not yet written
-        self._sent: deque[asyncio.Future] = deque()  # written, oldest first
+        self._queue: list[tuple] = []  # (command, its future or Increments), not yet written
+        self._increments: dict[str, Increments] = {}  # the queued ones, by key
+        self._sent: deque = deque()  # the futures and Increments written, oldest first
         self._owed = None  # the oldest command when the timer last looked
         self._replies = FedReplies()
 
@@ -72,6 +77,26 @@ class LoopPipeline(asyncio.Protocol):
             loop.call_soon(self._write)
         self._queue.append((command, reply))
         answer = await reply
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    async def incrby(self, name: str, by: int) -> int:
+        """INCRBY, gathered with the other increments of `name` in this turn of the loop."""
+        loop = asyncio.get_running_loop()
+        if self._transport is None:
+            await self._connect(loop)
+        increments = self._increments.get(name)
+        if increments is None:
+            increments = self._increments[name] = Increments(name)
+            if not self._queue:
+                loop.call_soon(self._write)
+            self._queue.append((None, increments))
+        reply = loop.create_future()
+        increments.add(reply, by)
+        answer = await reply
+        if answer is ALONE:
+            return await self("INCRBY", name, by)
         if isinstance(answer, Exception):
             raise answer
         return answer
@@ -102,12 +127,13 @@ class LoopPipeline(asyncio.Protocol):
 
     def _write(self) -> None:
         batch, self._queue = self._queue, []
+        self._increments = {}
         if self._transport is None:  # lost since these commands were queued
             error = redis.ConnectionError("Redis closed the connection.")
             for _, reply in batch:
                 _answer(reply, error)
             return
-        self._transport.write(pack([command for command, _ in batch]))
+        self._transport.write(pack([command or reply.command() for command, reply in batch]))
         self._sent.extend(reply for _, reply in batch)
         if self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self.timeout, self._look)
@@ -157,6 +183,43 @@ class LoopPipeline(asyncio.Protocol):
             self._transport.close()
 
 
-def _answer(reply: asyncio.Future, answer) -> None:
-    if not reply.done():  # not cancelled (its client gone)
+class Increments:
+    """The increments of one key asked in one turn of the loop, sent as one INCRBY."""
+
+    __slots__ = ("name", "by", "callers")
+
+    def __init__(self, name: str):
+        self.name = name
+        self.by = 0
+        self.callers: list[tuple[asyncio.Future, int]] = []  # (reply, the sum up to its own)
+
+    def add(self, reply: asyncio.Future, by: int) -> None:
+        self.by += by
+        self.callers.append((reply, self.by))
+
+    def command(self) -> tuple:
+        return ("INCRBY", self.name, self.by)
+
+    def answer(self, total) -> None:
+        """Each caller's own value: Redis added the increments in the callers' order.
+        Refused (past the largest value, say), several callers ask again one by one:
+        some of them may fit."""
+        if isinstance(total, Exception):
+            if isinstance(total, redis.ResponseError) and len(self.callers) > 1:
+                total = ALONE
+            for reply, _ in self.callers:
+                _answer(reply, total)
+            return
+        before = total - self.by
+        for reply, upto in self.callers:
+            _answer(reply, before + upto)
+
+
+ALONE = object()  # an Increments caller's answer: send your increment alone
+
+
+def _answer(reply, answer) -> None:
+    if type(reply) is Increments:
+        reply.answer(answer)
+    elif not reply.done():  # not cancelled (its client gone)
         reply.set_result(answer)
