@@ -7,7 +7,14 @@ Settings: STATBOARD_* environment variables over the settings file (STATBOARD_CO
 else instance/statboard.env); `flask --app statboard check` checks them.
 """
 
-from statboard.serve import main
+import os
+
+from statboard import supervisor
 
 if __name__ == "__main__":
-    main()
+    if supervisor.HANDOVER in os.environ:  # run again by serve.py, to serve
+        supervisor.main()
+    else:
+        from statboard.serve import main  # the preparations, not held while serving
+
+        main()

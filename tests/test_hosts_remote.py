@@ -2,6 +2,7 @@
 
 import logging
 import socket
+import ssl
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -123,6 +124,28 @@ def test_an_error_status_is_down(app):
             assert host.name == "127.0.0.1"  # named after its host when no name is given
     finally:
         server.stop()
+
+
+def test_an_https_probe_verifies_certificates_and_an_http_one_loads_no_authorities(
+    monkeypatch,
+):
+    import httpx
+
+    contexts = []
+
+    def get(url, **options):
+        contexts.append(options["verify"])
+        return httpx.Response(200)
+
+    monkeypatch.setattr(httpx, "get", get)
+    for url in ("https://example.com/", "HTTPS://example.com/", "http://127.0.0.1:9/"):
+        assert remote.probe(url, 1.0).up
+    secure, also_secure, plain = contexts
+    assert secure is also_secure  # one context for every https probe of the process
+    assert secure.verify_mode == ssl.CERT_REQUIRED and secure.check_hostname
+    assert secure.cert_store_stats()["x509_ca"] > 0
+    # No TLS on an http:// probe (no redirect is followed): no authorities held for it.
+    assert plain.cert_store_stats()["x509_ca"] == 0
 
 
 def test_a_host_that_does_not_answer_in_time_is_down(app):

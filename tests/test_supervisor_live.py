@@ -1,5 +1,6 @@
-"""run.py's main process on the real server: it holds no granian (its workers do), stops
-them with itself, and stops the server when one of them dies."""
+"""run.py's main process on the real server: it holds no granian (its workers do) nor
+what the preparations loaded, stops them with itself, and stops the server when one of
+them dies."""
 
 import os
 import signal
@@ -32,6 +33,12 @@ def test_the_main_process_loads_no_granian_and_stops_its_workers(tmp_path):
         (worker,) = workers_of(site.proc.pid, 1)
         assert "_granian" in maps(worker)  # what is looked for is there to be found
         assert "_granian" not in maps(site.proc.pid)
+        # Nor what serve.py's preparations and multiprocessing load (json, subprocess,
+        # pickle, ctypes): it serves from run.py run again in its place.
+        for module in ("_json", "_posixsubprocess", "_pickle", "_ctypes"):
+            assert f"/{module}." in maps(worker)
+            assert f"/{module}." not in maps(site.proc.pid)
+        assert "run.py" in Path(f"/proc/{site.proc.pid}/cmdline").read_text()
         assert rss_kb(site.proc.pid) < rss_kb(worker)
     finally:
         stop(site.proc)
@@ -81,3 +88,60 @@ def test_an_address_in_use_stops_the_start_with_a_sentence(tmp_path):
     assert done.returncode == 1
     assert f"Cannot serve on 127.0.0.1 port {port} (Address already in use)" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+HANDED_OVER = """
+import ctypes, os, sys, threading
+from statboard import supervisor
+
+def serve(reserved, target, workers, loader, interface, **settings):
+    # 8 threads allocating at once: glibc gives each an arena, up to MALLOC_ARENA_MAX.
+    barrier = threading.Barrier(8)
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype = ctypes.c_void_p
+    def allocate():
+        barrier.wait()
+        libc.malloc(64)
+        barrier.wait()
+    threads = [threading.Thread(target=allocate) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sys.stdout.flush()
+    libc.malloc_stats()  # to standard error, an "Arena N:" line for each
+    print(os.getpid(), reserved.getsockname()[1], target, workers, interface,
+          sorted(settings.items()), os.environ.get("MALLOC_ARENA_MAX"),
+          supervisor.HANDOVER in os.environ, sys.argv[1:], flush=True)
+    return 0
+
+if supervisor.HANDOVER in os.environ:
+    supervisor.serve = serve
+    supervisor.main()
+else:
+    print(os.getpid(), flush=True)
+    reserved = supervisor.reserve("127.0.0.1", 0)
+    print(reserved.getsockname()[1], flush=True)
+    start_env = {"MALLOC_ARENA_MAX": "2"}
+    supervisor.hand_over(reserved, "app:app", 3, "wsgi", 16, sys.argv[2], start_env)
+"""
+
+
+def test_the_server_is_handed_over_to_the_same_process_with_its_socket(tmp_path):
+    script, folder = tmp_path / "handed.py", tmp_path / "metrics"
+    script.write_text(HANDED_OVER)
+    folder.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    run = [sys.executable, str(script), "--port", str(folder)]
+    done = subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    pid, port, served = done.stdout.splitlines()
+    assert served == (
+        f"{pid} {port} app:app 3 wsgi [('blocking_threads', 16), ('log_access', False)]"
+        f" None False ['--port', '{folder}']"
+    )
+    # The variable was read at the start (2 arenas for 9 threads), then taken out of the
+    # environment that the workers and their commands inherit.
+    arenas = [line for line in done.stderr.splitlines() if line.startswith("Arena ")]
+    assert len(arenas) == 2
+    assert not folder.exists()  # removed once the server stopped

@@ -5,10 +5,18 @@ site when it is called, so that the server's main process (statboard/serve.py) r
 without the site, which only its workers load.
 """
 
-import multiprocessing
-from pathlib import Path
+import os
 
-ROOT = Path(__file__).resolve().parents[2]
+
+def __getattr__(name: str):
+    # ROOT, the checkout's folder, is made when first asked for: pathlib (1.2 MB of RSS
+    # with what it imports) stays out of the server's main process (supervisor.py).
+    if name == "ROOT":
+        from pathlib import Path
+
+        globals()["ROOT"] = Path(__file__).resolve().parents[2]
+        return globals()["ROOT"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def create_app(test_config=None):
@@ -28,4 +36,4 @@ def default_counter_threads() -> int:
     """A dedicated counter server's request threads when the settings leave it to us:
     2 × CPU cores + 1. Its requests are a few microseconds of Python; with the Redis
     store each waits for its reply, and more threads served fewer (README, Threads)."""
-    return multiprocessing.cpu_count() * 2 + 1
+    return (os.cpu_count() or 1) * 2 + 1

@@ -3,8 +3,9 @@
 The server's main process loads no site, nor granian: what has to happen before serving
 (migrations, the start checks, the first admin) runs in a process of its own
 (statboard/prepare.py), which hands over the few settings the server needs; the main
-process then forks the workers (statboard/supervisor.py), and each worker loads granian
-and the site and serves as granian's own workers do.
+process then runs `run.py` again in its own place (exec: the same process), which
+forks the workers (statboard/supervisor.py) with none of this module's imports, and
+each worker loads granian and the site and serves as granian's own workers do.
 
 Each worker dies with the server's main process, however that ends: the main process
 stops its workers on SIGTERM/SIGINT (and all of them, and itself, when one dies), and
@@ -13,22 +14,16 @@ instead of serving on as orphans.
 """
 
 import argparse
-import ctypes
-import importlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from statboard import supervisor, trim
+from statboard import supervisor
 from statboard.settings import served_url
 
 # What each serves, and on which of granian's interfaces: the counter server answers
@@ -38,8 +33,6 @@ TARGETS = {
     "counters": ("statboard.counters.server:app", "rsgi"),
 }
 SITE = Path(__file__).resolve().parents[1]  # where the statboard package is
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-M_ARENA_MAX = -8  # malloc.h
 MALLOC_ARENAS = 2  # per process; glibc's default is 8 per core
 # granian's own allocator (jemalloc, configured by this variable when a worker imports
 # granian), per what is served: freed pages go back to the system after a second, by a
@@ -54,8 +47,6 @@ RUST_ALLOCATOR_SETTINGS = {
     "counters": _FREED_AFTER_A_SECOND,
 }
 PROMETHEUS_PREFIX = "statboard-prometheus-"  # then the server's pid
-PARENT_POLL_SECONDS = 1.0
-STOP_SECONDS = supervisor.STOP_SECONDS  # how long a worker's graceful stop may take
 SITE_URL_WAIT = 60.0  # how long the SITE_URL check waits for the site to answer
 
 
@@ -76,12 +67,11 @@ def parse_args(argv=None):
 
 def main() -> None:
     args = parse_args()
-    fewer_malloc_arenas()
     # An operator's setting is left as is.
     os.environ.setdefault(RUST_ALLOCATOR, RUST_ALLOCATOR_SETTINGS[args.what])
     metrics_dir = prometheus_folder()
     try:
-        serve(args)
+        serve(args, metrics_dir)
     finally:
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)
@@ -104,17 +94,17 @@ def prometheus_folder() -> str | None:
     return folder
 
 
-def fewer_malloc_arenas() -> None:
-    """At most MALLOC_ARENAS malloc arenas in the server and its workers, which are forked
-    and keep the setting. glibc gives threads arenas of their own, up to 8 per core, and
-    each keeps what it once held: the request threads, the task runner's and the event
-    server's grew a worker by a few MB under load, for no speed that two arenas lack
-    while Python runs one thread at a time. An operator's MALLOC_ARENA_MAX is left as is."""
+def fewer_malloc_arenas() -> dict[str, str]:
+    """At most MALLOC_ARENAS malloc arenas in the server and its workers (forked: they
+    keep the setting), as variables for the serving process's start (`hand_over`: the C
+    library reads them then). glibc gives threads arenas of their own, up to 8 per core,
+    and each keeps what it once held: the request threads, the task runner's and the
+    event server's grew a worker by a few MB under load, for no speed that two arenas
+    lack while Python runs one thread at a time. An operator's MALLOC_ARENA_MAX is left
+    as is."""
     if sys.platform != "linux" or "MALLOC_ARENA_MAX" in os.environ:
-        return
-    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # glibc's, not every libc's
-    if mallopt is not None:
-        mallopt(M_ARENA_MAX, MALLOC_ARENAS)
+        return {}
+    return {"MALLOC_ARENA_MAX": str(MALLOC_ARENAS)}
 
 
 def running(pid: int) -> bool:
@@ -127,7 +117,9 @@ def running(pid: int) -> bool:
     return True
 
 
-def serve(args) -> None:
+def serve(args, metrics_dir: str | None) -> None:
+    """Prepare, then serve in this process's place (supervisor.hand_over); `metrics_dir`
+    is removed once the server stops."""
     # What is served is what every worker's settings say (SITE_URL is derived from it).
     for name, value in (("HOST", args.host), ("PORT", args.port)):
         if value is not None:
@@ -146,17 +138,9 @@ def serve(args) -> None:
     target, interface = TARGETS[args.what]
     # The RSGI app runs its own threads (COUNTER_SERVER_THREADS); granian's must be 1.
     threads = settings["threads"] if interface == "wsgi" else None
-    status = supervisor.serve(
-        address,
-        target,
-        args.workers,
-        partial(load_in_worker, os.getpid()),
-        interface=interface,
-        blocking_threads=threads,
-        log_access=False,  # no access log: nor a line per probe (/healthz, /readyz)
+    supervisor.hand_over(
+        address, target, args.workers, interface, threads, metrics_dir, fewer_malloc_arenas()
     )
-    if status:
-        raise SystemExit(status)
 
 
 def prepared(args) -> dict:
@@ -208,41 +192,3 @@ def announce_live(settings: dict, args) -> int:
             flush=True,
         )
     return live_port
-
-
-def load_in_worker(server_pid: int, target: str):
-    """granian's worker entry calls this in each new worker to load the app
-    `module:name`."""
-    die_with(server_pid)
-    module, _, name = target.partition(":")
-    app = getattr(importlib.import_module(module), name)
-    if os.getppid() != server_pid:  # the server died while this worker loaded the site:
-        os._exit(0)  # it served nothing and holds nothing to flush
-    trim.trim_when_idle()
-    return app
-
-
-def die_with(server_pid: int) -> None:
-    """Stop this worker once the process `server_pid` that started it is gone.
-
-    SIGTERM, as the main process stops a worker: the stop is graceful and flushes what
-    the worker holds (counter increments). On Linux the kernel sends it the moment the
-    parent dies; a thread also watches the parent, for other systems and for a graceful
-    stop that hangs.
-    """
-    if sys.platform == "linux":
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    if os.getppid() != server_pid:  # gone before the line above
-        os.kill(os.getpid(), signal.SIGTERM)
-    threading.Thread(
-        target=_watch_parent, args=(server_pid,), name="parent-watch", daemon=True
-    ).start()
-
-
-def _watch_parent(server_pid: int) -> None:
-    while os.getppid() == server_pid:
-        time.sleep(PARENT_POLL_SECONDS)
-    os.kill(os.getpid(), signal.SIGTERM)
-    time.sleep(STOP_SECONDS)
-    os._exit(1)

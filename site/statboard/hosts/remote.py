@@ -131,13 +131,14 @@ def remove_block_hosts(block) -> None:
 
 
 @cache
-def _tls_context():
+def _tls_context(https: bool):
     """One TLS context (its certificate authorities loaded once) for every probe of this
     process: httpx makes a new one per request otherwise, 2 MB each while checks run at
-    once."""
+    once. An http:// probe makes no TLS connection (it follows no redirect), so its
+    context loads no authorities (1.2 MB of RSS: the demo's site checks itself so)."""
     import httpx  # see probe()
 
-    return httpx.create_ssl_context()
+    return httpx.create_ssl_context(verify=https)
 
 
 def probe(url: str, timeout: float) -> Probe:
@@ -146,7 +147,8 @@ def probe(url: str, timeout: float) -> Probe:
 
     started = time.perf_counter()
     try:
-        response = httpx.get(url, timeout=timeout, follow_redirects=False, verify=_tls_context())
+        tls = _tls_context(url.lower().startswith("https:"))
+        response = httpx.get(url, timeout=timeout, follow_redirects=False, verify=tls)
     except httpx.HTTPError as exc:
         return Probe(False, None, None, _error_text(exc))
     latency = round((time.perf_counter() - started) * 1000, 1)
