@@ -112,6 +112,38 @@ def test_requests_are_counted_by_route_kind_not_by_path(client, admin_token):
     assert added("statboard_http_request_duration_seconds_count", route="counters.api") == 2
 
 
+def test_the_counter_apis_hot_path_is_counted_as_the_middleware_counts(make_app):
+    """Requests of a known key skip the middleware (CounterApp.wrap): each is counted all
+    the same, by method and status, and timed; so is one refused past the largest value."""
+    app = make_app(COUNTER_RATE_LIMIT="", COUNTER_TRUSTED_NETWORKS=["127.0.0.1/32"])
+    client = app.test_client()
+    requests = "statboard_http_requests_total"
+    durations = "statboard_http_request_duration_seconds_count"
+
+    def now() -> str:
+        TALLY.fold()
+        return generate_latest(REGISTRY).decode()
+
+    def added(before: str, after: str, name: str, **labels) -> float:
+        return (value(after, name, **labels) or 0) - (value(before, name, **labels) or 0)
+
+    assert client.post("/counters/metrics/hot").data == b"1"  # the key is known now
+    before = now()
+    for n in range(2, 7):
+        assert client.post("/counters/metrics/hot").data == b"%d" % n
+    for _ in range(3):
+        assert client.get("/counters/metrics/hot").data == b"6"
+    client.put(f"/counters/metrics/hot?value={2**63 - 1}")
+    assert client.post("/counters/metrics/hot").status_code == 400
+    after = now()
+    route = {"route": "counters.api"}
+    assert added(before, after, requests, **route, method="POST", status="200") == 5
+    assert added(before, after, requests, **route, method="GET", status="200") == 3
+    assert added(before, after, requests, **route, method="PUT", status="200") == 1
+    assert added(before, after, requests, **route, method="POST", status="400") == 1
+    assert added(before, after, durations, **route) == 10
+
+
 def test_counter_values_follow_increments_and_the_prefix_setting(make_app):
     app = make_app(METRICS_COUNTER_PREFIXES=["song/"])
     gen_user(app, "admin", "admin-pw", admin=True)
