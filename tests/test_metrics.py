@@ -1,6 +1,8 @@
 """GET /metrics in-process: who may scrape, and that the numbers follow what happens."""
 
 import os
+import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -380,7 +382,8 @@ def test_many_threads_requests_at_once_are_all_counted_exactly():
 
 
 def test_a_forked_child_counts_only_its_own_requests():
-    route = "tests.fork"
+    route, requests = "tests.fork", "statboard_http_requests_total"
+    labels = {"route": route, "method": "GET", "status": "200"}
     app = RequestMetrics(wsgi_answer("200 OK"))
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/x", ROUTE_KEY: route}
     app(dict(environ), lambda status, headers, exc_info=None: None)  # the parent's, unfolded
@@ -390,27 +393,17 @@ def test_a_forked_child_counts_only_its_own_requests():
         try:
             app(dict(environ), lambda status, headers, exc_info=None: None)
             TALLY.fold()
-            text = generate_latest(REGISTRY).decode()
-            os.write(
-                write,
-                str(
-                    value(
-                        text,
-                        "statboard_http_requests_total",
-                        route=route,
-                        method="GET",
-                        status="200",
-                    )
-                ).encode(),
-            )
+            counted = value(generate_latest(REGISTRY).decode(), requests, **labels)
+            os.write(write, str(counted).encode())
         finally:
             os._exit(0)
     os.close(write)
-    reported = os.read(read, 100).decode()
+    ready, _, _ = select.select([read], [], [], 30)
+    if not ready:  # never hang the suite
+        os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
+    assert ready, "the forked child did not report"
+    reported = os.read(read, 100).decode()
     TALLY.fold()
-    parent = generate_latest(REGISTRY).decode()
-    assert (
-        value(parent, "statboard_http_requests_total", route=route, method="GET", status="200") == 1
-    )
+    assert value(generate_latest(REGISTRY).decode(), requests, **labels) == 1
     assert reported == "1.0"
