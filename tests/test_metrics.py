@@ -1,9 +1,12 @@
 """GET /metrics in-process: who may scrape, and that the numbers follow what happens."""
 
 import os
+import select
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +15,7 @@ import pytest
 from prometheus_client import generate_latest
 from statboard import create_app, serve, tasks
 from statboard.extensions import db
-from statboard.metrics.requests import REGISTRY, TALLY
+from statboard.metrics.requests import REGISTRY, ROUTE_KEY, TALLY, RequestMetrics
 from statboard.models_base import utcnow
 from statboard.notify import delivery, mail_admins
 from statboard.notify.models import HOURLY, ChangeBatch
@@ -109,6 +112,38 @@ def test_requests_are_counted_by_route_kind_not_by_path(client, admin_token):
     routes = {labels["route"] for n, labels, _ in samples(text) if n == name}
     assert not any("/" in route for route in routes), routes
     assert added("statboard_http_request_duration_seconds_count", route="counters.api") == 2
+
+
+def test_the_counter_apis_hot_path_is_counted_as_the_middleware_counts(make_app):
+    """Requests of a known key skip the middleware (CounterApp.wrap): each is counted all
+    the same, by method and status, and timed; so is one refused past the largest value."""
+    app = make_app(COUNTER_RATE_LIMIT="", COUNTER_TRUSTED_NETWORKS=["127.0.0.1/32"])
+    client = app.test_client()
+    requests = "statboard_http_requests_total"
+    durations = "statboard_http_request_duration_seconds_count"
+
+    def now() -> str:
+        TALLY.fold()
+        return generate_latest(REGISTRY).decode()
+
+    def added(before: str, after: str, name: str, **labels) -> float:
+        return (value(after, name, **labels) or 0) - (value(before, name, **labels) or 0)
+
+    assert client.post("/counters/metrics/hot").data == b"1"  # the key is known now
+    before = now()
+    for n in range(2, 7):
+        assert client.post("/counters/metrics/hot").data == b"%d" % n
+    for _ in range(3):
+        assert client.get("/counters/metrics/hot").data == b"6"
+    client.put(f"/counters/metrics/hot?value={2**63 - 1}")
+    assert client.post("/counters/metrics/hot").status_code == 400
+    after = now()
+    route = {"route": "counters.api"}
+    assert added(before, after, requests, **route, method="POST", status="200") == 5
+    assert added(before, after, requests, **route, method="GET", status="200") == 3
+    assert added(before, after, requests, **route, method="PUT", status="200") == 1
+    assert added(before, after, requests, **route, method="POST", status="400") == 1
+    assert added(before, after, durations, **route) == 10
 
 
 def test_counter_values_follow_increments_and_the_prefix_setting(make_app):
@@ -274,8 +309,8 @@ def test_each_run_gets_a_prometheus_folder_and_a_killed_runs_folder_is_removed(
 def test_tallied_requests_fold_into_the_buckets_each_one_would_have_been_observed_in():
     route, durations = "tests.tally", [0.001, 0.005, 0.0051, 0.3, 11.0]
     for seconds in durations:
-        TALLY.add((route, "GET", "200"), seconds)
-    TALLY.add((route, "BREW", "405"), 0.002)  # a made-up method is counted as "other"
+        TALLY.add((route, "GET", "200"), round(seconds * 1e9))
+    TALLY.add((route, "other", "405"), 2_000_000)
     TALLY.fold()
     text = generate_latest(REGISTRY).decode()
     bucket = "statboard_http_request_duration_seconds_bucket"
@@ -287,3 +322,88 @@ def test_tallied_requests_fold_into_the_buckets_each_one_would_have_been_observe
     requests = "statboard_http_requests_total"
     assert value(text, requests, route=route, method="GET", status="200") == 5
     assert value(text, requests, route=route, method="other", status="405") == 1
+
+
+def wsgi_answer(status: str):
+    def app(environ, start_response):
+        start_response(status, [("Content-Length", "0")])
+        return []
+
+    return app
+
+
+def test_a_made_up_method_is_counted_as_other():
+    app = RequestMetrics(wsgi_answer("405 Method Not Allowed"))
+    environ = {"REQUEST_METHOD": "BREW", "PATH_INFO": "/counters/tests/brew"}
+    requests = "statboard_http_requests_total"
+    labels = {"route": "counters.api", "method": "other", "status": "405"}
+    TALLY.fold()
+    before = value(generate_latest(REGISTRY).decode(), requests, **labels) or 0
+    app(environ, lambda status, headers, exc_info=None: None)
+    TALLY.fold()
+    assert value(generate_latest(REGISTRY).decode(), requests, **labels) == before + 1
+
+
+def test_many_threads_requests_at_once_are_all_counted_exactly():
+    """Threads answer requests while folds run (the fold thread's and a scrape's): every
+    request is counted once, in its count and in its bucket, whatever fold saw it."""
+    route, threads, each = "tests.many_threads", 16, 3_000
+    app = RequestMetrics(wsgi_answer("200 OK"))
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/x", ROUTE_KEY: route}
+    start = threading.Barrier(threads + 1)
+
+    def answer():
+        start.wait()
+        for _ in range(each):
+            app(dict(environ), lambda status, headers, exc_info=None: None)
+
+    workers = [threading.Thread(target=answer) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    start.wait()
+    folds = 0
+    while any(worker.is_alive() for worker in workers):
+        TALLY.fold()  # as a scrape does, beside the fold thread
+        folds += 1
+    for worker in workers:
+        worker.join()
+    TALLY.fold()
+    text = generate_latest(REGISTRY).decode()
+    requests = "statboard_http_requests_total"
+    assert value(text, requests, route=route, method="POST", status="200") == threads * each
+    count = "statboard_http_request_duration_seconds_count"
+    assert value(text, count, route=route) == threads * each
+    bucket = "statboard_http_request_duration_seconds_bucket"
+    assert value(text, bucket, route=route, le="+Inf") == threads * each
+    assert folds > 1  # the folds ran while the threads counted
+    TALLY.fold()  # a fold with nothing new adds nothing
+    again = generate_latest(REGISTRY).decode()
+    assert value(again, requests, route=route, method="POST", status="200") == threads * each
+
+
+def test_a_forked_child_counts_only_its_own_requests():
+    route, requests = "tests.fork", "statboard_http_requests_total"
+    labels = {"route": route, "method": "GET", "status": "200"}
+    app = RequestMetrics(wsgi_answer("200 OK"))
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/x", ROUTE_KEY: route}
+    app(dict(environ), lambda status, headers, exc_info=None: None)  # the parent's, unfolded
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: one request of its own, folded, reported through the pipe
+        try:
+            app(dict(environ), lambda status, headers, exc_info=None: None)
+            TALLY.fold()
+            counted = value(generate_latest(REGISTRY).decode(), requests, **labels)
+            os.write(write, str(counted).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    ready, _, _ = select.select([read], [], [], 30)
+    if not ready:  # never hang the suite
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    assert ready, "the forked child did not report"
+    reported = os.read(read, 100).decode()
+    TALLY.fold()
+    assert value(generate_latest(REGISTRY).decode(), requests, **labels) == 1
+    assert reported == "1.0"

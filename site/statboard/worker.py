@@ -27,7 +27,10 @@ def load(server_pid: int, target: str):
     if os.getppid() != server_pid:  # the server died while this worker loaded the site:
         os._exit(0)  # it served nothing and holds nothing to flush
     trim.trim_when_idle()
-    return app
+    from flask import Flask  # the site has loaded it
+
+    # Flask's __call__ only calls wsgi_app: the server calls that, one call less a request.
+    return app.wsgi_app if isinstance(app, Flask) else app
 
 
 def die_with(server_pid: int) -> None:

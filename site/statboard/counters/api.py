@@ -17,6 +17,7 @@ pattern, no negotiation, the headers made once per body length.
 """
 
 import json
+from time import perf_counter_ns
 from urllib.parse import parse_qs
 
 from statboard.counters.keys import (
@@ -78,13 +79,22 @@ class CounterApp:
         self.text_headers = _text_headers(self.after)
         self._proxied = self.handle = self._serve
         self._wrappers: list = []
+        self._counter = None  # the wrapped metrics' counter(), for the hot path (wrap)
+        self._counts: dict = {}  # (hot-path kind, status) -> its counter
 
     def wrap(self, middleware) -> None:
         """Put `middleware` around the API's own answers (the request metrics): the API
         answers in front of the site's middleware (see in_front), so those that should
-        see its requests too come here."""
+        see its requests too come here.
+
+        A middleware that offers counter(environ, status), the request metrics, lets a
+        hot-path request skip it: __call__ answers the request and counts it as the
+        middleware would have (without a wrapped start_response per request). With any
+        other middleware wrapped, every request passes through them all."""
         self._wrappers.append(middleware)
         self.handle = middleware(self.handle)
+        counters = [getattr(wrapper, "counter", None) for wrapper in self._wrappers]
+        self._counter = counters[0] if len(counters) == 1 else None
 
     def in_front(self, rest, config):
         """The counter API answering before `rest` (the site's outermost WSGI app, with
@@ -105,6 +115,7 @@ class CounterApp:
         else answers 404), the play protocol at the root, no request metrics."""
         self.fallback = rest if rest is not None else self.not_found
         self.handle = self._proxied
+        self._counter = None
         if self.play is not None:
             self.play.at_root = True
         return self
@@ -112,10 +123,37 @@ class CounterApp:
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path.startswith(BASE) and (len(path) == 9 or path[9] == "/"):
+            if self._counter is not None:
+                return self._counted(environ, start_response, path[10:])
             return self.handle(environ, start_response)
         if self.play is not None and self.play.serves(path):
             return self.handle(environ, start_response)
         return self.fallback(environ, start_response)
+
+    def _counted(self, environ, start_response, key: str):
+        """A counter API request under the request metrics (wrap): a hot-path one
+        answered and counted here, any other through the middleware."""
+        started = perf_counter_ns()
+        hot = self._hot(
+            environ["REQUEST_METHOD"], key, environ.get("QUERY_STRING"), environ.get("HTTP_ACCEPT")
+        )
+        if hot is None:
+            return self.handle(environ, start_response)
+        status = "500"  # what the middleware counts when an exception leaves
+        try:
+            value = self.store.get(key) if hot == GET else self._add(key, 1)
+            status = "200"
+            return self._text(start_response, b"%d" % value)
+        except ApiError as error:
+            status = error.status[:3]
+            return self._error(environ, start_response, error)
+        finally:
+            # A hot-path request's labels follow from its kind and status: its counter is
+            # made once.
+            count = self._counts.get((hot, status))
+            if count is None:
+                count = self._counts[hot, status] = self._counter(environ, status)
+            count(perf_counter_ns() - started)
 
     def _serve(self, environ, start_response):
         """The counter API and the play protocol (what __call__ sends here)."""
