@@ -12,7 +12,13 @@ from types import SimpleNamespace
 import httpx
 import pytest
 import redis
+from sqlalchemy import create_engine, func, select
+from statboard.counters.live import PushedStore
+from statboard.counters.models import Counter, CounterHistory
+from statboard.counters.stores import ValueTooLarge
+from statboard.counters.stores.redis import RedisStore
 from statboard.counters.stores.resp_loop import FedReplies, LoopPipeline
+from statboard.extensions import db
 from statboard.rsgi_bridge import MAX_BODY, environ_of
 
 from tests.fixtures.counters import serve
@@ -105,6 +111,25 @@ def test_increments_go_on_after_redis_restarts(tmp_path):
         assert httpx.post(url).text == "1"
         assert httpx.get(url).text == "1"
     finally:
+        stop(site.proc)
+        stop(proc)
+
+
+def test_an_increment_past_the_largest_value_is_refused_on_the_loop(tmp_path):
+    proc, port = start_redis()
+    namespace = f"t{time.time_ns()}:"
+    url = f"redis://127.0.0.1:{port}/0"
+    site = serve(tmp_path, COUNTERS_URL=url, COUNTER_REDIS_NAMESPACE=namespace)
+    client = redis.Redis.from_url(url)
+    try:
+        assert httpx.post(f"{site.url}/counters/song/5").text == "1"  # known since
+        client.set(f"{namespace}song/5", 2**63 - 1)
+        refused = httpx.post(f"{site.url}/counters/song/5")
+        assert refused.status_code == 400 and "would pass" in refused.text
+        assert ("x-content-type-options", "nosniff") in refused.headers.items()
+        assert int(client.get(f"{namespace}song/5")) == 2**63 - 1
+    finally:
+        client.close()
         stop(site.proc)
         stop(proc)
 
@@ -291,3 +316,53 @@ def test_gathered_increments_past_the_largest_value_are_refused_one_by_one():
     assert answers[:2] == [2**63 - 2, 2**63 - 1]
     assert isinstance(answers[2], redis.ResponseError) and "overflow" in str(answers[2])
     assert final == 2**63 - 1
+
+
+def test_gathered_increments_are_noted_once_for_the_history_and_live_pages(tmp_path):
+    """The increments of a key that go as one INCRBY are noted once, by their sum: the
+    history gets each one all the same, and live pages get the last value; those
+    refused as a whole and sent again alone are noted one by one, as they land."""
+    proc, port = start_redis()
+    engine = create_engine(f"sqlite:///{tmp_path / 'counters.db'}")
+    db.metadata.create_all(engine, tables=[Counter.__table__, CounterHistory.__table__])
+    store = RedisStore(f"redis://127.0.0.1:{port}/0", engine, "t:", interval=60)
+    published, noted = [], []
+    pushed = PushedStore(store, lambda *message: published.append(message[2]), 0.01)
+    store.when_incremented(noted.append)
+    store.redis.set("t:full", 2**63 - 3)
+
+    async def main():
+        try:
+            first = await asyncio.gather(
+                *[pushed.incr_awaited("song/1", by) for by in (1, 2, 3, 4)],
+                pushed.incr_awaited("song/2", 1),
+            )
+            second = await pushed.incr_awaited("song/1", 1)
+            full = await asyncio.gather(
+                *[pushed.incr_awaited("full", 1) for _ in range(3)], return_exceptions=True
+            )
+            deadline = time.monotonic() + 5
+            while {"key": "song/1", "value": 11} not in published and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            return first, second, full
+        finally:
+            store.close()  # on the loop its connection belongs to; what it gathered, flushed
+
+    try:
+        first, second, full = run_on_own_loop(main())
+        with engine.connect() as conn:
+            history = dict(
+                conn.execute(
+                    select(CounterHistory.key, func.sum(CounterHistory.total))
+                    .where(CounterHistory.resolution == "minute")
+                    .group_by(CounterHistory.key)
+                ).all()
+            )
+    finally:
+        engine.dispose()
+        stop(proc)
+    assert first == [1, 3, 6, 10, 1] and second == 11
+    assert full[:2] == [2**63 - 2, 2**63 - 1] and isinstance(full[2], ValueTooLarge)
+    assert noted == ["song/1", "song/2", "song/1", "full", "full"]
+    assert history == {"song/1": 11, "song/2": 1, "full": 2}
+    assert {"key": "song/1", "value": 11} in published

@@ -217,18 +217,23 @@ class CounterApp:
             return None
         return None if value is None else b"%d" % value
 
-    async def answer_awaited(self, method: str, key: str, query: str, accept) -> bytes | None:
-        """answer_at_once for a store that answers over the network (store.awaits): its
-        reply awaited on the loop. ApiError (400) past the largest value."""
+    def answer_awaited(self, method: str, key: str, query: str, accept):
+        """answer_at_once for a store that answers over the network (store.awaits): an
+        awaitable of the value (the store's own, awaited as it is on the loop), or None
+        when the request takes the full path. ValueTooLarge past the largest value
+        (refusal makes its answer)."""
         hot = self._hot(method, key, query, accept)
-        if hot == GET:
-            return b"%d" % await self.store.get_awaited(key)
         if hot == INCREMENT:
-            try:
-                return b"%d" % await self.store.incr_awaited(key, 1)
-            except ValueTooLarge:
-                raise _too_large(key) from None
+            return self.store.incr_awaited(key, 1)
+        if hot == GET:
+            return self.store.get_awaited(key)
         return None
+
+    def refusal(self, error: ApiError | ValueTooLarge) -> tuple[str, list, bytes]:
+        """The plain-text status, headers and body that answer an awaited request's error."""
+        if isinstance(error, ValueTooLarge):
+            error = _too_large(error.args[0])
+        return self.error_answer(error, as_json=False)
 
     def _text(self, start_response, body: bytes):
         """200 with a plain-text body: its headers made once per length."""

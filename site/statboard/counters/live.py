@@ -22,6 +22,11 @@ class PushedStore:
         # Reads change nothing: the store's own, one call less per read.
         self.get, self.cached = store.get, store.cached
         self.awaits = store.awaits
+        if store.awaits:
+            # Awaited increments are marked by the store as they land, once for those it
+            # sends together; the hot path awaits the store's own.
+            self.incr_awaited, self.get_awaited = store.incr_awaited, store.get_awaited
+            store.when_incremented(self._mark)
         self._changed = set()
         self._wake = threading.Event()
         self._thread = None
@@ -38,13 +43,14 @@ class PushedStore:
             self._mark(key)
         return value
 
-    async def incr_awaited(self, key: str, by: int) -> int:
-        value = await self.store.incr_awaited(key, by)
-        self._mark(key)
-        return value
+    def incr_awaited(self, key: str, by: int):
+        return self.store.incr_awaited(key, by)  # the store's own, see __init__
 
-    async def get_awaited(self, key: str) -> int:
-        return await self.store.get_awaited(key)
+    def get_awaited(self, key: str):
+        return self.store.get_awaited(key)  # the store's own, see __init__
+
+    def when_incremented(self, callback) -> None:
+        self.store.when_incremented(callback)
 
     def set(self, key: str, value: int) -> None:
         self.store.set(key, value)

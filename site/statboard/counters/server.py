@@ -19,6 +19,7 @@ from statboard import create_app
 from statboard.counters.api import TEXT
 from statboard.counters.flusher import flush_on_signals
 from statboard.counters.keys import ApiError
+from statboard.counters.stores import ValueTooLarge
 from statboard.health import Health
 from statboard.rsgi_bridge import WsgiInThreads
 
@@ -47,9 +48,10 @@ class CounterServer:
                 body = self.counters.answer_at_once(*request, accept)
             else:
                 try:
-                    body = await self.counters.answer_awaited(*request, accept)
-                except ApiError as error:
-                    status, headers, body = self.counters.error_answer(error, as_json=False)
+                    value = self.counters.answer_awaited(*request, accept)
+                    body = None if value is None else b"%d" % await value
+                except (ApiError, ValueTooLarge) as error:
+                    status, headers, body = self.counters.refusal(error)
                     proto.response_bytes(int(status[:3]), headers, body)
                     return
                 except Exception as error:  # nothing is sent twice: the client may retry

@@ -14,6 +14,7 @@ and machines. Both write per-minute and per-hour totals to the database through 
 same write-behind (writebehind.py).
 """
 
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 MAX_VALUE = 2**63 - 1  # BIGINT
@@ -55,8 +56,14 @@ class AwaitingStore(Store, Protocol):
     """A store that answers over the network, awaited on an event loop without a thread
     (the counter server's, counters/server.py)."""
 
-    async def incr_awaited(self, key: str, by: int) -> int: ...
-    async def get_awaited(self, key: str) -> int: ...
+    def incr_awaited(self, key: str, by: int) -> Awaitable[int]:
+        """incr, awaited; ValueTooLarge past MAX_VALUE."""
+
+    def get_awaited(self, key: str) -> Awaitable[int]: ...
+
+    def when_incremented(self, callback: Callable[[str], None]) -> None:
+        """Have callback(key) called, on the loop, once an awaited increment of key has
+        landed: once for the increments the store sends together."""
 
 
 def from_url(

@@ -4,7 +4,9 @@ Increments and reads of concurrent requests share one kept connection, pipelined
 (resp.py): they are written together, a write does not wait for the replies of the
 one before, and each request is answered with its own exact value. On the counter
 server's event loop, increments and reads are awaited on a connection of the loop's
-own, pipelined the same way (resp_loop.py).
+own, pipelined the same way (resp_loop.py); the increments of one key in one turn of
+the loop go as one INCRBY, and their history (and the callbacks of when_incremented) is
+noted once for them all.
 """
 
 import redis
@@ -26,12 +28,16 @@ class RedisStore(WriteBehind):
         self._command = Pipeline(self.redis)
         # On the counter server's loop; TLS connections stay with the threads' pipeline.
         self.awaits = not url.startswith("rediss:")
-        self._loop_command = LoopPipeline(self.redis)
+        self._loop_command = self._loop_pipeline()
+        self._when_incremented: list = []
+
+    def _loop_pipeline(self) -> LoopPipeline:
+        return LoopPipeline(self.redis, self._incremented, self._refused_on_loop)
 
     def _after_fork(self) -> None:
         super()._after_fork()
         self._command.after_fork()
-        self._loop_command = LoopPipeline(self.redis)
+        self._loop_command = self._loop_pipeline()
 
     def close(self) -> None:
         super().close()
@@ -48,19 +54,27 @@ class RedisStore(WriteBehind):
             raise ValueTooLarge(key)
         return self._counted(key, by, total)
 
-    async def incr_awaited(self, key: str, by: int) -> int:
-        """incr, awaited on the event loop of the counter server (resp_loop.py)."""
-        try:
-            total = await self._loop_command.incrby(self.ns + key, by)
-        except redis.ResponseError as error:
-            raise _refused(key, error) from None
-        if total > MAX_VALUE:
-            await self._loop_command("DECRBY", self.ns + key, by)
-            raise ValueTooLarge(key)
-        return self._counted(key, by, total)
+    def incr_awaited(self, key: str, by: int):
+        """incr on the event loop of the counter server: an awaitable of the new value
+        (resp_loop.py; no DECRBY after it, as Redis itself refuses to pass MAX_VALUE)."""
+        return self._loop_command.incrby(self.ns + key, by)
 
     async def get_awaited(self, key: str) -> int:
         return int(await self._loop_command("GET", self.ns + key) or 0)
+
+    def when_incremented(self, callback) -> None:
+        self._when_incremented.append(callback)
+
+    def _incremented(self, name: str, by: int) -> None:
+        """An INCRBY the loop's pipeline made: the sum of a turn's increments of a key,
+        noted once for the history and the callbacks."""
+        key = name[len(self.ns) :]
+        self._counted(key, by, 0)
+        for callback in self._when_incremented:
+            callback(key)
+
+    def _refused_on_loop(self, name: str, error: redis.ResponseError) -> Exception:
+        return _refused(name[len(self.ns) :], error)
 
     def _counted(self, key: str, by: int, total: int) -> int:
         """Note an increment Redis made for the history (written behind)."""

@@ -6,7 +6,9 @@ requests that arrive in one turn of the loop are written together, nobody waits 
 earlier batch's replies before writing, and each request gets its own reply (Redis
 answers in order). The increments of one key in one turn go as one INCRBY of their sum
 (incrby): Redis counts them in one step, and each request is answered the value its
-own increment made, as exact as one INCRBY each (group commit).
+own increment made, as exact as one INCRBY each (group commit). incrby gives the
+caller a future, not a coroutine (the counter server awaits it directly: one step less
+per request), and the store notes the history of the sum once (`incremented`).
 
 The connection is opened by redis-py in a thread (the URL's address, password,
 database, protocol version) and then handed to the loop; one with TLS stays with the
@@ -18,6 +20,7 @@ command that waits past the URL's socket timeout (redis-py's, 5 s) drops the con
 """
 
 import asyncio
+import logging
 import ssl
 from collections import deque
 
@@ -26,6 +29,8 @@ import redis
 from statboard.counters.stores.resp import Replies, pack
 
 TIMEOUT = 5.0  # redis-py's default socket timeout
+
+log = logging.getLogger(__name__)
 
 
 class Incomplete(Exception):
@@ -56,12 +61,19 @@ class FedReplies(Replies):
 
 
 class LoopPipeline(asyncio.Protocol):
-    """`await pipeline(*command)`: the command's reply; call it on one loop only."""
+    """`await pipeline(*command)`: the command's reply; call it on one loop only.
 
-    def __init__(self, client: redis.Redis):
+    `incremented(name, by)`, when given, is called once for each INCRBY that Redis made
+    (the sum of a turn's increments of `name`, or one increment alone), before its
+    callers are answered; `refused(name, error)` gives what a caller of incrby raises
+    when Redis refuses its increment (a redis.ResponseError)."""
+
+    def __init__(self, client: redis.Redis, incremented=None, refused=None):
         self.pool = client.connection_pool
         self.timeout = client.connection_pool.connection_kwargs.get("socket_timeout") or TIMEOUT
+        self.incremented, self.refused = incremented, refused
         self._connection = self._transport = self._connecting = self._timer = None
+        self._loop = None  # the loop of the last connection
         self._queue: list[tuple] = []  # (command, its future or Increments), not yet written
         self._increments: dict[str, Increments] = {}  # the queued ones, by key
         self._sent: deque = deque()  # the futures and Increments written, oldest first
@@ -81,25 +93,37 @@ class LoopPipeline(asyncio.Protocol):
             raise answer
         return answer
 
-    async def incrby(self, name: str, by: int) -> int:
-        """INCRBY, gathered with the other increments of `name` in this turn of the loop."""
-        loop = asyncio.get_running_loop()
+    def incrby(self, name: str, by: int):
+        """INCRBY, gathered with the other increments of `name` in this turn of the loop:
+        an awaitable of the total this increment made. Connected, a future that the
+        reply completes (no coroutine of its own: the hot path awaits it directly)."""
         if self._transport is None:
-            await self._connect(loop)
+            return self._incrby_connecting(name, by)
         increments = self._increments.get(name)
         if increments is None:
-            increments = self._increments[name] = Increments(name)
+            increments = self._increments[name] = Increments(name, self)
             if not self._queue:
-                loop.call_soon(self._write)
+                self._loop.call_soon(self._write)
             self._queue.append((None, increments))
-        reply = loop.create_future()
-        increments.add(reply, by)
-        answer = await reply
-        if answer is ALONE:
-            return await self("INCRBY", name, by)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
+        reply = self._loop.create_future()
+        increments.by += by
+        increments.callers.append((reply, increments.by))
+        return reply
+
+    async def _incrby_connecting(self, name: str, by: int) -> int:
+        await self._connect(asyncio.get_running_loop())
+        if self._transport is None:  # lost at once
+            raise redis.ConnectionError("Redis closed the connection.")
+        return await self.incrby(name, by)
+
+    def _alone(self, name: str, reply: asyncio.Future, by: int) -> None:
+        """Send one increment of a refused batch again, by itself."""
+        increments = Increments(name, self)
+        increments.by = by
+        increments.callers.append((reply, by))
+        if not self._queue:
+            self._loop.call_soon(self._write)
+        self._queue.append((None, increments))
 
     async def _connect(self, loop) -> None:
         """One connection at a time, whoever asks meanwhile waits for the same one (a
@@ -109,6 +133,7 @@ class LoopPipeline(asyncio.Protocol):
         await asyncio.shield(self._connecting)
 
     async def _open(self, loop) -> None:
+        self._loop = loop
         try:
             connection = await loop.run_in_executor(None, self.pool.get_connection)
             if isinstance(connection._sock, ssl.SSLSocket):
@@ -186,16 +211,12 @@ class LoopPipeline(asyncio.Protocol):
 class Increments:
     """The increments of one key asked in one turn of the loop, sent as one INCRBY."""
 
-    __slots__ = ("name", "by", "callers")
+    __slots__ = ("name", "by", "callers", "pipeline")
 
-    def __init__(self, name: str):
-        self.name = name
+    def __init__(self, name: str, pipeline: LoopPipeline):
+        self.name, self.pipeline = name, pipeline
         self.by = 0
         self.callers: list[tuple[asyncio.Future, int]] = []  # (reply, the sum up to its own)
-
-    def add(self, reply: asyncio.Future, by: int) -> None:
-        self.by += by
-        self.callers.append((reply, self.by))
 
     def command(self) -> tuple:
         return ("INCRBY", self.name, self.by)
@@ -204,18 +225,31 @@ class Increments:
         """Each caller's own value: Redis added the increments in the callers' order.
         Refused (past the largest value, say), several callers ask again one by one:
         some of them may fit."""
+        pipeline = self.pipeline
         if isinstance(total, Exception):
-            if isinstance(total, redis.ResponseError) and len(self.callers) > 1:
-                total = ALONE
+            refused = isinstance(total, redis.ResponseError)
+            if refused and len(self.callers) > 1 and pipeline._transport is not None:
+                before = 0
+                for reply, upto in self.callers:
+                    if not reply.done():
+                        pipeline._alone(self.name, reply, upto - before)
+                    before = upto
+                return
+            if refused and pipeline.refused is not None:
+                total = pipeline.refused(self.name, total)
             for reply, _ in self.callers:
-                _answer(reply, total)
+                if not reply.done():
+                    reply.set_exception(total)
             return
+        if pipeline.incremented is not None:
+            try:
+                pipeline.incremented(self.name, self.by)
+            except Exception:  # Redis counted them: the callers are answered all the same
+                log.exception("An increment of %s could not be noted", self.name)
         before = total - self.by
         for reply, upto in self.callers:
-            _answer(reply, before + upto)
-
-
-ALONE = object()  # an Increments caller's answer: send your increment alone
+            if not reply.done():  # not cancelled (its client gone)
+                reply.set_result(before + upto)
 
 
 def _answer(reply, answer) -> None:
