@@ -52,7 +52,8 @@ class RedisStore(WriteBehind):
         if total > MAX_VALUE:
             self._command("DECRBY", self.ns + key, by)
             raise ValueTooLarge(key)
-        return self._counted(key, by, total)
+        self._counted(key, by)
+        return total
 
     def incr_awaited(self, key: str, by: int):
         """incr on the event loop of the counter server: an awaitable of the new value
@@ -69,20 +70,19 @@ class RedisStore(WriteBehind):
         """An INCRBY the loop's pipeline made: the sum of a turn's increments of a key,
         noted once for the history and the callbacks."""
         key = name[len(self.ns) :]
-        self._counted(key, by, 0)
+        self._counted(key, by)
         for callback in self._when_incremented:
             callback(key)
 
     def _refused_on_loop(self, name: str, error: redis.ResponseError) -> Exception:
         return _refused(name[len(self.ns) :], error)
 
-    def _counted(self, key: str, by: int, total: int) -> int:
+    def _counted(self, key: str, by: int) -> None:
         """Note an increment Redis made for the history (written behind)."""
         if not self.flusher.running:
             self._start_flusher()
         with self._lock:
             self._gather(key, by)
-        return total
 
     def cached(self, key: str) -> None:
         return None  # every value is Redis'

@@ -85,9 +85,7 @@ class LoopPipeline(asyncio.Protocol):
         if self._transport is None:
             await self._connect(loop)
         reply = loop.create_future()
-        if not self._queue:
-            loop.call_soon(self._write)
-        self._queue.append((command, reply))
+        self._enqueue(command, reply)
         answer = await reply
         if isinstance(answer, Exception):
             raise answer
@@ -102,12 +100,9 @@ class LoopPipeline(asyncio.Protocol):
         increments = self._increments.get(name)
         if increments is None:
             increments = self._increments[name] = Increments(name, self)
-            if not self._queue:
-                self._loop.call_soon(self._write)
-            self._queue.append((None, increments))
+            self._enqueue(None, increments)
         reply = self._loop.create_future()
-        increments.by += by
-        increments.callers.append((reply, increments.by))
+        increments.add(reply, by)
         return reply
 
     async def _incrby_connecting(self, name: str, by: int) -> int:
@@ -119,11 +114,15 @@ class LoopPipeline(asyncio.Protocol):
     def _alone(self, name: str, reply: asyncio.Future, by: int) -> None:
         """Send one increment of a refused batch again, by itself."""
         increments = Increments(name, self)
-        increments.by = by
-        increments.callers.append((reply, by))
+        increments.add(reply, by)
+        self._enqueue(None, increments)
+
+    def _enqueue(self, command: tuple | None, reply) -> None:
+        """Queue `command` (None for an Increments, which makes its own) to be written with
+        the others of this turn of the loop."""
         if not self._queue:
             self._loop.call_soon(self._write)
-        self._queue.append((None, increments))
+        self._queue.append((command, reply))
 
     async def _connect(self, loop) -> None:
         """One connection at a time, whoever asks meanwhile waits for the same one (a
@@ -217,6 +216,10 @@ class Increments:
         self.name, self.pipeline = name, pipeline
         self.by = 0
         self.callers: list[tuple[asyncio.Future, int]] = []  # (reply, the sum up to its own)
+
+    def add(self, reply: asyncio.Future, by: int) -> None:
+        self.by += by
+        self.callers.append((reply, self.by))
 
     def command(self) -> tuple:
         return ("INCRBY", self.name, self.by)
