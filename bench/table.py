@@ -15,9 +15,10 @@ Each round starts, measures and stops, one after the other, on 127.0.0.1:
 - `python run.py counters` (memory store), then the same on the Redis store against a
   redis-server of its own, with `redis-benchmark -t incr -c 16` beside it;
 - `python run.py`, the full site with its demo home page (as its first run makes it):
-  the counter API, /v1/uptime/, the home page with one client and with 8, 4 admins
-  saving text blocks (quiet, then with wrk hammering a counter), and the server tree's
-  RSS (supervisor + workers) after start and after all that;
+  the counter API (and beside it the dict counter sending the site's security headers:
+  the bound of its counter rows), /v1/uptime/, the home page with one client and with
+  8, 4 admins saving text blocks (quiet, then with wrk hammering a counter), and the
+  server tree's RSS (supervisor + workers) after start and after all that;
 - Glances 4's web server (installed in bench/.venv-glances on first use):
   `GET /api/4/uptime` and its idle RSS;
 - bench/charts.py's 6 charts of 10-year daily series against 30 days.
@@ -28,6 +29,7 @@ end is a markdown table of the ratios beside their targets.
 
 import argparse
 import contextlib
+import json
 import operator
 import os
 import shutil
@@ -39,6 +41,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 sys.path[:0] = [str(ROOT / "site"), str(ROOT), str(BENCH)]
 
+import psutil  # noqa: E402
 from counters import run_wrk  # noqa: E402
 from load_mix import Results, autosave, log_in  # noqa: E402
 from soak import SITE_ENV, soak, tree_rss  # noqa: E402
@@ -69,7 +73,7 @@ class Row:
     what: str
     reference: str
     unit: str  # of Statboard's figure and the reference's
-    target: tuple  # (operator, value, text)
+    target: tuple | None  # (operator, text, value); None: a bound, beside the rows
     ratio_of: str = "Statboard / reference"
     rounds: list = field(default_factory=list)  # (statboard, reference or None, ratio)
     note: str = ""
@@ -77,6 +81,17 @@ class Row:
 
 
 GE, LE, LT = (operator.ge, "≥"), (operator.le, "≤"), (operator.lt, "<")
+# Beside the full site's counter rows: the dict counter sending the security headers
+# the site sends on every answer, the least a counter answer of the site does. No
+# target: what the site's rows could reach at best (README, where the misses stand).
+BOUND = "the dict counter with the full site's security headers"
+SECURITY_HEADERS = {
+    "content-security-policy",
+    "x-content-type-options",
+    "referrer-policy",
+    "x-frame-options",
+    "strict-transport-security",
+}
 
 
 def rows() -> dict[str, Row]:
@@ -89,6 +104,8 @@ def rows() -> dict[str, Row]:
         Row("get_dedicated", "GET /counters/song/1, dedicated server", ref, "req/s",
             (*GE, 0.8)),
         Row("get_site", "GET /counters/song/1, full site", ref, "req/s", (*GE, 0.8)),
+        Row("post_bound", f"POST, {BOUND}", ref, "req/s", None),
+        Row("get_bound", f"GET, {BOUND}", ref, "req/s", None),
         Row("post_redis", "POST /counters/song/1, dedicated server, Redis store", ref, "req/s",
             (*GE, 0.8)),
         Row("uptime", "GET /v1/uptime/, full site", "Glances 4 GET /api/4/uptime", "req/s",
@@ -115,7 +132,14 @@ def rows() -> dict[str, Row]:
 
 
 GROUPS = {  # --only: which sessions to run
-    "counters": ("post_dedicated", "post_site", "get_dedicated", "get_site"),
+    "counters": (
+        "post_dedicated",
+        "post_site",
+        "get_dedicated",
+        "get_site",
+        "post_bound",
+        "get_bound",
+    ),
     "redis": ("post_redis",),
     "uptime": ("uptime",),
     "home": ("home_p50", "home_rps", "home_p99"),
@@ -131,10 +155,12 @@ GROUPS = {  # --only: which sessions to run
 
 class Processes:
     """Every process the bench starts, each leading its own process group, stopped at the
-    end (SIGTERM, then SIGKILL to what is left of its group) whatever happens."""
+    end (SIGTERM, then SIGKILL to what is left of its group) whatever happens; with
+    `cpus` (--pin), each served on those CPUs alone."""
 
-    def __init__(self):
+    def __init__(self, cpus: set[int] | None = None):
         self.procs: list[subprocess.Popen] = []
+        self.cpus = cpus
 
     def start(self, cmd: list, port: int, env: dict | None = None, timeout=60.0):
         proc = subprocess.Popen(
@@ -147,10 +173,23 @@ class Processes:
         )
         self.procs.append(proc)
         wait_for_port(port, proc, timeout)
+        self._pin(proc)
         return proc
 
     def adopt(self, proc: subprocess.Popen) -> None:
         self.procs.append(proc)
+        self._pin(proc)
+
+    def _pin(self, proc: subprocess.Popen) -> None:
+        """Every thread of `proc` and of its children on self.cpus; the threads they
+        start later inherit it from the thread that starts them."""
+        if self.cpus is None:
+            return
+        tree = psutil.Process(proc.pid)
+        for process in [tree, *tree.children(recursive=True)]:
+            for thread in process.threads():
+                with contextlib.suppress(OSError):  # a thread that just ended
+                    os.sched_setaffinity(thread.id, self.cpus)
 
     def stop(self, proc: subprocess.Popen) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -173,12 +212,23 @@ def running(procs: Processes, proc):
         procs.stop(proc)
 
 
-def serve_reference(procs: Processes, target: str, threads: int):
+def serve_reference(procs: Processes, target: str, threads: int, env: dict | None = None):
     """A reference app (module:app in bench/) under the site's granian settings."""
     port = free_port()
     cmd = [sys.executable, str(BENCH / "counters.py"), "--serve", target, str(port)]
-    env = {"PYTHONPATH": str(BENCH), "BENCH_SERVER_THREADS": str(threads)}
+    env = {"PYTHONPATH": str(BENCH), "BENCH_SERVER_THREADS": str(threads), **(env or {})}
     return procs.start(cmd, port, env), f"http://127.0.0.1:{port}"
+
+
+def serve_bound(procs: Processes, site_url: str, threads: int):
+    """The bound of the full site's counter rows (BOUND), with the security headers the
+    site at `site_url` sends on a counter answer."""
+    with urllib.request.urlopen(f"{site_url}/counters/{KEY}") as answer:
+        headers = [pair for pair in answer.getheaders() if pair[0].lower() in SECURITY_HEADERS]
+    if not headers:
+        raise RuntimeError("the site's counter answer came without its security headers")
+    env = {"BENCH_HEADERS": json.dumps(headers)}
+    return serve_reference(procs, "minimal_counter:headed_app", threads, env)
 
 
 def serve_statboard(procs: Processes, tmp: Path, what: str, env: dict | None = None):
@@ -370,7 +420,11 @@ def full_site(table, args, procs, ref: dict, tmp: Path) -> None:
         time.sleep(SETTLE_SECONDS)
         record(table, "rss_start", tree_rss(site.proc.pid)[0], ref.get("glances_rss"))
         if wants(table, "counters"):
-            counter_rows(table, site.url, ref["counter"]["site"], args, "post_site", "get_site")
+            reference = ref["counter"]["site"]
+            counter_rows(table, site.url, reference, args, "post_site", "get_site")
+            proc, bound = serve_bound(procs, site.url, args.threads)
+            with running(procs, proc):
+                counter_rows(table, bound, reference, args, "post_bound", "get_bound")
         if "uptime" in table:
             uptime = warm_and_wrk(f"{site.url}/v1/uptime/", args)["rps"]
             record(table, "uptime", uptime, ref.get("uptime"))
@@ -402,7 +456,7 @@ def chart_renders(table, args) -> None:
 def one_round(table: dict, args, tmp: Path) -> None:
     """Each part in turn; one that fails is reported and leaves its rows short of this
     round, and the others still run. Every process is stopped at the end."""
-    procs, kept, ref = Processes(), Processes(), {}
+    procs, kept, ref = Processes(args.server_cpus), Processes(args.server_cpus), {}
     parts = [
         ("reference servers", lambda: reference_servers(table, args, procs, kept, ref)),
         ("counter servers", lambda: dedicated_server(table, args, procs, ref, tmp)),
@@ -425,7 +479,7 @@ def one_round(table: dict, args, tmp: Path) -> None:
 
 
 def run_soak(table: dict, args, tmp: Path) -> None:
-    procs = Processes()
+    procs = Processes(args.server_cpus)
     try:
         site = serve_statboard(procs, tmp / "soak", "site")
         with running(procs, site.proc):
@@ -457,15 +511,19 @@ def summary(table: dict) -> str:
         ours = statistics.median(r[0] for r in row.rounds)
         refs = [r[1] for r in row.rounds if r[1] is not None]
         ratios = [r[2] for r in row.rounds]
-        compare, sign, goal = row.target
-        met = "yes" if compare(statistics.median(ratios), goal) else "**no**"
+        if row.target is None:
+            target, met = "none: a bound", ""
+        else:
+            compare, sign, goal = row.target
+            target = f"{sign} {goal:g}"
+            met = "yes" if compare(statistics.median(ratios), goal) else "**no**"
         ref = f"{statistics.median(refs):,.2f} {row.unit} ({row.reference})" if refs else ""
         note = f"; {row.note}" if row.note else ""
         if row.beside:
             note += f"; redis-benchmark -t incr -c 16: {spread(row.beside)} req/s"
         lines.append(
             f"| {row.what} | {ours:,.2f} {row.unit} | {ref}{note} | {spread(ratios)} "
-            f"({row.ratio_of}; {len(ratios)} round(s)) | {sign} {goal:g} | {met} |"
+            f"({row.ratio_of}; {len(ratios)} round(s)) | {target} | {met} |"
         )
     return "\n".join(lines)
 
@@ -480,9 +538,21 @@ def parse_args(argv=None):
     parser.add_argument("--redis-requests", type=int, default=200_000)
     parser.add_argument("--only", nargs="+", choices=sorted(GROUPS), help="some rows only")
     parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="every server on the first CPU, wrk and the bench's own clients on the others",
+    )
+    parser.add_argument(
         "--quick", action="store_true", help="a smoke run: 1 round, 1 s loads, 10 s soak"
     )
     args = parser.parse_args(argv)
+    args.server_cpus = None
+    if args.pin:
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            parser.error("--pin needs two CPUs or more: one for the servers, the rest for wrk")
+        args.server_cpus = {cpus[0]}
+        os.sched_setaffinity(0, cpus[1:])  # wrk and every server start here
     if args.quick:
         args.rounds, args.duration, args.soak, args.soak_every = 1, 1, 10.0, 2.0
         args.chart_rounds, args.redis_requests = 20, 20_000
