@@ -54,6 +54,7 @@ from counters import run_wrk  # noqa: E402
 from load_mix import Results, autosave, log_in  # noqa: E402
 from soak import SITE_ENV, soak, tree_rss  # noqa: E402
 from statboard import DEFAULT_THREADS, default_counter_threads  # noqa: E402
+from statboard.security import security_headers  # noqa: E402
 
 from config import Config  # noqa: E402
 from tests.fixtures.desk import seed_desk  # noqa: E402
@@ -85,13 +86,7 @@ GE, LE, LT = (operator.ge, "≥"), (operator.le, "≤"), (operator.lt, "<")
 # the site sends on every answer, the least a counter answer of the site does. No
 # target: what the site's rows could reach at best (README, where the misses stand).
 BOUND = "the dict counter with the full site's security headers"
-SECURITY_HEADERS = {
-    "content-security-policy",
-    "x-content-type-options",
-    "referrer-policy",
-    "x-frame-options",
-    "strict-transport-security",
-}
+ANY_HEADER_CONFIG = {"STORAGE_URL": "", "SESSION_COOKIE_SECURE": True}
 
 
 def rows() -> dict[str, Row]:
@@ -223,8 +218,11 @@ def serve_reference(procs: Processes, target: str, threads: int, env: dict | Non
 def serve_bound(procs: Processes, site_url: str, threads: int):
     """The bound of the full site's counter rows (BOUND), with the security headers the
     site at `site_url` sends on a counter answer."""
+    # Every header the site's security_headers may add (HSTS with secure cookies); their
+    # values are those the served site sends.
+    names = {name.lower() for name, _ in security_headers(ANY_HEADER_CONFIG)}
     with urllib.request.urlopen(f"{site_url}/counters/{KEY}") as answer:
-        headers = [pair for pair in answer.getheaders() if pair[0].lower() in SECURITY_HEADERS]
+        headers = [pair for pair in answer.getheaders() if pair[0].lower() in names]
     if not headers:
         raise RuntimeError("the site's counter answer came without its security headers")
     env = {"BENCH_HEADERS": json.dumps(headers)}
@@ -548,11 +546,9 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     args.server_cpus = None
     if args.pin:
-        cpus = sorted(os.sched_getaffinity(0))
-        if len(cpus) < 2:
+        if len(os.sched_getaffinity(0)) < 2:
             parser.error("--pin needs two CPUs or more: one for the servers, the rest for wrk")
-        args.server_cpus = {cpus[0]}
-        os.sched_setaffinity(0, cpus[1:])  # wrk and every server start here
+        args.server_cpus = {min(os.sched_getaffinity(0))}
     if args.quick:
         args.rounds, args.duration, args.soak, args.soak_every = 1, 1, 10.0, 2.0
         args.chart_rounds, args.redis_requests = 20, 20_000
@@ -567,6 +563,8 @@ def main(argv=None) -> int:
     if args.only:
         keep = {key for group in args.only for key in GROUPS[group]}
         table = {key: row for key, row in table.items() if key in keep}
+    if args.pin:  # wrk and every server start on the other CPUs; Processes moves servers
+        os.sched_setaffinity(0, os.sched_getaffinity(0) - args.server_cpus)
     # The servers' threads as they serve them (0 in the settings: their defaults).
     args.threads = int(Config.SERVER_THREADS) or DEFAULT_THREADS
     args.counter_threads = int(Config.COUNTER_SERVER_THREADS) or default_counter_threads()
